@@ -1,0 +1,64 @@
+//! Raw command-line flags (step one: no I/O, no validation beyond types).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Deterministic simulation of event-pipeline designs: latency, throughput and correctness
+/// under the same seeded workload, byte-for-byte reproducible.
+#[derive(Parser, Debug)]
+#[command(name = "pipesim", version, about, long_about = None, disable_help_subcommand = true)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 internal failure, 2 invalid input, 3 a gate or threshold failed."
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Run scenarios and write report.json and report.md for each.
+    Run(RunArgs),
+    /// Parse and check scenarios without running them.
+    Validate(ValidateArgs),
+    /// List model kinds with their parameters, units and defaults.
+    Models,
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct CommonArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// Replace the scenario's seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Override a field by its dotted path, validated like the file: `--set workload.rate=500k/s`,
+    /// `--set model[0].station[0].servers=4`. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Run only these models (comma-separated names).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub models: Option<Vec<String>>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Output folder (default `reports/<scenario name>/`; with several scenarios, one sub-folder each).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Threads for running models in parallel (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Print only warnings, errors, the summary table and the perf line.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}

@@ -1,0 +1,102 @@
+//! `pipesim run`: run scenarios, write reports, print the summary and the perf line.
+
+use crate::args::RunArgs;
+use crate::cmd_validate::load_all;
+use crate::exit;
+use crate::output::{err_line, error, out};
+use crate::runner::{ModelPerf, command_line, render, run_scenario};
+use pipesim_report::{thousands, write_atomic};
+use pipesim_scenario::Scenario;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Serialize)]
+struct PerfFile<'a> {
+    scenario: &'a str,
+    models: &'a [ModelPerf],
+    total_events: u64,
+    total_wall_s: f64,
+}
+
+/// Where each scenario's reports go.
+fn out_dirs(args: &RunArgs, scenarios: &[Scenario]) -> Result<Vec<PathBuf>, String> {
+    let dirs: Vec<PathBuf> = match (&args.out, scenarios.len()) {
+        (Some(dir), 1) => vec![dir.clone()],
+        (Some(dir), _) => scenarios.iter().map(|s| dir.join(&s.name)).collect(),
+        (None, _) => scenarios
+            .iter()
+            .map(|s| Path::new("reports").join(&s.name))
+            .collect(),
+    };
+    for (i, d) in dirs.iter().enumerate() {
+        if let Some(j) = dirs[..i].iter().position(|e| e == d) {
+            return Err(format!(
+                "{} and {} would both write to {}: give them different names",
+                scenarios[j].path.display(),
+                scenarios[i].path.display(),
+                d.display()
+            ));
+        }
+    }
+    Ok(dirs)
+}
+
+fn perf_line(scenario: &str, p: &ModelPerf) -> String {
+    format!(
+        "perf: {scenario}/{}: {} events in {:.3} s wall = {:.2} M events/s; {:.3} s simulated, real-time factor {:.2}",
+        p.model,
+        thousands(p.events),
+        p.wall_s,
+        p.events_per_s / 1e6,
+        p.simulated_s,
+        p.real_time_factor
+    )
+}
+
+pub(crate) fn run(args: RunArgs) -> u8 {
+    let Some(scenarios) = load_all(&args.common) else {
+        return exit::INVALID_INPUT;
+    };
+    let dirs = match out_dirs(&args, &scenarios) {
+        Ok(d) => d,
+        Err(e) => {
+            error(e);
+            return exit::INVALID_INPUT;
+        }
+    };
+    for (s, dir) in scenarios.iter().zip(&dirs) {
+        for w in &s.warnings {
+            err_line(&format!("warning: {}: {w}", s.path.display()));
+        }
+        let command = command_line(s, &args.common.set, args.common.models.as_deref());
+        let run = run_scenario(s, args.jobs);
+        let rendered = render(s, &run, &command);
+        let perf = PerfFile {
+            scenario: &s.name,
+            models: &run.perf,
+            total_events: run.perf.iter().map(|p| p.events).sum(),
+            total_wall_s: run.perf.iter().map(|p| p.wall_s).sum(),
+        };
+        let perf_json = serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n";
+        let written = std::fs::create_dir_all(dir).and_then(|()| {
+            write_atomic(&dir.join("report.json"), rendered.json.as_bytes())?;
+            write_atomic(&dir.join("report.md"), rendered.markdown.as_bytes())?;
+            write_atomic(&dir.join("perf.json"), perf_json.as_bytes())
+        });
+        if let Err(e) = written {
+            error(format!("cannot write the report to {}: {e}", dir.display()));
+            return exit::INVALID_INPUT;
+        }
+        out(&rendered.table);
+        for p in &run.perf {
+            err_line(&perf_line(&s.name, p));
+        }
+        if !args.quiet {
+            err_line(&format!(
+                "report: {}  (reproduce: {command})",
+                dir.join("report.json").display()
+            ));
+        }
+    }
+    exit::SUCCESS
+}

@@ -1,0 +1,63 @@
+//! `pipesim validate`: parse and check, no run.
+
+use crate::args::{CommonArgs, ValidateArgs};
+use crate::exit;
+use crate::output::{err_line, error, out};
+use pipesim_scenario::{LoadOptions, Override, Scenario, load};
+
+/// Builds load options from the shared flags, or the message for a malformed `--set`.
+pub(crate) fn load_options(common: &CommonArgs) -> Result<LoadOptions, String> {
+    let overrides = common
+        .set
+        .iter()
+        .map(|s| Override::parse(s).map_err(|e| format!("--set {s}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(LoadOptions {
+        overrides,
+        seed: common.seed,
+        models: common.models.clone(),
+    })
+}
+
+/// Loads every scenario, printing each error; `None` if any failed.
+pub(crate) fn load_all(common: &CommonArgs) -> Option<Vec<Scenario>> {
+    let opts = match load_options(common) {
+        Ok(o) => o,
+        Err(e) => {
+            error(e);
+            return None;
+        }
+    };
+    let mut scenarios = Vec::new();
+    let mut failed = false;
+    for path in &common.scenarios {
+        match load(path, &opts) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                error(e);
+                failed = true;
+            }
+        }
+    }
+    (!failed).then_some(scenarios)
+}
+
+pub(crate) fn run(args: ValidateArgs) -> u8 {
+    let Some(scenarios) = load_all(&args.common) else {
+        return exit::INVALID_INPUT;
+    };
+    for s in &scenarios {
+        for w in &s.warnings {
+            err_line(&format!("warning: {}: {w}", s.path.display()));
+        }
+        let names: Vec<&str> = s.models.iter().map(|m| m.name.as_str()).collect();
+        out(&format!(
+            "ok: {} ({}, seed {}, models: {})\n",
+            s.path.display(),
+            s.name,
+            s.seed,
+            names.join(", ")
+        ));
+    }
+    exit::SUCCESS
+}

@@ -1,0 +1,157 @@
+//! Running a scenario's models, in parallel across models, and turning results into reports.
+
+use pipesim_models::{ModelOutcome, RunSettings};
+use pipesim_report::{ModelRun, RunReport, report_json, report_markdown, summary_table};
+use pipesim_scenario::Scenario;
+use serde::Serialize;
+use std::time::Duration;
+
+/// How fast one model's run went (wall clock: never in report.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelPerf {
+    /// The model.
+    pub model: String,
+    /// Events the engine processed.
+    pub events: u64,
+    /// Wall-clock seconds of the run.
+    pub wall_s: f64,
+    /// Events per wall-clock second.
+    pub events_per_s: f64,
+    /// Simulated seconds.
+    pub simulated_s: f64,
+    /// Simulated seconds per wall-clock second.
+    pub real_time_factor: f64,
+}
+
+/// The results of every model of a scenario, in scenario order, with their speed.
+pub struct ScenarioRun {
+    /// One outcome per model.
+    pub outcomes: Vec<ModelOutcome>,
+    /// One perf record per model.
+    pub perf: Vec<ModelPerf>,
+}
+
+/// The run settings of a scenario.
+pub fn settings(s: &Scenario) -> RunSettings {
+    RunSettings {
+        seed: s.seed,
+        duration_ns: s.duration_ns,
+        warmup_ns: s.warmup_ns,
+        drain_ns: s.drain_ns,
+        window_ns: s.window_ns,
+    }
+}
+
+/// Runs every model of `s`, on up to `jobs` threads (default: all cores). Each model runs on
+/// one thread over the same arrival trace; results do not depend on the thread count.
+pub fn run_scenario(s: &Scenario, jobs: Option<usize>) -> ScenarioRun {
+    let settings = settings(s);
+    let one = |m: &pipesim_models::ModelSpec| {
+        // Wall time is measured here, outside the simulation, for the perf line only.
+        #[allow(clippy::disallowed_methods)]
+        let start = std::time::Instant::now();
+        let outcome = m.run(&settings, &s.workload);
+        (outcome, start.elapsed())
+    };
+    let threads = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let results: Vec<(ModelOutcome, Duration)> = if threads == 1 || s.models.len() == 1 {
+        s.models.iter().map(one).collect()
+    } else {
+        use rayon::prelude::*;
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(|| s.models.par_iter().map(one).collect()),
+            Err(_) => s.models.iter().map(one).collect(),
+        }
+    };
+    let mut outcomes = Vec::with_capacity(results.len());
+    let mut perf = Vec::with_capacity(results.len());
+    for (m, (outcome, wall)) in s.models.iter().zip(results) {
+        let wall_s = wall.as_secs_f64().max(1e-9);
+        let events = outcome.results.events_simulated;
+        let simulated_s = outcome.results.end_ns as f64 / 1e9;
+        perf.push(ModelPerf {
+            model: m.name.clone(),
+            events,
+            wall_s,
+            events_per_s: events as f64 / wall_s,
+            simulated_s,
+            real_time_factor: simulated_s / wall_s,
+        });
+        outcomes.push(outcome);
+    }
+    ScenarioRun { outcomes, perf }
+}
+
+/// The rendered reports of a run.
+pub struct Rendered {
+    /// report.json.
+    pub json: String,
+    /// report.md.
+    pub markdown: String,
+    /// The stdout summary.
+    pub table: String,
+}
+
+/// Renders the reports of `run` of `s`, stating `command` as the way to reproduce them.
+pub fn render(s: &Scenario, run: &ScenarioRun, command: &str) -> Rendered {
+    let report = RunReport {
+        scenario: s,
+        command: command.to_string(),
+        models: s
+            .models
+            .iter()
+            .zip(&run.outcomes)
+            .map(|(spec, outcome)| ModelRun { spec, outcome })
+            .collect(),
+    };
+    Rendered {
+        json: report_json(&report),
+        markdown: report_markdown(&report),
+        table: summary_table(&report),
+    }
+}
+
+/// The command that reproduces a run: the scenario path as given, the seed, and any overrides
+/// and model selection (never output or thread flags, which do not change results).
+pub fn command_line(s: &Scenario, sets: &[String], models: Option<&[String]>) -> String {
+    let mut parts = vec![
+        "pipesim".to_string(),
+        "run".to_string(),
+        shell_quote(&s.path.to_string_lossy()),
+    ];
+    parts.push(format!("--seed {}", s.seed));
+    for set in sets {
+        parts.push(format!("--set {}", shell_quote(set)));
+    }
+    if let Some(models) = models {
+        parts.push(format!("--models {}", shell_quote(&models.join(","))));
+    }
+    parts.join(" ")
+}
+
+/// Quotes `s` for a POSIX shell when it holds anything but plain characters.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_when_needed() {
+        assert_eq!(shell_quote("scenarios/a.toml"), "scenarios/a.toml");
+        assert_eq!(shell_quote("workload.rate=500k/s"), "workload.rate=500k/s");
+        assert_eq!(shell_quote("model[0].x=1"), "'model[0].x=1'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    }
+}

@@ -1,0 +1,75 @@
+//! Simulated time: a `u64` of nanoseconds since the start of the run.
+
+/// A point in simulated time, or a span of it, in nanoseconds.
+///
+/// 2^64 ns is about 584 years, so overflow is not a practical concern; arithmetic saturates where
+/// a sample could be unbounded (a heavy-tailed distribution).
+pub type SimTime = u64;
+
+/// Nanoseconds in a microsecond.
+pub const NS_PER_US: u64 = 1_000;
+/// Nanoseconds in a millisecond.
+pub const NS_PER_MS: u64 = 1_000_000;
+/// Nanoseconds in a second.
+pub const NS_PER_S: u64 = 1_000_000_000;
+
+/// Formats a span of nanoseconds in the largest unit that writes it exactly, the way scenario
+/// files write durations: `1500000` → `"1.5ms"`, `30000000000` → `"30s"`, `0` → `"0s"`.
+/// Minutes are written in seconds (`"300s"`), hours only when whole or to the thousandth.
+pub fn format_duration_ns(ns: u64) -> String {
+    if ns == 0 {
+        return "0s".to_string();
+    }
+    // Minutes are left out on purpose: "1m" reads like a million in a report.
+    const UNITS: [(&str, u64); 5] = [
+        ("h", 3_600 * NS_PER_S),
+        ("s", NS_PER_S),
+        ("ms", NS_PER_MS),
+        ("us", NS_PER_US),
+        ("ns", 1),
+    ];
+    // Prefer a unit in which the value is a whole number or has at most three decimals.
+    for (name, unit) in UNITS {
+        if ns >= unit && ((ns % unit) * 1000).is_multiple_of(unit) {
+            let whole = ns / unit;
+            let frac_thousandths = (ns % unit) * 1000 / unit;
+            return if frac_thousandths == 0 {
+                format!("{whole}{name}")
+            } else {
+                let frac = format!("{frac_thousandths:03}");
+                format!("{whole}.{}{name}", frac.trim_end_matches('0'))
+            };
+        }
+    }
+    format!("{ns}ns")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_in_the_largest_exact_unit() {
+        let cases = [
+            (0, "0s"),
+            (1, "1ns"),
+            (1_500, "1.5us"),
+            (120_000, "120us"),
+            (1_500_000, "1.5ms"),
+            (30 * NS_PER_S, "30s"),
+            (5 * 60 * NS_PER_S, "300s"),
+            (90 * 60 * NS_PER_S, "1.5h"),
+            (1_234_567, "1234.567us"),
+            (1_000_001, "1000.001us"),
+        ];
+        for (ns, want) in cases {
+            assert_eq!(format_duration_ns(ns), want, "{ns} ns");
+        }
+    }
+}
+
+/// Formats a point in simulated time as seconds with microsecond precision: `"5.185321s"`.
+pub fn format_time_s(ns: u64) -> String {
+    let us = (ns + 500) / NS_PER_US;
+    format!("{}.{:06}s", us / 1_000_000, us % 1_000_000)
+}

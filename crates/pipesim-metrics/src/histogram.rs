@@ -1,0 +1,152 @@
+//! Latency histograms: HdrHistogram with 3 significant digits.
+
+use base64::Engine as _;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Serializer as _, V2Serializer};
+
+/// A latency histogram in nanoseconds, 3 significant digits (0.1 % value resolution), resizing
+/// itself to the largest value recorded.
+#[derive(Clone, Debug)]
+pub struct LatencyHistogram {
+    h: Histogram<u64>,
+}
+
+/// The usual summary of a latency distribution, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LatencySummary {
+    /// Number of samples.
+    pub count: u64,
+    /// Mean (f64 because it is not a recorded value).
+    pub mean_ns: f64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 90th percentile.
+    pub p90_ns: u64,
+    /// 95th percentile.
+    pub p95_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p999_ns: u64,
+    /// Largest sample (to histogram resolution).
+    pub max_ns: u64,
+}
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LatencyHistogram {
+    /// An empty histogram.
+    pub fn new() -> Self {
+        Self::with_sigfig(3)
+    }
+
+    /// An empty histogram of the given precision (1 to 5 significant digits).
+    pub fn with_sigfig(sigfig: u8) -> Self {
+        let mut h = Histogram::new_with_bounds(1, 2, sigfig).expect("valid hdrhistogram bounds");
+        h.auto(true);
+        Self { h }
+    }
+
+    /// Records one sample.
+    #[inline]
+    pub fn record(&mut self, ns: u64) {
+        // Auto-resize makes `record` grow the range; only a value beyond what any histogram can
+        // track fails, and that one is clamped.
+        if self.h.record(ns).is_err() {
+            self.h.saturating_record(ns);
+        }
+    }
+
+    /// Number of samples.
+    pub fn count(&self) -> u64 {
+        self.h.len()
+    }
+
+    /// The value at quantile `q` in \[0, 1\] (0 when empty).
+    pub fn quantile_ns(&self, q: f64) -> u64 {
+        if self.h.is_empty() {
+            0
+        } else {
+            self.h.value_at_quantile(q)
+        }
+    }
+
+    /// Count, mean and the standard percentiles.
+    pub fn summary(&self) -> LatencySummary {
+        if self.h.is_empty() {
+            return LatencySummary::default();
+        }
+        LatencySummary {
+            count: self.h.len(),
+            mean_ns: self.h.mean(),
+            p50_ns: self.h.value_at_quantile(0.50),
+            p90_ns: self.h.value_at_quantile(0.90),
+            p95_ns: self.h.value_at_quantile(0.95),
+            p99_ns: self.h.value_at_quantile(0.99),
+            p999_ns: self.h.value_at_quantile(0.999),
+            max_ns: self.h.max(),
+        }
+    }
+
+    /// Adds every sample of `other` (exact: histograms merge bucket by bucket).
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        self.h
+            .add(&other.h)
+            .expect("auto-resizing histograms always merge");
+    }
+
+    /// HdrHistogram's V2 serialization (uncompressed), base64-encoded, for exact merging later.
+    pub fn to_v2_base64(&self) -> String {
+        let mut bytes = Vec::new();
+        V2Serializer::new()
+            .serialize(&self.h, &mut bytes)
+            .expect("serializing to memory cannot fail");
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// The underlying HdrHistogram.
+    pub fn inner(&self) -> &Histogram<u64> {
+        &self.h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_within_resolution() {
+        let mut h = LatencyHistogram::new();
+        for v in 1..=100_000u64 {
+            h.record(v * 1000);
+        }
+        let s = h.summary();
+        assert_eq!(s.count, 100_000);
+        let close = |got: u64, want: u64| (got as f64 / want as f64 - 1.0).abs() < 1e-3;
+        assert!(close(s.p50_ns, 50_000_000), "{}", s.p50_ns);
+        assert!(close(s.p99_ns, 99_000_000), "{}", s.p99_ns);
+        assert!(close(s.max_ns, 100_000_000), "{}", s.max_ns);
+    }
+
+    #[test]
+    fn serialization_is_deterministic_and_decodes() {
+        let mut h = LatencyHistogram::new();
+        for v in [5, 50, 500, 5_000_000] {
+            h.record(v);
+        }
+        let a = h.to_v2_base64();
+        assert_eq!(a, h.clone().to_v2_base64());
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&a)
+            .unwrap();
+        let back: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut &bytes[..])
+            .unwrap();
+        assert_eq!(back.len(), 4);
+        assert_eq!(back.max(), h.inner().max());
+    }
+}

@@ -1,0 +1,3 @@
+//! One file per design.
+
+pub mod stations;

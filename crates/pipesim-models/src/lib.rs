@@ -1,0 +1,24 @@
+//! Designs under test, and the loop that runs them.
+//!
+//! A design is a [`Model`] (how it reacts to arrivals and to its own events) and a
+//! [`ModelKind`] (its name, parameters, validation and report details), written in one file
+//! under `kinds/` and listed once in [`registry`]. The engine, the workload and the metrics know
+//! nothing of any particular design.
+//!
+//! [`run`] drives one model over one arrival trace: it merges the arrival stream with the
+//! model's own events in (time, insertion) order, calls the model, and hands every outcome to
+//! the [`pipesim_metrics::Recorder`]. It is generic over the model, so a model's events are plain
+//! enums in the heap and every call is static.
+
+mod ctx;
+mod detail;
+mod driver;
+pub mod kinds;
+mod model;
+pub mod registry;
+
+pub use ctx::Ctx;
+pub use detail::{Cell, DetailTable};
+pub use driver::{RunSettings, run};
+pub use model::{BuildEnv, Model, ModelKind, RunEnv};
+pub use registry::{KindInfo, ModelOutcome, ModelSpec, ParseModelError, kinds, parse_model};

@@ -1,0 +1,78 @@
+//! The traits a design implements.
+
+use crate::ctx::Ctx;
+use crate::detail::DetailTable;
+use crate::driver::RunSettings;
+use pipesim_config::{ConfigError, Loader, ParamDoc};
+use pipesim_engine::RngStreams;
+use pipesim_metrics::RunResults;
+use pipesim_workload::{EventMeta, WorkloadSpec};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// How a design reacts to events. The run loop calls these in simulated-time order.
+pub trait Model {
+    /// The design's own events (a departure, a timer, a message arriving), stored inline in the
+    /// event queue: keep it small and `Copy`.
+    type Event: Copy;
+
+    /// Before the first arrival: register drop reasons, enable the read path, schedule timers.
+    fn init(&mut self, _ctx: &mut Ctx<Self::Event>) {}
+
+    /// A producer created `ev` at `ctx.now()`.
+    fn on_arrival(&mut self, ctx: &mut Ctx<Self::Event>, ev: EventMeta);
+
+    /// One of the design's own events is due.
+    fn on_event(&mut self, ctx: &mut Ctx<Self::Event>, event: Self::Event);
+}
+
+/// What building a model from a scenario may consult.
+pub struct BuildEnv<'a> {
+    /// Reads files the model's parameters name (empirical distributions).
+    pub loader: &'a dyn Loader,
+    /// The workload the model will face (for warnings such as utilisation ≥ 1).
+    pub workload: &'a WorkloadSpec,
+}
+
+/// What a model gets when a run starts.
+pub struct RunEnv<'a> {
+    /// The run's random streams; name yours after the component (`station/db/service`).
+    pub streams: &'a RngStreams,
+    /// The workload of the run.
+    pub workload: &'a WorkloadSpec,
+    /// The run's seed and time settings (warmup, duration, drain).
+    pub settings: &'a RunSettings,
+}
+
+/// A design: its name, its parameters and how to build it. One file per kind.
+pub trait ModelKind: Model + Sized + 'static {
+    /// The `kind = "..."` name in scenario files.
+    const KIND: &'static str;
+    /// One line on what the design is, for `pipesim models`.
+    const SUMMARY: &'static str;
+
+    /// The model table as written (deserialized with unknown keys rejected).
+    type Config: DeserializeOwned;
+    /// The validated parameters, defaults filled in; echoed into the report.
+    type Params: Clone + Send + Sync + Serialize + 'static;
+
+    /// Every parameter with its type, unit, default and meaning.
+    fn params_doc() -> Vec<ParamDoc>;
+
+    /// Checks a configuration and fills in defaults. Errors name the field by its path within
+    /// the model table.
+    fn validate(config: Self::Config, env: &BuildEnv<'_>) -> Result<Self::Params, ConfigError>;
+
+    /// A fresh model for one run (cannot fail: the parameters are validated).
+    fn build(params: &Self::Params, env: &RunEnv<'_>) -> Self;
+
+    /// Things worth telling the user before the run, such as a utilisation at or above 1.
+    fn warnings(_params: &Self::Params, _workload: &WorkloadSpec) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Design-specific tables for the report (per-station statistics, say).
+    fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
+        Vec::new()
+    }
+}

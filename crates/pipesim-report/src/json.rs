@@ -1,0 +1,316 @@
+//! report.json, schema version 1.
+
+use crate::numbers::{ms, ms_f, round_to, secs};
+use crate::{ModelRun, RunReport};
+use pipesim_config::format_rate;
+use pipesim_metrics::{LatencyHistogram, RunResults};
+use pipesim_models::{Cell, DetailTable};
+use pipesim_workload::{Popularity, Process};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The version of report.json's layout. Bump it when a field changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    pipesim_version: &'static str,
+    scenario: &'a str,
+    description: &'a str,
+    seed: u64,
+    duration_s: f64,
+    warmup_s: f64,
+    drain_s: f64,
+    window_s: f64,
+    command: &'a str,
+    workload: Workload,
+    warnings: &'a [String],
+    models: Vec<ModelJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct Workload {
+    process: &'static str,
+    rate: String,
+    rate_per_s: f64,
+    phases: Vec<PhaseJson>,
+    keys: u32,
+    popularity: String,
+    payload_bytes: u32,
+}
+
+#[derive(Serialize)]
+struct PhaseJson {
+    at_s: f64,
+    rate_per_s: f64,
+    ramp_s: f64,
+}
+
+#[derive(Serialize)]
+struct ModelJson<'a> {
+    name: &'a str,
+    kind: &'a str,
+    parameters: Value,
+    latency: Latencies,
+    throughput: Throughput,
+    invariants: Invariants,
+    mean_in_system: f64,
+    simulation: Simulation,
+    timeline: Vec<WindowJson>,
+    faults: Vec<Value>,
+    details: Map<String, Value>,
+    histograms: Histograms,
+}
+
+#[derive(Serialize)]
+struct Latencies {
+    e2e: Latency,
+    ack: Latency,
+    read: Option<Latency>,
+}
+
+#[derive(Serialize)]
+struct Latency {
+    count: u64,
+    mean_ms: f64,
+    p50_ms: f64,
+    p90_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+    p999_ms: f64,
+    max_ms: f64,
+}
+
+#[derive(Serialize)]
+struct Throughput {
+    offered: u64,
+    delivered: u64,
+    offered_per_s: f64,
+    delivered_per_s: f64,
+}
+
+#[derive(Serialize)]
+struct Invariants {
+    ordering_violations: u64,
+    duplicates: u64,
+    lost: u64,
+    dropped: u64,
+    dropped_by_reason: Vec<DropJson>,
+    in_flight_at_end: u64,
+    examples: Vec<ExampleJson>,
+}
+
+#[derive(Serialize)]
+struct DropJson {
+    reason: String,
+    events: u64,
+    copies: u64,
+}
+
+#[derive(Serialize)]
+struct ExampleJson {
+    kind: &'static str,
+    key: u32,
+    seq: u64,
+    t_s: f64,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct Simulation {
+    events: u64,
+    end_s: f64,
+}
+
+#[derive(Serialize)]
+struct WindowJson {
+    t_s: f64,
+    offered: u64,
+    delivered: u64,
+    dropped: u64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    backlog: u64,
+}
+
+#[derive(Serialize)]
+struct Histograms {
+    e2e: String,
+    ack: String,
+    read: Option<String>,
+}
+
+fn latency(h: &LatencyHistogram) -> Latency {
+    let s = h.summary();
+    Latency {
+        count: s.count,
+        mean_ms: ms_f(s.mean_ns),
+        p50_ms: ms(s.p50_ns),
+        p90_ms: ms(s.p90_ns),
+        p95_ms: ms(s.p95_ns),
+        p99_ms: ms(s.p99_ns),
+        p999_ms: ms(s.p999_ns),
+        max_ms: ms(s.max_ns),
+    }
+}
+
+fn cell_value(cell: &Cell) -> Value {
+    match cell {
+        Cell::Text(s) => Value::String(s.clone()),
+        Cell::Int(n) => Value::from(*n),
+        Cell::Fixed(x, d) => Value::from(round_to(*x, *d)),
+    }
+}
+
+fn details(tables: &[DetailTable]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for t in tables {
+        let rows = t
+            .rows
+            .iter()
+            .map(|row| {
+                // serde_json's Map is ordered by key; the column order lives in the Markdown.
+                let obj: Map<String, Value> = t
+                    .columns
+                    .iter()
+                    .zip(row)
+                    .map(|(c, v)| (c.to_string(), cell_value(v)))
+                    .collect();
+                Value::Object(obj)
+            })
+            .collect();
+        out.insert(t.name.to_string(), Value::Array(rows));
+    }
+    out
+}
+
+fn model_json<'a>(m: &ModelRun<'a>) -> ModelJson<'a> {
+    let r: &RunResults = &m.outcome.results;
+    let inv = &r.invariants;
+    ModelJson {
+        name: &m.spec.name,
+        kind: m.spec.kind,
+        parameters: m.spec.parameters(),
+        latency: Latencies {
+            e2e: latency(&r.e2e),
+            ack: latency(&r.ack),
+            read: r.read.as_ref().map(latency),
+        },
+        throughput: Throughput {
+            offered: r.throughput.offered,
+            delivered: r.throughput.delivered,
+            offered_per_s: round_to(r.throughput.offered_per_s, 3),
+            delivered_per_s: round_to(r.throughput.delivered_per_s, 3),
+        },
+        invariants: Invariants {
+            ordering_violations: inv.ordering_violations,
+            duplicates: inv.duplicates,
+            lost: inv.lost,
+            dropped: inv.dropped,
+            dropped_by_reason: inv
+                .dropped_by_reason
+                .iter()
+                .map(|d| DropJson {
+                    reason: d.reason.clone(),
+                    events: d.events,
+                    copies: d.copies,
+                })
+                .collect(),
+            in_flight_at_end: inv.in_flight_at_end,
+            examples: inv
+                .examples
+                .iter()
+                .map(|e| ExampleJson {
+                    kind: e.kind.name(),
+                    key: e.key,
+                    seq: e.seq,
+                    t_s: secs(e.at_ns),
+                    detail: e.detail.clone(),
+                })
+                .collect(),
+        },
+        mean_in_system: round_to(r.mean_in_system, 6),
+        simulation: Simulation {
+            events: r.events_simulated,
+            end_s: secs(r.end_ns),
+        },
+        timeline: r
+            .timeline
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let q = |p: f64| w.e2e.as_ref().map_or(0, |h| h.quantile_ns(p));
+                WindowJson {
+                    t_s: secs(i as u64 * r.window_ns),
+                    offered: w.offered,
+                    delivered: w.delivered,
+                    dropped: w.dropped,
+                    p50_ms: ms(q(0.5)),
+                    p99_ms: ms(q(0.99)),
+                    max_ms: ms(q(1.0)),
+                    backlog: w.backlog,
+                }
+            })
+            .collect(),
+        faults: Vec::new(),
+        details: details(&m.outcome.details),
+        histograms: Histograms {
+            e2e: r.e2e.to_v2_base64(),
+            ack: r.ack.to_v2_base64(),
+            read: r.read.as_ref().map(LatencyHistogram::to_v2_base64),
+        },
+    }
+}
+
+fn workload(report: &RunReport<'_>) -> Workload {
+    let w = &report.scenario.workload;
+    Workload {
+        process: match w.process {
+            Process::Poisson => "poisson",
+            Process::Constant => "constant",
+            Process::Bursty { .. } => "bursty",
+        },
+        rate: format_rate(w.rate_per_s),
+        rate_per_s: round_to(w.rate_per_s, 3),
+        phases: w
+            .phases
+            .iter()
+            .map(|p| PhaseJson {
+                at_s: secs(p.at_ns),
+                rate_per_s: round_to(p.rate_per_s, 3),
+                ramp_s: secs(p.ramp_ns),
+            })
+            .collect(),
+        keys: w.keys.count,
+        popularity: match w.keys.popularity {
+            Popularity::Uniform => "uniform".to_string(),
+            Popularity::Zipf { exponent } => format!("zipf({exponent})"),
+        },
+        payload_bytes: w.payload_bytes,
+    }
+}
+
+/// The report as pretty-printed JSON, ending in a newline.
+pub fn report_json(report: &RunReport<'_>) -> String {
+    let s = report.scenario;
+    let doc = Report {
+        schema_version: SCHEMA_VERSION,
+        pipesim_version: env!("CARGO_PKG_VERSION"),
+        scenario: &s.name,
+        description: &s.description,
+        seed: s.seed,
+        duration_s: secs(s.duration_ns),
+        warmup_s: secs(s.warmup_ns),
+        drain_s: secs(s.drain_ns),
+        window_s: secs(s.window_ns),
+        command: &report.command,
+        workload: workload(report),
+        warnings: &s.warnings,
+        models: report.models.iter().map(model_json).collect(),
+    };
+    let mut out = serde_json::to_string_pretty(&doc).expect("the report serializes");
+    out.push('\n');
+    out
+}

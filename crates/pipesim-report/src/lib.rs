@@ -1,0 +1,38 @@
+//! Reports of a run: `report.json` (schema version 1), `report.md`, and the summary table.
+//!
+//! Everything here is a pure function of the scenario, the seed and the simulation results:
+//! no wall-clock value, no map iteration order, fixed float formatting (milliseconds to the
+//! microsecond). The same inputs give the same bytes on any machine.
+
+mod atomic;
+mod json;
+mod markdown;
+mod numbers;
+mod table;
+
+pub use atomic::write_atomic;
+pub use json::{SCHEMA_VERSION, report_json};
+pub use markdown::report_markdown;
+pub use numbers::thousands;
+pub use table::summary_table;
+
+use pipesim_models::{ModelOutcome, ModelSpec};
+use pipesim_scenario::Scenario;
+
+/// One model's results within a report.
+pub struct ModelRun<'a> {
+    /// The model as the scenario defined it.
+    pub spec: &'a ModelSpec,
+    /// What its run produced.
+    pub outcome: &'a ModelOutcome,
+}
+
+/// Everything a report shows.
+pub struct RunReport<'a> {
+    /// The scenario, as run (seed and overrides applied).
+    pub scenario: &'a Scenario,
+    /// The command that reproduces this report.
+    pub command: String,
+    /// One entry per model, in scenario order.
+    pub models: Vec<ModelRun<'a>>,
+}

@@ -1,0 +1,131 @@
+//! report.md: the summary table, then each model's details.
+
+use crate::RunReport;
+use crate::numbers::{ms_text, round_to, thousands};
+use crate::table::{TextTable, summary};
+use pipesim_engine::{format_duration_ns, format_time_s};
+use pipesim_models::Cell;
+
+/// The Markdown report.
+pub fn report_markdown(report: &RunReport<'_>) -> String {
+    let s = report.scenario;
+    let mut md = format!("# {}\n\n", s.name);
+    if !s.description.trim().is_empty() {
+        md.push_str(&format!("{}\n\n", s.description.trim()));
+    }
+    md.push_str(&format!(
+        "Seed {}, {} of arrivals ({} warmup excluded from statistics), drain {}.  \nReproduce: `{}`\n\n",
+        s.seed,
+        format_duration_ns(s.duration_ns),
+        format_duration_ns(s.warmup_ns),
+        format_duration_ns(s.drain_ns),
+        report.command
+    ));
+    if !s.warnings.is_empty() {
+        md.push_str("**Warnings**\n\n");
+        for w in &s.warnings {
+            md.push_str(&format!("- {w}\n"));
+        }
+        md.push('\n');
+    }
+    md.push_str("## Summary\n\nEnd-to-end latency (creation to visible) and throughput over the measured interval; ");
+    md.push_str("invariant counts over the whole run.\n\n");
+    md.push_str(&summary(report).to_markdown());
+    for m in &report.models {
+        let r = &m.outcome.results;
+        md.push_str(&format!("\n## {} ({})\n\n", m.spec.name, m.spec.kind));
+        let mut lat = TextTable {
+            headers: [
+                "latency", "count", "mean ms", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "p99.9 ms",
+                "max ms",
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+            rows: Vec::new(),
+        };
+        let mut add = |name: &str, h: &pipesim_metrics::LatencyHistogram| {
+            let x = h.summary();
+            lat.rows.push(vec![
+                name.to_string(),
+                thousands(x.count),
+                format!("{:.3}", round_to(x.mean_ns / 1e6, 3)),
+                ms_text(x.p50_ns),
+                ms_text(x.p90_ns),
+                ms_text(x.p95_ns),
+                ms_text(x.p99_ns),
+                ms_text(x.p999_ns),
+                ms_text(x.max_ns),
+            ]);
+        };
+        add("e2e", &r.e2e);
+        add("ack", &r.ack);
+        if let Some(h) = &r.read {
+            add("read", h);
+        }
+        md.push_str(&lat.to_markdown());
+        let inv = &r.invariants;
+        md.push_str(&format!(
+            "\nOrdering violations {}, duplicates {}, lost {}, dropped {}, in flight at the end {}.\n",
+            thousands(inv.ordering_violations),
+            thousands(inv.duplicates),
+            thousands(inv.lost),
+            thousands(inv.dropped),
+            thousands(inv.in_flight_at_end)
+        ));
+        for d in inv
+            .dropped_by_reason
+            .iter()
+            .filter(|d| d.events + d.copies > 0)
+        {
+            md.push_str(&format!(
+                "- dropped, {}: {} events, {} copies\n",
+                d.reason,
+                thousands(d.events),
+                thousands(d.copies)
+            ));
+        }
+        if !inv.examples.is_empty() {
+            md.push_str("\nFirst findings:\n\n");
+            for e in &inv.examples {
+                md.push_str(&format!(
+                    "- {} at {}: key {} seq {}: {}\n",
+                    e.kind.name(),
+                    format_time_s(e.at_ns),
+                    e.key,
+                    e.seq,
+                    e.detail
+                ));
+            }
+        }
+        for t in &m.outcome.details {
+            md.push_str(&format!("\n### {}\n\n", t.name));
+            let table = TextTable {
+                headers: t.columns.iter().map(|c| c.to_string()).collect(),
+                rows: t
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        row.iter()
+                            .map(|c| match c {
+                                Cell::Text(s) => s.clone(),
+                                Cell::Int(n) => thousands(*n),
+                                Cell::Fixed(x, d) => {
+                                    format!("{:.*}", usize::from(*d), round_to(*x, *d))
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            };
+            md.push_str(&table.to_markdown());
+        }
+        md.push_str(&format!(
+            "\nMean events in the system {:.3}; {} engine events, simulation ended at {}.\n",
+            round_to(r.mean_in_system, 3),
+            thousands(r.events_simulated),
+            format_time_s(r.end_ns)
+        ));
+    }
+    md
+}

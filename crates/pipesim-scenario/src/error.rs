@@ -1,0 +1,72 @@
+//! Errors that say what is wrong and where.
+
+use crate::location::Location;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where the bad value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorOrigin {
+    /// The scenario file, at this location (none when the problem is the file as a whole).
+    File(Option<Location>),
+    /// A `--set PATH=VALUE` flag, quoted as given.
+    Override(String),
+    /// The `--seed` flag.
+    Seed,
+    /// The `--models` flag.
+    Models,
+}
+
+/// An invalid scenario: exit code 2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Where in it, or which flag.
+    pub origin: ErrorOrigin,
+    /// The field's dotted path, when the error is about one field.
+    pub path: Option<String>,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+}
+
+impl ScenarioError {
+    pub(crate) fn file(file: PathBuf, message: impl Into<String>) -> Self {
+        Self {
+            file,
+            origin: ErrorOrigin::File(None),
+            path: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.display();
+        let path = self
+            .path
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("{p}: "))
+            .unwrap_or_default();
+        match &self.origin {
+            ErrorOrigin::File(None) => write!(f, "{file}: {path}{}", self.message),
+            ErrorOrigin::File(Some(loc)) => {
+                write!(
+                    f,
+                    "{file}:{}:{}: {path}{}\n{}",
+                    loc.line,
+                    loc.column,
+                    self.message,
+                    loc.snippet()
+                )
+            }
+            ErrorOrigin::Override(flag) => write!(f, "--set {flag}: {path}{}", self.message),
+            ErrorOrigin::Seed => write!(f, "--seed: {}", self.message),
+            ErrorOrigin::Models => write!(f, "--models: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}

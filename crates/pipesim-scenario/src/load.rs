@@ -1,0 +1,521 @@
+//! From text to a validated [`Scenario`].
+
+use crate::error::{ErrorOrigin, ScenarioError};
+use crate::location::locate;
+use crate::overrides::{Override, apply};
+use crate::path::{FieldPath, Segment};
+use crate::raw::{PopularityName, ProcessName, RawScenario, RawWorkload};
+use crate::source::{io_reason, read_scenario};
+use pipesim_config::{ConfigError, Loader, explain_serde_message, suggest};
+use pipesim_engine::{SimTime, format_duration_ns};
+use pipesim_models::{BuildEnv, ModelSpec, ParseModelError, kinds, parse_model};
+use pipesim_workload::{Keys, Phase, Popularity, Process, WorkloadSpec};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+/// What the command line adds to a scenario file.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// `--set PATH=VALUE` flags, applied in order.
+    pub overrides: Vec<Override>,
+    /// `--seed N`, replacing the file's seed.
+    pub seed: Option<u64>,
+    /// `--models a,b`: run only these models (by name).
+    pub models: Option<Vec<String>>,
+}
+
+/// A validated scenario, ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The scenario's name: the default report folder.
+    pub name: String,
+    /// What it is about.
+    pub description: String,
+    /// Root seed.
+    pub seed: u64,
+    /// Arrivals stop at this time.
+    pub duration_ns: SimTime,
+    /// Events created before this are not in the statistics.
+    pub warmup_ns: SimTime,
+    /// Time allowed after the last arrival before an acknowledged event counts as lost.
+    pub drain_ns: SimTime,
+    /// Timeline window.
+    pub window_ns: SimTime,
+    /// The arrivals every model faces.
+    pub workload: WorkloadSpec,
+    /// The designs, in file order (filtered by `--models`).
+    pub models: Vec<ModelSpec>,
+    /// Things worth knowing before the run (utilisation ≥ 1 and the like).
+    pub warnings: Vec<String>,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The file's text, as read.
+    pub text: String,
+}
+
+/// Reads, overrides and validates the scenario at `path`.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Scenario, ScenarioError> {
+    let text = read_scenario(path)?;
+    load_str(&text, path, opts)
+}
+
+/// Like [`load`], from text already read; `path` names it in messages and anchors relative
+/// file names (empirical distributions).
+pub fn load_str(text: &str, path: &Path, opts: &LoadOptions) -> Result<Scenario, ScenarioError> {
+    Loading { text, path, opts }.run()
+}
+
+struct Loading<'a> {
+    text: &'a str,
+    path: &'a Path,
+    opts: &'a LoadOptions,
+}
+
+/// Reads files relative to the scenario's folder.
+struct FileLoader {
+    base: PathBuf,
+}
+
+impl Loader for FileLoader {
+    fn read_text(&self, file: &str) -> Result<String, String> {
+        let full = self.base.join(file);
+        let bytes = std::fs::read(&full)
+            .map_err(|e| format!("cannot read {}: {}", full.display(), io_reason(&e)))?;
+        String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", full.display()))
+    }
+}
+
+impl<'a> Loading<'a> {
+    fn run(&self) -> Result<Scenario, ScenarioError> {
+        let mut tree = DeTable::parse(self.text)
+            .map_err(|e| self.syntax_error(&e))?
+            .into_inner();
+        for (i, ov) in self.opts.overrides.iter().enumerate() {
+            let span = self.override_span(i);
+            apply(&mut tree, ov, span).map_err(|message| ScenarioError {
+                file: self.path.to_path_buf(),
+                origin: ErrorOrigin::Override(ov.raw.clone()),
+                path: None,
+                message,
+            })?;
+        }
+        let lookup = tree.clone();
+        let whole = Spanned::new(0..self.text.len(), DeValue::Table(tree));
+        let raw: RawScenario = serde_path_to_error::deserialize(ValueDeserializer::from(whole))
+            .map_err(|e| self.serde_error(&lookup, &FieldPath::default(), e))?;
+
+        let seed = self.opts.seed.unwrap_or(raw.seed);
+        let at = |p: &str, msg: String| {
+            self.error_at(&lookup, &FieldPath::parse(p).unwrap_or_default(), msg)
+        };
+        check_name(&raw.name).map_err(|m| at("name", m))?;
+        if raw.duration.ns == 0 {
+            return Err(at("duration", "must be greater than zero".to_string()));
+        }
+        if raw.warmup.ns >= raw.duration.ns {
+            return Err(at(
+                "warmup",
+                format!(
+                    "warmup ({}) must be shorter than the duration ({})",
+                    raw.warmup, raw.duration
+                ),
+            ));
+        }
+        if raw.window.ns == 0 {
+            return Err(at("window", "must be greater than zero".to_string()));
+        }
+        if !raw.fault.is_empty() {
+            return Err(at(
+                "fault[0]",
+                "fault timelines are not simulated yet (they are planned): remove the [[fault]] tables for now".to_string(),
+            ));
+        }
+        let loader = FileLoader {
+            base: self
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        };
+        let workload = self.workload(&raw.workload, raw.duration.ns, &loader, &lookup)?;
+        let mut models = self.models(&lookup, &loader, &workload)?;
+        if let Some(only) = &self.opts.models {
+            models = select(models, only).map_err(|message| ScenarioError {
+                file: self.path.to_path_buf(),
+                origin: ErrorOrigin::Models,
+                path: None,
+                message,
+            })?;
+        }
+        let warnings = models
+            .iter()
+            .flat_map(|m| {
+                m.warnings(&workload)
+                    .into_iter()
+                    .map(move |w| format!("model {}: {w}", m.name))
+            })
+            .collect();
+        Ok(Scenario {
+            name: raw.name,
+            description: raw.description,
+            seed,
+            duration_ns: raw.duration.ns,
+            warmup_ns: raw.warmup.ns,
+            drain_ns: raw.drain.ns,
+            window_ns: raw.window.ns,
+            workload,
+            models,
+            warnings,
+            path: self.path.to_path_buf(),
+            text: self.text.to_string(),
+        })
+    }
+
+    fn workload(
+        &self,
+        w: &RawWorkload,
+        duration_ns: SimTime,
+        loader: &FileLoader,
+        lookup: &DeTable<'_>,
+    ) -> Result<WorkloadSpec, ScenarioError> {
+        let at = |p: &str, msg: String| {
+            self.error_at(lookup, &FieldPath::parse(p).unwrap_or_default(), msg)
+        };
+        let a = &w.arrivals;
+        let process = match a.process {
+            ProcessName::Poisson | ProcessName::Constant if a.on.is_some() || a.off.is_some() => {
+                let key = if a.on.is_some() { "on" } else { "off" };
+                return Err(at(
+                    &format!("workload.arrivals.{key}"),
+                    "`on` and `off` apply only to process = \"bursty\"".to_string(),
+                ));
+            }
+            ProcessName::Poisson => Process::Poisson,
+            ProcessName::Constant => Process::Constant,
+            ProcessName::Bursty => {
+                let (Some(on), Some(off)) = (&a.on, &a.off) else {
+                    return Err(at(
+                        "workload.arrivals",
+                        "a bursty process needs `on` and `off` durations (or distributions)"
+                            .to_string(),
+                    ));
+                };
+                let on = on
+                    .resolve(loader)
+                    .map_err(|m| at("workload.arrivals.on", m))?;
+                let off = off
+                    .resolve(loader)
+                    .map_err(|m| at("workload.arrivals.off", m))?;
+                if on.mean_ns() <= 0.0 {
+                    return Err(at(
+                        "workload.arrivals.on",
+                        "on periods must be longer than zero".to_string(),
+                    ));
+                }
+                Process::Bursty { on, off }
+            }
+            ProcessName::Trace => {
+                return Err(at(
+                    "workload.arrivals.process",
+                    "trace replay is planned and not available yet; use poisson, constant or bursty".to_string(),
+                ));
+            }
+        };
+        if w.keys.count == 0 {
+            return Err(at("workload.keys.count", "must be at least 1".to_string()));
+        }
+        let popularity = match (w.keys.popularity, w.keys.exponent) {
+            (PopularityName::Uniform, Some(_)) => {
+                return Err(at(
+                    "workload.keys.exponent",
+                    "`exponent` applies only to popularity = \"zipf\"".to_string(),
+                ));
+            }
+            (PopularityName::Uniform, None) => Popularity::Uniform,
+            (PopularityName::Zipf, exponent) => {
+                let exponent = exponent.unwrap_or(1.0);
+                if !(exponent.is_finite() && exponent > 0.0) {
+                    return Err(at(
+                        "workload.keys.exponent",
+                        format!("must be a finite number greater than zero, found {exponent}"),
+                    ));
+                }
+                Popularity::Zipf { exponent }
+            }
+        };
+        let payload_bytes = u32::try_from(w.payload.bytes).map_err(|_| {
+            at(
+                "workload.payload",
+                format!("{} is too large (at most 4 GiB)", w.payload),
+            )
+        })?;
+        let mut phases = Vec::with_capacity(w.phase.len());
+        let mut ramp_end: SimTime = 0;
+        for (i, p) in w.phase.iter().enumerate() {
+            let here = |f: &str| format!("workload.phase[{i}].{f}");
+            if p.at.ns >= duration_ns {
+                return Err(at(
+                    &here("at"),
+                    format!(
+                        "{} is not before the end of arrivals ({})",
+                        p.at,
+                        format_duration_ns(duration_ns)
+                    ),
+                ));
+            }
+            if i > 0 && p.at.ns < ramp_end {
+                return Err(at(
+                    &here("at"),
+                    format!(
+                        "{} starts before the previous phase's change is over ({}); list phases in time order",
+                        p.at,
+                        format_duration_ns(ramp_end)
+                    ),
+                ));
+            }
+            ramp_end = p.at.ns.saturating_add(p.ramp.ns);
+            phases.push(Phase {
+                at_ns: p.at.ns,
+                rate_per_s: p.rate.per_s,
+                ramp_ns: p.ramp.ns,
+            });
+        }
+        Ok(WorkloadSpec {
+            process,
+            rate_per_s: a.rate.per_s,
+            phases,
+            keys: Keys {
+                count: w.keys.count,
+                popularity,
+            },
+            payload_bytes,
+            duration_ns,
+        })
+    }
+
+    fn models(
+        &self,
+        lookup: &DeTable<'_>,
+        loader: &FileLoader,
+        workload: &WorkloadSpec,
+    ) -> Result<Vec<ModelSpec>, ScenarioError> {
+        let items: Vec<Spanned<DeValue<'_>>> = match lookup.get("model").map(|v| v.get_ref()) {
+            Some(DeValue::Array(items)) => items.iter().cloned().collect(),
+            _ => Vec::new(),
+        };
+        if items.is_empty() {
+            return Err(ScenarioError::file(
+                self.path.to_path_buf(),
+                "has no model: add at least one [[model]] with a `name` and a `kind` (see `pipesim models`)",
+            ));
+        }
+        let env = BuildEnv { loader, workload };
+        let mut out: Vec<ModelSpec> = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let base = FieldPath(vec![Segment::Key("model".into()), Segment::Index(i)]);
+            let at = |field: &str, msg: String| {
+                self.error_at(
+                    lookup,
+                    &base.join(&FieldPath(vec![Segment::Key(field.into())])),
+                    msg,
+                )
+            };
+            let span = item.span();
+            let DeValue::Table(mut table) = item.into_inner() else {
+                return Err(self.error_at(lookup, &base, "must be a table".to_string()));
+            };
+            let name = match table.remove("name").map(Spanned::into_inner) {
+                Some(DeValue::String(s)) => s.into_owned(),
+                Some(_) => return Err(at("name", "must be a string".to_string())),
+                None => return Err(self.error_at(lookup, &base, "needs a `name`".to_string())),
+            };
+            check_name(&name).map_err(|m| at("name", m))?;
+            if out.iter().any(|m| m.name == name) {
+                return Err(at(
+                    "name",
+                    format!("two models are named \"{name}\"; names must be unique"),
+                ));
+            }
+            let kind = match table.remove("kind").map(Spanned::into_inner) {
+                Some(DeValue::String(s)) => s.into_owned(),
+                Some(_) => return Err(at("kind", "must be a string".to_string())),
+                None => {
+                    return Err(self.error_at(
+                        lookup,
+                        &base,
+                        format!(
+                            "model \"{name}\" needs a `kind`, one of: {}",
+                            kind_names().join(", ")
+                        ),
+                    ));
+                }
+            };
+            let mut track = serde_path_to_error::Track::new();
+            let de = serde_path_to_error::Deserializer::new(
+                ValueDeserializer::from(Spanned::new(span, DeValue::Table(table))),
+                &mut track,
+            );
+            match parse_model(&name, &kind, de, &env) {
+                Ok(spec) => out.push(spec),
+                Err(ParseModelError::UnknownKind(k)) => {
+                    let names = kind_names();
+                    let mut msg = format!("unknown model kind `{k}`");
+                    if let Some(s) = suggest(&k, names.iter().copied()) {
+                        msg.push_str(&format!(" (did you mean `{s}`?)"));
+                    }
+                    msg.push_str(&format!("; known kinds: {}", names.join(", ")));
+                    return Err(at("kind", msg));
+                }
+                Err(ParseModelError::Deserialize(e)) => {
+                    let inner = FieldPath::from_serde(&track.path().to_string());
+                    return Err(self.toml_error(lookup, &base.join(&inner), &e));
+                }
+                Err(ParseModelError::Invalid(ConfigError { path, message })) => {
+                    let inner = FieldPath::parse(&path).unwrap_or_default();
+                    return Err(self.error_at(lookup, &base.join(&inner), message));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Where the `i`-th override's values are marked: past the end of the text, one byte each.
+    fn override_span(&self, i: usize) -> Range<usize> {
+        let start = self.text.len() + 1 + i;
+        start..start
+    }
+
+    fn origin_of(&self, span: Option<Range<usize>>) -> ErrorOrigin {
+        match span {
+            Some(s) if s.start > self.text.len() => {
+                let i = s.start - self.text.len() - 1;
+                ErrorOrigin::Override(
+                    self.opts
+                        .overrides
+                        .get(i)
+                        .map(|o| o.raw.clone())
+                        .unwrap_or_default(),
+                )
+            }
+            Some(s) => ErrorOrigin::File(Some(locate(self.text, s))),
+            None => ErrorOrigin::File(None),
+        }
+    }
+
+    fn syntax_error(&self, e: &toml::de::Error) -> ScenarioError {
+        ScenarioError {
+            file: self.path.to_path_buf(),
+            origin: self.origin_of(e.span()),
+            path: None,
+            message: format!("TOML syntax error: {}", one_line(e.message())),
+        }
+    }
+
+    /// An error about the field at `path`, located by looking the path up in the tree.
+    fn error_at(&self, lookup: &DeTable<'_>, path: &FieldPath, message: String) -> ScenarioError {
+        ScenarioError {
+            file: self.path.to_path_buf(),
+            origin: self.origin_of(span_of(lookup, path)),
+            path: Some(path.to_string()).filter(|p| !p.is_empty()),
+            message,
+        }
+    }
+
+    fn toml_error(
+        &self,
+        lookup: &DeTable<'_>,
+        path: &FieldPath,
+        e: &toml::de::Error,
+    ) -> ScenarioError {
+        let span = e.span().or_else(|| span_of(lookup, path));
+        ScenarioError {
+            file: self.path.to_path_buf(),
+            origin: self.origin_of(span),
+            path: Some(path.to_string()).filter(|p| !p.is_empty()),
+            message: explain_serde_message(&one_line(e.message())),
+        }
+    }
+
+    fn serde_error(
+        &self,
+        lookup: &DeTable<'_>,
+        base: &FieldPath,
+        e: serde_path_to_error::Error<toml::de::Error>,
+    ) -> ScenarioError {
+        let path = base.join(&FieldPath::from_serde(&e.path().to_string()));
+        self.toml_error(lookup, &path, e.inner())
+    }
+}
+
+/// The span of the value at `path`, or of the deepest part of the path that exists.
+fn span_of(root: &DeTable<'_>, path: &FieldPath) -> Option<Range<usize>> {
+    let mut best: Option<Range<usize>> = None;
+    let mut node: Option<&Spanned<DeValue<'_>>> = None;
+    for seg in &path.0 {
+        let next = match (node.map(|n| n.get_ref()), seg) {
+            (None, Segment::Key(k)) => root.get(k.as_str()),
+            (Some(DeValue::Table(t)), Segment::Key(k)) => t.get(k.as_str()),
+            (Some(DeValue::Array(a)), Segment::Index(i)) => a.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => {
+                best = Some(n.span());
+                node = Some(n);
+            }
+            None => break,
+        }
+    }
+    best
+}
+
+fn one_line(message: &str) -> String {
+    message
+        .trim()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn kind_names() -> Vec<&'static str> {
+    kinds().into_iter().map(|k| k.name).collect()
+}
+
+/// Names become folder names and appear in paths: keep them simple.
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".to_string());
+    }
+    if name.starts_with('.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(format!(
+            "\"{name}\" is not a valid name: use letters, digits, `_`, `-` and `.`"
+        ));
+    }
+    Ok(())
+}
+
+fn select(models: Vec<ModelSpec>, only: &[String]) -> Result<Vec<ModelSpec>, String> {
+    let names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
+    for want in only {
+        if !names.contains(want) {
+            let mut msg = format!("no model named \"{want}\"");
+            if let Some(s) = suggest(want, names.iter().map(String::as_str)) {
+                msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+            }
+            msg.push_str(&format!("; models: {}", names.join(", ")));
+            return Err(msg);
+        }
+    }
+    Ok(models
+        .into_iter()
+        .filter(|m| only.contains(&m.name))
+        .collect())
+}

@@ -1,0 +1,123 @@
+//! The scenario file's shape, as serde reads it. Checks of values come after, in `load`.
+
+use pipesim_config::{DistSpec, Duration, Rate, Size};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+/// The top level of a scenario file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub seed: u64,
+    pub duration: Duration,
+    #[serde(default)]
+    pub warmup: Duration,
+    #[serde(default = "default_drain")]
+    pub drain: Duration,
+    #[serde(default = "default_window")]
+    pub window: Duration,
+    pub workload: RawWorkload,
+    /// Model tables are read one by one afterwards, each by its kind; here they are only
+    /// accepted as a key.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub model: Vec<IgnoredAny>,
+    #[serde(default)]
+    pub fault: Vec<IgnoredAny>,
+}
+
+pub(crate) fn default_drain() -> Duration {
+    Duration {
+        ns: 30 * pipesim_engine::NS_PER_S,
+    }
+}
+
+pub(crate) fn default_window() -> Duration {
+    Duration {
+        ns: pipesim_engine::NS_PER_S,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWorkload {
+    pub arrivals: RawArrivals,
+    #[serde(default)]
+    pub keys: RawKeys,
+    #[serde(default = "default_payload")]
+    pub payload: Size,
+    #[serde(default)]
+    pub phase: Vec<RawPhase>,
+}
+
+fn default_payload() -> Size {
+    Size { bytes: 512 }
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ProcessName {
+    Poisson,
+    Constant,
+    Bursty,
+    Trace,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawArrivals {
+    pub process: ProcessName,
+    pub rate: Rate,
+    #[serde(default)]
+    pub on: Option<DistSpec>,
+    #[serde(default)]
+    pub off: Option<DistSpec>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum PopularityName {
+    #[default]
+    Uniform,
+    Zipf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawKeys {
+    #[serde(default = "default_key_count")]
+    pub count: u32,
+    #[serde(default)]
+    pub popularity: PopularityName,
+    #[serde(default)]
+    pub exponent: Option<f64>,
+}
+
+pub(crate) const DEFAULT_KEY_COUNT: u32 = 1_000_000;
+
+fn default_key_count() -> u32 {
+    DEFAULT_KEY_COUNT
+}
+
+impl Default for RawKeys {
+    fn default() -> Self {
+        Self {
+            count: DEFAULT_KEY_COUNT,
+            popularity: PopularityName::Uniform,
+            exponent: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPhase {
+    pub at: Duration,
+    pub rate: Rate,
+    #[serde(default)]
+    pub ramp: Duration,
+}
