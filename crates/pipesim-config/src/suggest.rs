@@ -19,6 +19,9 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 /// `unknown field \`servrs\`, expected one of \`name\`, \`servers\``
 /// becomes `unknown key \`servrs\` (did you mean \`servers\`?); known keys: name, servers`.
 pub fn explain_serde_message(message: &str) -> String {
+    if let Some(range) = integer_range_message(message) {
+        return range;
+    }
     for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
         let Some(rest) = message.strip_prefix(prefix) else {
             continue;
@@ -39,6 +42,27 @@ pub fn explain_serde_message(message: &str) -> String {
         return out;
     }
     message.to_string()
+}
+
+/// serde's "invalid value: integer `5000000000`, expected u32" (or "invalid type: integer
+/// `…` as i128", for numbers beyond 64 bits) as "5000000000 is out of range: …".
+fn integer_range_message(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("invalid value: integer `")
+        .or_else(|| message.strip_prefix("invalid type: integer `"))?;
+    let (number, tail) = rest.split_once('`')?;
+    let expected = tail.rsplit_once("expected ")?.1.trim();
+    let range = match expected {
+        "u8" => "an integer from 0 to 255".to_string(),
+        "u16" => "an integer from 0 to 65535".to_string(),
+        "u32" => format!("an integer from 0 to {}", u32::MAX),
+        "u64" => format!("an integer from 0 to {}", u64::MAX),
+        "usize" => format!("an integer from 0 to {}", usize::MAX),
+        "i64" => format!("an integer from {} to {}", i64::MIN, i64::MAX),
+        "a nonzero u32" => format!("an integer from 1 to {}", u32::MAX),
+        _ => return None,
+    };
+    Some(format!("{number} is out of range: expected {range}"))
 }
 
 #[cfg(test)]
@@ -67,5 +91,19 @@ mod tests {
             "unknown value `expo` (did you mean `exp`?); known values: const, exp"
         );
         assert_eq!(explain_serde_message("other"), "other");
+        assert_eq!(
+            explain_serde_message("invalid value: integer `5000000000`, expected u32"),
+            "5000000000 is out of range: expected an integer from 0 to 4294967295"
+        );
+        assert_eq!(
+            explain_serde_message(
+                "invalid type: integer `99999999999999999999` as i128, expected u32"
+            ),
+            "99999999999999999999 is out of range: expected an integer from 0 to 4294967295"
+        );
+        assert_eq!(
+            explain_serde_message("invalid value: integer `-1`, expected u64"),
+            "-1 is out of range: expected an integer from 0 to 18446744073709551615"
+        );
     }
 }
