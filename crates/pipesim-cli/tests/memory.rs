@@ -1,0 +1,47 @@
+//! Memory grows with the events pending and the keys, never with the events simulated.
+//!
+//! One test per file, so the process's peak resident memory (VmHWM) is this run's. CI runs
+//! 20 M customers of M/M/1; `PIPESIM_LONG_VALIDATION=1` runs the 100 M.
+
+use pipesim_cli::runner::{command_line, render, run_scenario};
+use pipesim_scenario::{LoadOptions, Override, load};
+use std::path::Path;
+
+/// Peak resident set size of this process, in bytes (Linux).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[test]
+fn mm1_memory_does_not_grow_with_customers() {
+    let long = std::env::var("PIPESIM_LONG_VALIDATION").is_ok_and(|v| v == "1");
+    let seconds = if long { "100s" } else { "20s" };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/bench/mm1_100m.toml");
+    let opts = LoadOptions {
+        overrides: vec![Override::parse(&format!("duration={seconds}")).unwrap()],
+        ..Default::default()
+    };
+    let s = load(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let run = run_scenario(&s, Some(1));
+    let rendered = render(&s, &run, &command_line(&s, &opts_sets(&opts), None));
+    let customers = run.outcomes[0].results.throughput.offered;
+    assert!(rendered.json.len() > 1000);
+    let Some(peak) = peak_rss_bytes() else { return };
+    let mib = peak as f64 / (1 << 20) as f64;
+    eprintln!(
+        "peak RSS {mib:.1} MiB after {customers} customers ({} events)",
+        run.outcomes[0].results.events_simulated
+    );
+    assert!(customers >= if long { 95_000_000 } else { 18_000_000 });
+    assert!(
+        peak < 100_000_000,
+        "peak resident memory {mib:.1} MiB is over 100 MB"
+    );
+}
+
+fn opts_sets(opts: &LoadOptions) -> Vec<String> {
+    opts.overrides.iter().map(|o| o.raw.clone()).collect()
+}
