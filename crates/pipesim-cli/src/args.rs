@@ -31,7 +31,7 @@ pub(crate) struct CommonArgs {
     #[arg(required = true, value_name = "SCENARIO")]
     pub scenarios: Vec<PathBuf>,
     /// Replace the scenario's seed.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = seed_number)]
     pub seed: Option<u64>,
     /// Override a field by its dotted path, validated like the file: `--set workload.rate=500k/s`,
     /// `--set model[0].station[0].servers=4`. Repeatable.
@@ -50,7 +50,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Threads for running models in parallel (default: all cores). Results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive_count)]
     pub jobs: Option<usize>,
     /// Print only warnings, errors, the summary table and the perf line.
     #[arg(long)]
@@ -61,4 +61,25 @@ pub(crate) struct RunArgs {
 pub(crate) struct ValidateArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// A seed: a whole number in u64's range, with a message people can act on.
+fn seed_number(text: &str) -> Result<u64, String> {
+    text.trim().parse::<u64>().map_err(|_| {
+        format!(
+            "expected a whole number from 0 to {}, found \"{text}\"",
+            u64::MAX
+        )
+    })
+}
+
+/// A thread count: a whole number ≥ 1.
+fn positive_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "expected a whole number of threads (1 or more), found \"{text}\""
+        )),
+    }
 }

@@ -10,6 +10,12 @@ use pipesim_scenario::Scenario;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// An I/O error in words, without "(os error N)".
+fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_lowercase()
+}
+
 #[derive(Serialize)]
 struct PerfFile<'a> {
     scenario: &'a str,
@@ -29,6 +35,9 @@ fn out_dirs(args: &RunArgs, scenarios: &[Scenario]) -> Result<Vec<PathBuf>, Stri
             .collect(),
     };
     for (i, d) in dirs.iter().enumerate() {
+        if d.exists() && !d.is_dir() {
+            return Err(format!("--out: {} is a file, not a folder", d.display()));
+        }
         if let Some(j) = dirs[..i].iter().position(|e| e == d) {
             return Err(format!(
                 "{} and {} would both write to {}: give them different names",
@@ -64,6 +73,17 @@ pub(crate) fn run(args: RunArgs) -> u8 {
             return exit::INVALID_INPUT;
         }
     };
+    // Create every output folder before the first run, so an unwritable one fails fast.
+    for d in &dirs {
+        if let Err(e) = std::fs::create_dir_all(d) {
+            error(format!(
+                "--out: cannot create {}: {}",
+                d.display(),
+                io_reason(&e)
+            ));
+            return exit::INVALID_INPUT;
+        }
+    }
     for (s, dir) in scenarios.iter().zip(&dirs) {
         for w in &s.warnings {
             err_line(&format!("warning: {}: {w}", s.path.display()));
@@ -78,13 +98,17 @@ pub(crate) fn run(args: RunArgs) -> u8 {
             total_wall_s: run.perf.iter().map(|p| p.wall_s).sum(),
         };
         let perf_json = serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n";
-        let written = std::fs::create_dir_all(dir).and_then(|()| {
+        let written = (|| {
             write_atomic(&dir.join("report.json"), rendered.json.as_bytes())?;
             write_atomic(&dir.join("report.md"), rendered.markdown.as_bytes())?;
             write_atomic(&dir.join("perf.json"), perf_json.as_bytes())
-        });
+        })();
         if let Err(e) = written {
-            error(format!("cannot write the report to {}: {e}", dir.display()));
+            error(format!(
+                "cannot write the report to {}: {}",
+                dir.display(),
+                io_reason(&e)
+            ));
             return exit::INVALID_INPUT;
         }
         out(&rendered.table);

@@ -62,9 +62,13 @@ impl fmt::Display for ScenarioError {
                     loc.snippet()
                 )
             }
-            ErrorOrigin::Override(flag) => write!(f, "--set {flag}: {path}{}", self.message),
-            ErrorOrigin::Seed => write!(f, "--seed: {}", self.message),
-            ErrorOrigin::Models => write!(f, "--models: {}", self.message),
+            // The file comes first, as for errors in the file: with several scenarios, a flag
+            // that fits one of them and not another must say which.
+            ErrorOrigin::Override(flag) => {
+                write!(f, "{file}: --set {flag}: {path}{}", self.message)
+            }
+            ErrorOrigin::Seed => write!(f, "{file}: --seed: {}", self.message),
+            ErrorOrigin::Models => write!(f, "{file}: --models: {}", self.message),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::error::{ErrorOrigin, ScenarioError};
 use crate::location::locate;
-use crate::overrides::{Override, apply};
+use crate::overrides::{Override, apply, near_alias};
 use crate::path::{FieldPath, Segment};
 use crate::raw::{PopularityName, ProcessName, RawScenario, RawWorkload};
 use crate::source::{io_reason, read_scenario};
@@ -332,10 +332,12 @@ impl<'a> Loading<'a> {
                 None => return Err(self.error_at(lookup, &base, "needs a `name`".to_string())),
             };
             check_name(&name).map_err(|m| at("name", m))?;
-            if out.iter().any(|m| m.name == name) {
+            if let Some(first) = out.iter().position(|m| m.name == name) {
                 return Err(at(
                     "name",
-                    format!("two models are named \"{name}\"; names must be unique"),
+                    format!(
+                        "two models are named \"{name}\" (model[{first}] and model[{i}]); names must be unique"
+                    ),
                 ));
             }
             let kind = match table.remove("kind").map(Spanned::into_inner) {
@@ -430,12 +432,48 @@ impl<'a> Loading<'a> {
         e: &toml::de::Error,
     ) -> ScenarioError {
         let span = e.span().or_else(|| span_of(lookup, path));
+        let origin = self.origin_of(span.clone());
+        let mut message = explain_serde_message(&one_line(e.message()));
+        if let Some(hint) = self.hint(path, &origin, span, &message) {
+            // After the first clause ("unknown key `x`"), before the list of what is known.
+            let at = message.find(';').unwrap_or(message.len());
+            message.insert_str(at, &format!(" ({hint})"));
+        }
         ScenarioError {
             file: self.path.to_path_buf(),
-            origin: self.origin_of(span),
+            origin,
             path: Some(path.to_string()).filter(|p| !p.is_empty()),
-            message: explain_serde_message(&one_line(e.message())),
+            message,
         }
+    }
+
+    /// What the user probably meant, where serde's message cannot know it: a shorthand path
+    /// (`workload.rate`), or `[[model]]` written as `[model]`.
+    fn hint(
+        &self,
+        path: &FieldPath,
+        origin: &ErrorOrigin,
+        span: Option<Range<usize>>,
+        message: &str,
+    ) -> Option<String> {
+        if message.starts_with("unknown key `") && !message.contains("did you mean") {
+            let (short, full) = near_alias(path)?;
+            return Some(match origin {
+                ErrorOrigin::Override(_) => {
+                    format!("did you mean `{short}`, short for `{full}`?")
+                }
+                _ => format!("did you mean `{full}`?"),
+            });
+        }
+        if message == "expected an array, found a table" {
+            let text = self.text.get(span?)?;
+            let header = text.strip_prefix('[').filter(|t| !t.starts_with('['))?;
+            let name = header.split(']').next()?.trim();
+            return Some(format!(
+                "write one [[{name}]] per entry: double brackets make an array of tables"
+            ));
+        }
+        None
     }
 
     fn serde_error(

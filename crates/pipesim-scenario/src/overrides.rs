@@ -20,6 +20,23 @@ pub struct Override {
 /// Shorthands accepted in paths, for the fields people change most.
 const ALIASES: [(&str, &str); 1] = [("workload.rate", "workload.arrivals.rate")];
 
+/// The shorthand a path that names an unknown key was probably meant to be, as
+/// `(shorthand, full path)`: `workload.ratee` (or `workload.rate` written in the file) →
+/// `("workload.rate", "workload.arrivals.rate")`. Only the last segment may differ.
+pub(crate) fn near_alias(path: &FieldPath) -> Option<(&'static str, &'static str)> {
+    let (Segment::Key(leaf), parent) = path.0.split_last()? else {
+        return None;
+    };
+    let parent = FieldPath(parent.to_vec()).to_string();
+    ALIASES.iter().copied().find(|(alias, _)| {
+        alias
+            .rsplit_once('.')
+            .is_some_and(|(alias_parent, alias_leaf)| {
+                alias_parent == parent && pipesim_config::suggest(leaf, [alias_leaf]).is_some()
+            })
+    })
+}
+
 impl Override {
     /// Parses `PATH=VALUE`.
     pub fn parse(flag: &str) -> Result<Self, String> {
@@ -160,8 +177,9 @@ fn descend<'a>(
             };
             let count = items.len();
             let Some(item) = items.get_mut(index) else {
+                let entries = if count == 1 { "entry" } else { "entries" };
                 return Err(format!(
-                    "`{here}` has {count} entries, so `[{index}]` does not exist"
+                    "`{here}` has {count} {entries}, so `[{index}]` does not exist"
                 ));
             };
             let child_path = format!("{here}[{index}]");
@@ -234,5 +252,21 @@ mod tests {
             "`workload` is a table, not an array: `[0]` does not apply"
         );
         assert_eq!(err("novalue"), "`novalue` is not PATH=VALUE");
+        let one = "[[model]]\nname = \"a\"\n";
+        assert_eq!(
+            applied(one, "model[1].x=1").unwrap_err(),
+            "`model` has 1 entry, so `[1]` does not exist"
+        );
+    }
+
+    #[test]
+    fn finds_the_shorthand_a_typo_meant() {
+        let near = |p: &str| near_alias(&FieldPath::parse(p).unwrap());
+        let rate = Some(("workload.rate", "workload.arrivals.rate"));
+        assert_eq!(near("workload.ratee"), rate);
+        assert_eq!(near("workload.rate"), rate);
+        assert_eq!(near("workload.zzz"), None);
+        assert_eq!(near("model[0].rate"), None);
+        assert_eq!(near("rate"), None);
     }
 }
