@@ -44,6 +44,12 @@ pub fn format_duration_ns(ns: u64) -> String {
     format!("{ns}ns")
 }
 
+/// Formats a point in simulated time as seconds with microsecond precision: `"5.185321s"`.
+pub fn format_time_s(ns: u64) -> String {
+    let us = (ns + 500) / NS_PER_US;
+    format!("{}.{:06}s", us / 1_000_000, us % 1_000_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,10 +72,4 @@ mod tests {
             assert_eq!(format_duration_ns(ns), want, "{ns} ns");
         }
     }
-}
-
-/// Formats a point in simulated time as seconds with microsecond precision: `"5.185321s"`.
-pub fn format_time_s(ns: u64) -> String {
-    let us = (ns + 500) / NS_PER_US;
-    format!("{}.{:06}s", us / 1_000_000, us % 1_000_000)
 }

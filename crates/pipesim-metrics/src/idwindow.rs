@@ -171,7 +171,7 @@ mod tests {
                 assert!(w.remove(victim));
                 model.remove(&victim);
             }
-            if x % 97 == 0 {
+            if x.is_multiple_of(97) {
                 assert!(!w.remove(next + 5));
             }
         }
