@@ -39,11 +39,11 @@ pub fn run<M: Model>(model: &mut M, settings: &RunSettings, workload: &WorkloadS
     model.init(&mut ctx);
 
     let end = settings.duration_ns.saturating_add(settings.drain_ns);
-    let mut next_arrival = arrivals.next_event().map(|ev| (ctx.queue.take_seq(), ev));
+    let mut next_arrival = arrivals.next_event().map(|ev| (ctx.sim.queue().take_seq(), ev));
     let mut events: u64 = 0;
     let mut last_t: SimTime = 0;
     loop {
-        let arrival_first = match (&next_arrival, ctx.queue.peek_key()) {
+        let arrival_first = match (&next_arrival, ctx.sim.queue().peek_key()) {
             (Some((seq, ev)), Some(key)) => (ev.created_ns, *seq) < key,
             (Some(_), None) => true,
             (None, Some(_)) => {
@@ -62,24 +62,24 @@ pub fn run<M: Model>(model: &mut M, settings: &RunSettings, workload: &WorkloadS
             if ev.created_ns > end {
                 break;
             }
-            ctx.now = ev.created_ns;
-            ctx.rec.advance_to(ctx.now);
+            ctx.sim.set_now(ev.created_ns);
+            ctx.rec.advance_to(ev.created_ns);
             ctx.rec.created(&ev);
             model.on_arrival(&mut ctx, ev);
-            next_arrival = arrivals.next_event().map(|ev| (ctx.queue.take_seq(), ev));
+            next_arrival = arrivals.next_event().map(|ev| (ctx.sim.queue().take_seq(), ev));
         } else {
-            let Some((t, event)) = ctx.queue.pop() else {
+            let Some((t, event)) = ctx.sim.queue().pop() else {
                 unreachable!()
             };
             if t > end {
                 last_t = end;
                 break;
             }
-            ctx.now = t;
+            ctx.sim.set_now(t);
             ctx.rec.advance_to(t);
             model.on_event(&mut ctx, event);
         }
-        last_t = ctx.now;
+        last_t = ctx.sim.now();
         events += 1;
     }
     // The run covers at least the arrival period, so the timeline shows quiet tails too.
