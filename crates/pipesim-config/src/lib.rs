@@ -24,6 +24,6 @@ pub use hgrm::{HgrmError, parse_hgrm};
 pub use params::ParamDoc;
 pub use suggest::{explain_serde_message, suggest};
 pub use units::{
-    Duration, Rate, Size, UnitError, format_rate, format_size, parse_duration_ns, parse_rate_per_s,
-    parse_size_bytes,
+    Bandwidth, Duration, Rate, Size, UnitError, format_bandwidth, format_rate, format_size,
+    parse_bandwidth, parse_duration_ns, parse_rate_per_s, parse_size_bytes,
 };

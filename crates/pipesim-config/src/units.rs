@@ -79,6 +79,7 @@ fn example(what: &str) -> &'static str {
     match what {
         "duration" => "\"250ms\"",
         "rate" => "\"300k/s\"",
+        "bandwidth" => "\"250MB/s\"",
         _ => "\"512B\"",
     }
 }
@@ -208,6 +209,34 @@ pub fn parse_size_bytes(text: &str) -> Result<u64, UnitError> {
     scale(&number, unit_bytes).ok_or_else(|| UnitError(format!("the size \"{text}\" is too large")))
 }
 
+/// Parses a bandwidth such as `"250MB/s"` or `"1GiB/s"` into bytes per second.
+pub fn parse_bandwidth(text: &str) -> Result<f64, UnitError> {
+    let trimmed = text.trim();
+    let Some(size) = trimmed.strip_suffix("/s") else {
+        return Err(UnitError(format!(
+            "a bandwidth is a size per second, such as \"250MB/s\"; found \"{text}\""
+        )));
+    };
+    let bytes = parse_size_bytes(size)?;
+    if bytes == 0 {
+        return Err(UnitError(format!(
+            "a bandwidth must be positive, found \"{text}\""
+        )));
+    }
+    Ok(bytes as f64)
+}
+
+/// Formats a bandwidth: `250e6` → `"250MB/s"`.
+pub fn format_bandwidth(bytes_per_s: f64) -> String {
+    let b = bytes_per_s.round() as u64;
+    for (name, unit) in [("GB", 1_000_000_000u64), ("MB", 1_000_000), ("KB", 1_000)] {
+        if b >= unit && b.is_multiple_of(unit) {
+            return format!("{}{name}/s", b / unit);
+        }
+    }
+    format!("{}/s", format_size(b))
+}
+
 /// Formats a rate the way a scenario writes it: `300000.0` → `"300k/s"`, `1.2e6` → `"1.2M/s"`.
 pub fn format_rate(per_s: f64) -> String {
     let (value, prefix) = if per_s >= 1e9 {
@@ -309,6 +338,14 @@ macro_rules! quantity {
 quantity!(Duration, ns: u64, parse_duration_ns, format_duration_ns, "duration", "A span of simulated time in nanoseconds, written `\"1.5ms\"`.");
 quantity!(Rate, per_s: f64, parse_rate_per_s, format_rate, "rate", "Events per second, written `\"950k/s\"`; always positive and finite.");
 quantity!(Size, bytes: u64, parse_size_bytes, format_size, "size", "A size in bytes, written `\"4KiB\"`.");
+quantity!(
+    Bandwidth,
+    bytes_per_s: f64,
+    parse_bandwidth,
+    format_bandwidth,
+    "bandwidth",
+    "Bytes per second, written `\"250MB/s\"`; always positive."
+);
 
 #[cfg(test)]
 mod tests {
@@ -385,6 +422,21 @@ mod tests {
                 .0
                 .contains("unknown size unit")
         );
+    }
+
+    #[test]
+    fn bandwidths() {
+        assert_eq!(parse_bandwidth("250MB/s"), Ok(250e6));
+        assert_eq!(parse_bandwidth("1GiB/s"), Ok(1_073_741_824.0));
+        assert!(
+            parse_bandwidth("250MB")
+                .unwrap_err()
+                .0
+                .contains("size per second")
+        );
+        assert!(parse_bandwidth("0B/s").unwrap_err().0.contains("positive"));
+        assert_eq!(format_bandwidth(250e6), "250MB/s");
+        assert_eq!(format_bandwidth(1_073_741_824.0), "1GiB/s");
     }
 
     #[test]

@@ -80,6 +80,26 @@ impl IdWindow {
         }
     }
 
+    /// Adds back an `id` that was removed (any id below the next one to be inserted); returns
+    /// whether it was absent.
+    pub fn reinsert(&mut self, id: u64) -> bool {
+        if self.contains(id) {
+            return false;
+        }
+        if id < self.base {
+            self.spill.insert(id);
+        } else {
+            let idx = id - self.base;
+            let word = (idx / 64) as usize;
+            while word >= self.words.len() {
+                self.words.push_back(0);
+            }
+            self.words[word] |= 1 << (idx % 64);
+        }
+        self.len += 1;
+        true
+    }
+
     /// Removes `id`; returns whether it was present.
     #[inline]
     pub fn remove(&mut self, id: u64) -> bool {
@@ -183,6 +203,21 @@ mod tests {
         for id in 0..next {
             assert_eq!(w.contains(id), model.contains(&id), "{id}");
         }
+    }
+
+    #[test]
+    fn reinserts_old_and_recent_ids() {
+        let mut w = IdWindow::with_max_words(2);
+        for id in 0..1_000 {
+            w.insert(id);
+            assert!(w.remove(id));
+        }
+        assert!(w.reinsert(3), "far below the window: spilled");
+        assert!(w.reinsert(990), "inside the window");
+        assert!(!w.reinsert(990), "already present");
+        assert_eq!(w.iter().collect::<Vec<_>>(), [3, 990]);
+        w.insert(1_000);
+        assert_eq!(w.len(), 3);
     }
 
     #[test]

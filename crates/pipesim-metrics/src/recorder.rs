@@ -7,7 +7,7 @@ use crate::results::{DropReason, Invariants, RunResults, Throughput};
 use crate::timeline::Timeline;
 use pipesim_engine::{NS_PER_S, SimTime};
 use pipesim_workload::EventMeta;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The measurement settings of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,9 +47,15 @@ pub struct Recorder {
     timeline: Timeline,
     /// Created, and neither visible nor dropped yet.
     unresolved: IdWindow,
-    /// Acknowledged before becoming visible: id → (key, seq, ack time). Empty for models that
+    /// Acknowledged and not (or no longer) visible: (key, seq) → (id, ack time). Keyed by key so
+    /// a read can find the oldest event its key is missing (staleness). Empty for models that
     /// acknowledge at visibility.
-    acked_pending: BTreeMap<u64, (u32, u64, SimTime)>,
+    acked_pending: BTreeMap<(u32, u64), (u64, SimTime)>,
+    /// Events that were visible and then rolled back (a crash lost them): seeing one again is a
+    /// duplicate to anyone who read it the first time.
+    retracted: BTreeSet<u64>,
+    /// Read path: how far behind the read view was at each read.
+    staleness: Option<LatencyHistogram>,
     /// Per key, 1 + the highest sequence number visible so far (0: none yet).
     highest_visible: Vec<u64>,
     invariants: Invariants,
@@ -73,6 +79,8 @@ impl Recorder {
             timeline: Timeline::new(cfg.window_ns),
             unresolved: IdWindow::new(),
             acked_pending: BTreeMap::new(),
+            retracted: BTreeSet::new(),
+            staleness: None,
             highest_visible: vec![0; cfg.key_count as usize],
             invariants: Invariants::default(),
             reasons: Vec::new(),
@@ -93,9 +101,10 @@ impl Recorder {
         ReasonId(self.reasons.len() as u32 - 1)
     }
 
-    /// Declares that the model has a read path, so a read histogram is reported.
+    /// Declares that the model has a read path, so read latency and staleness are reported.
     pub fn enable_read_path(&mut self) {
         self.read.get_or_insert_with(LatencyHistogram::new);
+        self.staleness.get_or_insert_with(LatencyHistogram::new);
     }
 
     #[inline]
@@ -144,7 +153,9 @@ impl Recorder {
             self.ack.record(now - ev.created_ns);
         }
         if self.unresolved.contains(ev.id) {
-            self.acked_pending.insert(ev.id, (ev.key, ev.seq, now));
+            self.acked_pending
+                .entry((ev.key, ev.seq))
+                .or_insert((ev.id, now));
         }
     }
 
@@ -152,7 +163,7 @@ impl Recorder {
     #[inline]
     pub fn visible(&mut self, ev: &EventMeta, now: SimTime) {
         if !self.acked_pending.is_empty() {
-            self.acked_pending.remove(&ev.id);
+            self.acked_pending.remove(&(ev.key, ev.seq));
         }
         if let Some(latency) = self.first_visibility(ev, now) {
             self.e2e.record(latency);
@@ -177,6 +188,13 @@ impl Recorder {
             self.invariants.duplicates += 1;
             self.example(ExampleKind::Duplicate, ev, now, || {
                 "visible again".to_string()
+            });
+            return None;
+        }
+        if !self.retracted.is_empty() && self.retracted.remove(&ev.id) {
+            self.invariants.duplicates += 1;
+            self.example(ExampleKind::Duplicate, ev, now, || {
+                "visible again after a rollback".to_string()
             });
             return None;
         }
@@ -208,7 +226,7 @@ impl Recorder {
         self.accumulate_area(now);
         let first = self.unresolved.remove(ev.id);
         if !self.acked_pending.is_empty() {
-            self.acked_pending.remove(&ev.id);
+            self.acked_pending.remove(&(ev.key, ev.seq));
         }
         let r = &mut self.reasons[reason.0 as usize];
         if first {
@@ -222,13 +240,37 @@ impl Recorder {
         }
     }
 
-    /// A reader waited `latency_ns` for a read that completed at `now`.
+    /// `ev` had been visible and the read view lost it at `now` (a crash rolled it back). It
+    /// counts as acknowledged and not visible again: lost if it never comes back, a duplicate
+    /// (readers saw it twice) if it does.
+    pub fn retracted(&mut self, ev: &EventMeta, now: SimTime) {
+        self.accumulate_area(now);
+        if self.unresolved.reinsert(ev.id) {
+            self.retracted.insert(ev.id);
+            self.acked_pending
+                .entry((ev.key, ev.seq))
+                .or_insert((ev.id, now));
+        }
+    }
+
+    /// A reader of `key` waited `latency_ns` for a read that completed at `now`. Also records
+    /// the read's staleness: how long the oldest acknowledged event of `key` that the read view
+    /// does not show yet has been acknowledged (0 when the view is up to date).
     #[inline]
-    pub fn read(&mut self, latency_ns: SimTime, now: SimTime) {
-        if self.in_measured_interval(now)
-            && let Some(h) = &mut self.read
-        {
+    pub fn read(&mut self, key: u32, latency_ns: SimTime, now: SimTime) {
+        if !self.in_measured_interval(now) {
+            return;
+        }
+        if let Some(h) = &mut self.read {
             h.record(latency_ns);
+        }
+        if let Some(h) = &mut self.staleness {
+            let oldest = self
+                .acked_pending
+                .range((key, 0)..=(key, u64::MAX))
+                .next()
+                .map(|(_, &(_, t))| t);
+            h.record(oldest.map_or(0, |acked_at| now.saturating_sub(acked_at)));
         }
     }
 
@@ -271,7 +313,13 @@ impl Recorder {
         self.accumulate_area(end_ns);
         self.advance_to(end_ns);
         let lost = self.acked_pending.len() as u64;
-        for (&_id, &(key, seq, acked_at)) in self.acked_pending.iter().take(EXAMPLES_PER_KIND) {
+        let mut first_lost: Vec<(SimTime, u32, u64)> = self
+            .acked_pending
+            .iter()
+            .map(|(&(key, seq), &(_, acked_at))| (acked_at, key, seq))
+            .collect();
+        first_lost.sort_unstable();
+        for &(acked_at, key, seq) in first_lost.iter().take(EXAMPLES_PER_KIND) {
             self.invariants.examples.push(Example {
                 kind: ExampleKind::Lost,
                 key,
@@ -301,6 +349,7 @@ impl Recorder {
             e2e: self.e2e,
             ack: self.ack,
             read: self.read,
+            staleness: self.staleness,
             throughput: Throughput {
                 offered: self.offered,
                 delivered: self.delivered,
@@ -406,6 +455,47 @@ mod tests {
             ["ordering_violation", "duplicate", "lost", "dropped"]
         );
         assert_eq!(inv.examples[0].detail, "visible after seq 1");
+    }
+
+    #[test]
+    fn a_rollback_makes_a_visible_event_lost_or_a_duplicate() {
+        let mut r = recorder();
+        let a = ev(0, 0, 0, 0);
+        let b = ev(1, 1, 0, 0);
+        r.created(&a);
+        r.created(&b);
+        for e in [&a, &b] {
+            r.delivered(e, 10);
+            r.retracted(e, 20); // a crash rolls both back
+        }
+        r.visible(&b, 30); // b is written again and seen twice
+        let inv = r.finish(100, 0).invariants;
+        assert_eq!(inv.lost, 1, "a never came back");
+        assert_eq!(inv.duplicates, 1, "b was seen twice");
+        assert_eq!(inv.ordering_violations, 0);
+    }
+
+    #[test]
+    fn staleness_is_the_age_of_the_oldest_missing_ack() {
+        let mut r = recorder();
+        r.enable_read_path();
+        let e: Vec<EventMeta> = (0..3).map(|i| ev(i, 0, i, i)).collect();
+        for x in &e {
+            r.created(x);
+        }
+        r.read(0, 1, 5); // nothing acknowledged yet: up to date
+        r.acked(&e[0], 10);
+        r.acked(&e[1], 20);
+        r.read(0, 1, 50); // e0 acknowledged at 10 and not visible: 40 stale
+        r.visible(&e[0], 60);
+        r.read(0, 1, 70); // e1 acknowledged at 20: 50 stale
+        r.read(1, 1, 70); // another key: up to date
+        let res = r.finish(100, 0);
+        let st = res.staleness.unwrap();
+        assert_eq!(st.count(), 4);
+        assert_eq!(st.quantile_ns(1.0), 50);
+        assert_eq!(st.quantile_ns(0.5), 0);
+        assert_eq!(res.read.unwrap().count(), 4);
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub struct RunResults {
     pub ack: LatencyHistogram,
     /// Read latency, for models with a read path.
     pub read: Option<LatencyHistogram>,
+    /// Staleness at each read, for models with a read path: how long the oldest acknowledged
+    /// event of the key read had been acknowledged without being visible (0 if none).
+    pub staleness: Option<LatencyHistogram>,
     /// Load.
     pub throughput: Throughput,
     /// Findings.

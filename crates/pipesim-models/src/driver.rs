@@ -39,7 +39,9 @@ pub fn run<M: Model>(model: &mut M, settings: &RunSettings, workload: &WorkloadS
     model.init(&mut ctx);
 
     let end = settings.duration_ns.saturating_add(settings.drain_ns);
-    let mut next_arrival = arrivals.next_event().map(|ev| (ctx.sim.queue().take_seq(), ev));
+    let mut next_arrival = arrivals
+        .next_event()
+        .map(|ev| (ctx.sim.queue().take_seq(), ev));
     let mut events: u64 = 0;
     let mut last_t: SimTime = 0;
     loop {
@@ -66,7 +68,9 @@ pub fn run<M: Model>(model: &mut M, settings: &RunSettings, workload: &WorkloadS
             ctx.rec.advance_to(ev.created_ns);
             ctx.rec.created(&ev);
             model.on_arrival(&mut ctx, ev);
-            next_arrival = arrivals.next_event().map(|ev| (ctx.sim.queue().take_seq(), ev));
+            next_arrival = arrivals
+                .next_event()
+                .map(|ev| (ctx.sim.queue().take_seq(), ev));
         } else {
             let Some((t, event)) = ctx.sim.queue().pop() else {
                 unreachable!()

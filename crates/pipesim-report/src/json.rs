@@ -68,6 +68,7 @@ struct Latencies {
     e2e: Latency,
     ack: Latency,
     read: Option<Latency>,
+    staleness: Option<Latency>,
 }
 
 #[derive(Serialize)]
@@ -140,6 +141,7 @@ struct Histograms {
     e2e: String,
     ack: String,
     read: Option<String>,
+    staleness: Option<String>,
 }
 
 fn latency(h: &LatencyHistogram) -> Latency {
@@ -197,6 +199,7 @@ fn model_json<'a>(m: &ModelRun<'a>) -> ModelJson<'a> {
             e2e: latency(&r.e2e),
             ack: latency(&r.ack),
             read: r.read.as_ref().map(latency),
+            staleness: r.staleness.as_ref().map(latency),
         },
         throughput: Throughput {
             offered: r.throughput.offered,
@@ -260,6 +263,7 @@ fn model_json<'a>(m: &ModelRun<'a>) -> ModelJson<'a> {
             e2e: r.e2e.to_v2_base64(),
             ack: r.ack.to_v2_base64(),
             read: r.read.as_ref().map(LatencyHistogram::to_v2_base64),
+            staleness: r.staleness.as_ref().map(LatencyHistogram::to_v2_base64),
         },
     }
 }

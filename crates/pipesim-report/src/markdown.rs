@@ -63,6 +63,9 @@ pub fn report_markdown(report: &RunReport<'_>) -> String {
         if let Some(h) = &r.read {
             add("read", h);
         }
+        if let Some(h) = &r.staleness {
+            add("staleness", h);
+        }
         md.push_str(&lat.to_markdown());
         let inv = &r.invariants;
         md.push_str(&format!(
