@@ -26,7 +26,7 @@ pub(crate) fn run() -> u8 {
         let w_def = k
             .params
             .iter()
-            .map(|p| p.default.unwrap_or("required").len())
+            .map(|p| p.default.as_deref().unwrap_or("required").len())
             .max()
             .unwrap_or(0)
             .max(7);
@@ -39,7 +39,7 @@ pub(crate) fn run() -> u8 {
                 "  {:<w_name$}  {:<w_kind$}  {:<w_def$}  {}\n",
                 p.name,
                 p.kind,
-                p.default.unwrap_or("required"),
+                p.default.as_deref().unwrap_or("required"),
                 p.doc
             ));
         }

@@ -50,7 +50,7 @@ pub fn run_scenario(s: &Scenario, jobs: Option<usize>) -> ScenarioRun {
         // Wall time is measured here, outside the simulation, for the perf line only.
         #[allow(clippy::disallowed_methods)]
         let start = std::time::Instant::now();
-        let outcome = m.run(&settings, &s.workload);
+        let outcome = m.run(&settings, &s.workload, &s.faults);
         (outcome, start.elapsed())
     };
     let threads = jobs

@@ -707,13 +707,58 @@ fn phase_after_the_end_of_arrivals() {
 }
 
 #[test]
-fn fault_tables_are_refused_until_simulated() {
-    let text = format!("{BASE}[[fault]]\nkind = \"partition\"\nat = \"1s\"\n");
+fn fault_kind_not_simulated_yet() {
+    let text = format!(
+        "{BASE}[[fault]]\nkind = \"partition\"\ntarget = \"network\"\nat = \"1s\"\nduration = \"2s\"\n"
+    );
     check(
-        "fault",
+        "fault kind planned",
         &text,
         &[],
-        &["s.toml:12:1: fault[0]: fault timelines are not simulated yet"],
+        &[
+            "s.toml:13:8: fault[0].kind: fault kind `partition` is not simulated yet; available: crash",
+        ],
+    );
+}
+
+#[test]
+fn fault_kind_unknown() {
+    let text = format!(
+        "{BASE}[[fault]]\nkind = \"crsh\"\ntarget = \"store\"\nat = \"1s\"\nduration = \"2s\"\n"
+    );
+    check(
+        "fault kind unknown",
+        &text,
+        &[],
+        &["fault[0].kind: unknown fault kind `crsh` (did you mean `crash`?)"],
+    );
+}
+
+#[test]
+fn fault_aimed_at_a_role_the_model_lacks() {
+    let text = format!(
+        "{BASE}[[fault]]\nkind = \"crash\"\ntarget = \"store\"\nat = \"1s\"\nduration = \"2s\"\n"
+    );
+    check_run(
+        "fault role",
+        &text,
+        &[],
+        &[
+            "s.toml:14:10: fault[0].target: model \"m\" (stations) has no role `store`; it takes no faults",
+        ],
+    );
+}
+
+#[test]
+fn fault_past_the_end_of_the_run() {
+    let text = format!(
+        "{BASE}[[fault]]\nkind = \"crash\"\ntarget = \"store\"\nat = \"20s\"\nduration = \"2s\"\n"
+    );
+    check(
+        "fault past end",
+        &text,
+        &[],
+        &["fault[0].at: 20s is past the end of the arrivals (10s)"],
     );
 }
 
@@ -762,7 +807,7 @@ fn model_without_name_or_kind() {
         "no kind",
         &base_with("kind = \"stations\"\n", ""),
         &[],
-        &["s.toml:5:1: model[0]: model \"m\" needs a `kind`, one of: stations"],
+        &["s.toml:5:1: model[0]: model \"m\" needs a `kind`, one of: ", "stations"],
     );
     check(
         "no name",
@@ -778,7 +823,7 @@ fn unknown_model_kind() {
         "kafka",
         &base_with("\"stations\"", "\"kafka\""),
         &[],
-        &["s.toml:7:8: model[0].kind: unknown model kind `kafka`; known kinds: stations"],
+        &["s.toml:7:8: model[0].kind: unknown model kind `kafka`; known kinds: ", "baseline", "stations"],
     );
     check(
         "statons",

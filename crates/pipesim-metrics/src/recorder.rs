@@ -258,6 +258,16 @@ impl Recorder {
     /// does not show yet has been acknowledged (0 when the view is up to date).
     #[inline]
     pub fn read(&mut self, key: u32, latency_ns: SimTime, now: SimTime) {
+        self.read_many(std::iter::once(key), latency_ns, now);
+    }
+
+    /// One read request for several keys: one latency sample, one staleness sample per key.
+    pub fn read_many(
+        &mut self,
+        keys: impl IntoIterator<Item = u32>,
+        latency_ns: SimTime,
+        now: SimTime,
+    ) {
         if !self.in_measured_interval(now) {
             return;
         }
@@ -265,12 +275,14 @@ impl Recorder {
             h.record(latency_ns);
         }
         if let Some(h) = &mut self.staleness {
-            let oldest = self
-                .acked_pending
-                .range((key, 0)..=(key, u64::MAX))
-                .next()
-                .map(|(_, &(_, t))| t);
-            h.record(oldest.map_or(0, |acked_at| now.saturating_sub(acked_at)));
+            for key in keys {
+                let oldest = self
+                    .acked_pending
+                    .range((key, 0)..=(key, u64::MAX))
+                    .next()
+                    .map(|(_, &(_, t))| t);
+                h.record(oldest.map_or(0, |acked_at| now.saturating_sub(acked_at)));
+            }
         }
     }
 

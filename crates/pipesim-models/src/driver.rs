@@ -1,6 +1,7 @@
 //! The run loop.
 
 use crate::ctx::Ctx;
+use crate::fault::{FaultPhase, FaultSpec};
 use crate::model::Model;
 use pipesim_engine::{RngStreams, SimTime};
 use pipesim_metrics::{Recorder, RecorderConfig, RunResults};
@@ -21,12 +22,20 @@ pub struct RunSettings {
     pub window_ns: SimTime,
 }
 
-/// Runs `model` over the arrival trace of `workload` under `settings`.
+/// Runs `model` over the arrival trace of `workload` under `settings`, with the fault
+/// timeline `faults` (each fault's start and end are delivered to [`Model::on_fault`]).
 ///
-/// The next arrival is held outside the heap with the sequence number it would have had, so
-/// arrivals cost no heap operation yet still obey the (time, insertion order) rule. The run
-/// ends at `duration + drain`, or earlier once arrivals are over and no event is pending.
-pub fn run<M: Model>(model: &mut M, settings: &RunSettings, workload: &WorkloadSpec) -> RunResults {
+/// The next arrival and the next fault boundary are held outside the heap with the sequence
+/// numbers they would have had, so they cost no heap operation yet still obey the
+/// (time, insertion order) rule: fault boundaries are scheduled first, at time 0, then each
+/// arrival when the previous one is processed. The run ends at `duration + drain`, or earlier
+/// once arrivals are over, no fault is pending and every event is resolved.
+pub fn run<M: Model>(
+    model: &mut M,
+    settings: &RunSettings,
+    workload: &WorkloadSpec,
+    faults: &[FaultSpec],
+) -> RunResults {
     let streams = RngStreams::new(settings.seed);
     let mut arrivals = ArrivalGen::new(workload, &streams);
     let rec = Recorder::new(RecorderConfig {
@@ -36,6 +45,20 @@ pub fn run<M: Model>(model: &mut M, settings: &RunSettings, workload: &WorkloadS
         key_count: workload.keys.count,
     });
     let mut ctx = Ctx::new(rec);
+
+    // Fault boundaries in time order; ties keep the timeline's order, begins before ends.
+    let mut boundaries: Vec<(SimTime, usize, FaultPhase)> = Vec::with_capacity(faults.len() * 2);
+    for (i, f) in faults.iter().enumerate() {
+        boundaries.push((f.start_ns, i, FaultPhase::Begin));
+        boundaries.push((f.end_ns, i, FaultPhase::End));
+    }
+    boundaries.sort_by_key(|&(t, i, phase)| (t, phase == FaultPhase::End, i));
+    let boundary_seqs: Vec<u64> = boundaries
+        .iter()
+        .map(|_| ctx.sim.queue().take_seq())
+        .collect();
+    let mut next_boundary = 0usize;
+
     model.init(&mut ctx);
 
     let end = settings.duration_ns.saturating_add(settings.drain_ns);
@@ -45,43 +68,64 @@ pub fn run<M: Model>(model: &mut M, settings: &RunSettings, workload: &WorkloadS
     let mut events: u64 = 0;
     let mut last_t: SimTime = 0;
     loop {
-        let arrival_first = match (&next_arrival, ctx.sim.queue().peek_key()) {
-            (Some((seq, ev)), Some(key)) => (ev.created_ns, *seq) < key,
-            (Some(_), None) => true,
-            (None, Some(_)) => {
-                if ctx.rec.pending() == 0 {
-                    // Arrivals are over and every event is resolved: only timers remain.
+        let heap = ctx.sim.queue().peek_key();
+        let arrival = next_arrival.as_ref().map(|(seq, ev)| (ev.created_ns, *seq));
+        let fault = boundaries
+            .get(next_boundary)
+            .map(|b| (b.0, boundary_seqs[next_boundary]));
+        let source = match (arrival, heap, fault) {
+            (None, None, None) => break,
+            (None, Some(_), None) if ctx.rec.pending() == 0 => break, // only timers remain
+            _ => {
+                let key = |k: Option<(SimTime, u64)>| k.unwrap_or((SimTime::MAX, u64::MAX));
+                let (a, h, f) = (key(arrival), key(heap), key(fault));
+                if f < a && f < h {
+                    Source::Fault
+                } else if a < h {
+                    Source::Arrival
+                } else {
+                    Source::Model
+                }
+            }
+        };
+        match source {
+            Source::Arrival => {
+                let Some((_, ev)) = next_arrival.take() else {
+                    unreachable!()
+                };
+                if ev.created_ns > end {
                     break;
                 }
-                false
+                ctx.sim.set_now(ev.created_ns);
+                ctx.rec.advance_to(ev.created_ns);
+                ctx.rec.created(&ev);
+                model.on_arrival(&mut ctx, ev);
+                next_arrival = arrivals
+                    .next_event()
+                    .map(|ev| (ctx.sim.queue().take_seq(), ev));
             }
-            (None, None) => break,
-        };
-        if arrival_first {
-            let Some((_, ev)) = next_arrival.take() else {
-                unreachable!()
-            };
-            if ev.created_ns > end {
-                break;
+            Source::Model => {
+                let Some((t, event)) = ctx.sim.queue().pop() else {
+                    unreachable!()
+                };
+                if t > end {
+                    last_t = end;
+                    break;
+                }
+                ctx.sim.set_now(t);
+                ctx.rec.advance_to(t);
+                model.on_event(&mut ctx, event);
             }
-            ctx.sim.set_now(ev.created_ns);
-            ctx.rec.advance_to(ev.created_ns);
-            ctx.rec.created(&ev);
-            model.on_arrival(&mut ctx, ev);
-            next_arrival = arrivals
-                .next_event()
-                .map(|ev| (ctx.sim.queue().take_seq(), ev));
-        } else {
-            let Some((t, event)) = ctx.sim.queue().pop() else {
-                unreachable!()
-            };
-            if t > end {
-                last_t = end;
-                break;
+            Source::Fault => {
+                let (t, i, phase) = boundaries[next_boundary];
+                next_boundary += 1;
+                if t > end {
+                    continue;
+                }
+                ctx.sim.set_now(t);
+                ctx.rec.advance_to(t);
+                model.on_fault(&mut ctx, &faults[i], phase);
             }
-            ctx.sim.set_now(t);
-            ctx.rec.advance_to(t);
-            model.on_event(&mut ctx, event);
         }
         last_t = ctx.sim.now();
         events += 1;
@@ -89,4 +133,11 @@ pub fn run<M: Model>(model: &mut M, settings: &RunSettings, workload: &WorkloadS
     // The run covers at least the arrival period, so the timeline shows quiet tails too.
     let end_ns = last_t.max(settings.duration_ns).min(end);
     ctx.rec.finish(end_ns, events)
+}
+
+/// Which source the next event comes from.
+enum Source {
+    Arrival,
+    Model,
+    Fault,
 }

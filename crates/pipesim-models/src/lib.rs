@@ -13,6 +13,7 @@
 mod ctx;
 mod detail;
 mod driver;
+mod fault;
 pub mod kinds;
 mod model;
 pub mod registry;
@@ -20,5 +21,6 @@ pub mod registry;
 pub use ctx::Ctx;
 pub use detail::{Cell, DetailTable};
 pub use driver::{RunSettings, run};
+pub use fault::{FaultKind, FaultPhase, FaultSpec};
 pub use model::{BuildEnv, Model, ModelKind, RunEnv};
 pub use registry::{KindInfo, ModelOutcome, ModelSpec, ParseModelError, kinds, parse_model};

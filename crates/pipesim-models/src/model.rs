@@ -3,6 +3,7 @@
 use crate::ctx::Ctx;
 use crate::detail::DetailTable;
 use crate::driver::RunSettings;
+use crate::fault::{FaultPhase, FaultSpec};
 use pipesim_config::{ConfigError, Loader, ParamDoc};
 use pipesim_engine::RngStreams;
 use pipesim_metrics::RunResults;
@@ -24,6 +25,10 @@ pub trait Model {
 
     /// One of the design's own events is due.
     fn on_event(&mut self, ctx: &mut Ctx<Self::Event>, event: Self::Event);
+
+    /// A fault window opens or closes. Only faults aimed at one of the kind's
+    /// [`ModelKind::fault_roles`] reach the model (the scenario checks the roles).
+    fn on_fault(&mut self, _ctx: &mut Ctx<Self::Event>, _fault: &FaultSpec, _phase: FaultPhase) {}
 }
 
 /// What building a model from a scenario may consult.
@@ -65,6 +70,12 @@ pub trait ModelKind: Model + Sized + 'static {
 
     /// A fresh model for one run (cannot fail: the parameters are validated).
     fn build(params: &Self::Params, env: &RunEnv<'_>) -> Self;
+
+    /// The fault roles this design has (`network`, `producer`, `store`, `log`, `cache`,
+    /// `processor`, …): a fault aimed at another role is an error naming these.
+    fn fault_roles() -> &'static [&'static str] {
+        &[]
+    }
 
     /// Things worth telling the user before the run, such as a utilisation at or above 1.
     fn warnings(_params: &Self::Params, _workload: &WorkloadSpec) -> Vec<String> {

@@ -5,6 +5,7 @@
 
 use crate::detail::DetailTable;
 use crate::driver::{RunSettings, run};
+use crate::fault::FaultSpec;
 
 use crate::model::{BuildEnv, ModelKind, RunEnv};
 use pipesim_config::{ConfigError, ParamDoc};
@@ -45,9 +46,19 @@ pub struct ModelOutcome {
 }
 
 impl ModelSpec {
-    /// Runs the model once over the workload.
-    pub fn run(&self, settings: &RunSettings, workload: &WorkloadSpec) -> ModelOutcome {
-        self.inner.run(settings, workload)
+    /// Runs the model once over the workload and the fault timeline.
+    pub fn run(
+        &self,
+        settings: &RunSettings,
+        workload: &WorkloadSpec,
+        faults: &[FaultSpec],
+    ) -> ModelOutcome {
+        self.inner.run(settings, workload, faults)
+    }
+
+    /// The fault roles the model has.
+    pub fn fault_roles(&self) -> &'static [&'static str] {
+        self.inner.fault_roles()
     }
 
     /// The validated parameters, defaults included, as JSON for the report.
@@ -71,7 +82,13 @@ impl fmt::Debug for ModelSpec {
 }
 
 trait ErasedKind: Send + Sync {
-    fn run(&self, settings: &RunSettings, workload: &WorkloadSpec) -> ModelOutcome;
+    fn run(
+        &self,
+        settings: &RunSettings,
+        workload: &WorkloadSpec,
+        faults: &[FaultSpec],
+    ) -> ModelOutcome;
+    fn fault_roles(&self) -> &'static [&'static str];
     fn parameters(&self) -> serde_json::Value;
     fn warnings(&self, workload: &WorkloadSpec) -> Vec<String>;
 }
@@ -79,7 +96,12 @@ trait ErasedKind: Send + Sync {
 struct Erased<K: ModelKind>(K::Params);
 
 impl<K: ModelKind> ErasedKind for Erased<K> {
-    fn run(&self, settings: &RunSettings, workload: &WorkloadSpec) -> ModelOutcome {
+    fn run(
+        &self,
+        settings: &RunSettings,
+        workload: &WorkloadSpec,
+        faults: &[FaultSpec],
+    ) -> ModelOutcome {
         let streams = RngStreams::new(settings.seed);
         let mut model = K::build(
             &self.0,
@@ -89,9 +111,13 @@ impl<K: ModelKind> ErasedKind for Erased<K> {
                 settings,
             },
         );
-        let results = run(&mut model, settings, workload);
+        let results = run(&mut model, settings, workload, faults);
         let details = model.details(&results);
         ModelOutcome { results, details }
+    }
+
+    fn fault_roles(&self) -> &'static [&'static str] {
+        K::fault_roles()
     }
 
     fn parameters(&self) -> serde_json::Value {
@@ -160,4 +186,7 @@ macro_rules! kinds {
     };
 }
 
-kinds!(crate::kinds::stations::Stations);
+kinds!(
+    crate::kinds::baseline::Baseline,
+    crate::kinds::stations::Stations
+);

@@ -4,7 +4,7 @@ use crate::numbers::{ms, ms_f, round_to, secs};
 use crate::{ModelRun, RunReport};
 use pipesim_config::format_rate;
 use pipesim_metrics::{LatencyHistogram, RunResults};
-use pipesim_models::{Cell, DetailTable};
+use pipesim_models::{Cell, DetailTable, FaultSpec};
 use pipesim_workload::{Popularity, Process};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -58,7 +58,7 @@ struct ModelJson<'a> {
     mean_in_system: f64,
     simulation: Simulation,
     timeline: Vec<WindowJson>,
-    faults: Vec<Value>,
+    faults: Vec<FaultJson>,
     details: Map<String, Value>,
     histograms: Histograms,
 }
@@ -188,7 +188,24 @@ fn details(tables: &[DetailTable]) -> Map<String, Value> {
     out
 }
 
-fn model_json<'a>(m: &ModelRun<'a>) -> ModelJson<'a> {
+#[derive(Serialize)]
+struct FaultJson {
+    kind: &'static str,
+    target: String,
+    start_s: f64,
+    end_s: f64,
+}
+
+fn fault_json(f: &FaultSpec) -> FaultJson {
+    FaultJson {
+        kind: f.kind.name(),
+        target: f.role.clone(),
+        start_s: secs(f.start_ns),
+        end_s: secs(f.end_ns),
+    }
+}
+
+fn model_json<'a>(m: &ModelRun<'a>, faults: &[FaultSpec]) -> ModelJson<'a> {
     let r: &RunResults = &m.outcome.results;
     let inv = &r.invariants;
     ModelJson {
@@ -257,7 +274,7 @@ fn model_json<'a>(m: &ModelRun<'a>) -> ModelJson<'a> {
                 }
             })
             .collect(),
-        faults: Vec::new(),
+        faults: faults.iter().map(fault_json).collect(),
         details: details(&m.outcome.details),
         histograms: Histograms {
             e2e: r.e2e.to_v2_base64(),
@@ -312,7 +329,11 @@ pub fn report_json(report: &RunReport<'_>) -> String {
         command: &report.command,
         workload: workload(report),
         warnings: &s.warnings,
-        models: report.models.iter().map(model_json).collect(),
+        models: report
+            .models
+            .iter()
+            .map(|m| model_json(m, &s.faults))
+            .collect(),
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("the report serializes");
     out.push('\n');

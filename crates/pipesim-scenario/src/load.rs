@@ -8,7 +8,9 @@ use crate::raw::{PopularityName, ProcessName, RawScenario, RawWorkload};
 use crate::source::{io_reason, read_scenario};
 use pipesim_config::{ConfigError, Loader, explain_serde_message, suggest};
 use pipesim_engine::{SimTime, format_duration_ns};
-use pipesim_models::{BuildEnv, ModelSpec, ParseModelError, kinds, parse_model};
+use pipesim_models::{
+    BuildEnv, FaultKind, FaultSpec, ModelSpec, ParseModelError, kinds, parse_model,
+};
 use pipesim_workload::{Keys, Phase, Popularity, Process, WorkloadSpec};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -47,6 +49,8 @@ pub struct Scenario {
     pub workload: WorkloadSpec,
     /// The designs, in file order (filtered by `--models`).
     pub models: Vec<ModelSpec>,
+    /// The fault timeline every model faces, in file order.
+    pub faults: Vec<FaultSpec>,
     /// Things worth knowing before the run (utilisation ≥ 1 and the like).
     pub warnings: Vec<String>,
     /// The file it came from.
@@ -66,6 +70,21 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Scenario, ScenarioError> 
 pub fn load_str(text: &str, path: &Path, opts: &LoadOptions) -> Result<Scenario, ScenarioError> {
     Loading { text, path, opts }.run()
 }
+
+/// Fault kinds the simulator runs.
+const AVAILABLE_FAULTS: [&str; 1] = ["crash"];
+
+/// Fault kinds of the planned timeline, refused with a clear message until they are simulated.
+const PLANNED_FAULTS: [&str; 8] = [
+    "partition",
+    "latency_spike",
+    "packet_loss",
+    "disk_stall",
+    "pause",
+    "rolling_restart",
+    "schema_flood",
+    "checkpoint_storm",
+];
 
 struct Loading<'a> {
     text: &'a str,
@@ -126,12 +145,6 @@ impl<'a> Loading<'a> {
         if raw.window.ns == 0 {
             return Err(at("window", "must be greater than zero".to_string()));
         }
-        if !raw.fault.is_empty() {
-            return Err(at(
-                "fault[0]",
-                "fault timelines are not simulated yet (they are planned): remove the [[fault]] tables for now".to_string(),
-            ));
-        }
         let loader = FileLoader {
             base: self
                 .path
@@ -149,6 +162,7 @@ impl<'a> Loading<'a> {
                 message,
             })?;
         }
+        let faults = self.faults(&raw, &models, &lookup)?;
         let warnings = models
             .iter()
             .flat_map(|m| {
@@ -167,6 +181,7 @@ impl<'a> Loading<'a> {
             window_ns: raw.window.ns,
             workload,
             models,
+            faults,
             warnings,
             path: self.path.to_path_buf(),
             text: self.text.to_string(),
@@ -293,6 +308,94 @@ impl<'a> Loading<'a> {
             payload_bytes,
             duration_ns,
         })
+    }
+
+    fn faults(
+        &self,
+        raw: &RawScenario,
+        models: &[ModelSpec],
+        lookup: &DeTable<'_>,
+    ) -> Result<Vec<FaultSpec>, ScenarioError> {
+        let mut out = Vec::with_capacity(raw.fault.len());
+        for (i, f) in raw.fault.iter().enumerate() {
+            let at = |field: &str, msg: String| {
+                self.error_at(
+                    lookup,
+                    &FieldPath::parse(&format!("fault[{i}].{field}")).unwrap_or_default(),
+                    msg,
+                )
+            };
+            let kind = match f.kind.as_str() {
+                "crash" => {
+                    if f.duration.ns == 0 {
+                        return Err(at(
+                            "duration",
+                            "a crash needs a downtime: the duration must be greater than zero"
+                                .to_string(),
+                        ));
+                    }
+                    FaultKind::Crash {
+                        restart_ns: f.duration.ns,
+                    }
+                }
+                other if PLANNED_FAULTS.contains(&other) => {
+                    return Err(at(
+                        "kind",
+                        format!(
+                            "fault kind `{other}` is not simulated yet; available: {}",
+                            AVAILABLE_FAULTS.join(", ")
+                        ),
+                    ));
+                }
+                other => {
+                    let known: Vec<&str> = AVAILABLE_FAULTS
+                        .iter()
+                        .chain(PLANNED_FAULTS.iter())
+                        .copied()
+                        .collect();
+                    let mut msg = format!("unknown fault kind `{other}`");
+                    if let Some(s) = suggest(other, known.iter().copied()) {
+                        msg.push_str(&format!(" (did you mean `{s}`?)"));
+                    }
+                    msg.push_str(&format!("; available: {}", AVAILABLE_FAULTS.join(", ")));
+                    return Err(at("kind", msg));
+                }
+            };
+            if f.at.ns >= raw.duration.ns {
+                return Err(at(
+                    "at",
+                    format!(
+                        "{} is past the end of the arrivals ({}): the fault would never happen",
+                        f.at, raw.duration
+                    ),
+                ));
+            }
+            for m in models {
+                let roles = m.fault_roles();
+                if !roles.contains(&f.target.as_str()) {
+                    let mut msg = format!(
+                        "model \"{}\" ({}) has no role `{}`",
+                        m.name, m.kind, f.target
+                    );
+                    if let Some(s) = suggest(&f.target, roles.iter().copied()) {
+                        msg.push_str(&format!(" (did you mean `{s}`?)"));
+                    }
+                    if roles.is_empty() {
+                        msg.push_str("; it takes no faults");
+                    } else {
+                        msg.push_str(&format!("; its roles: {}", roles.join(", ")));
+                    }
+                    return Err(at("target", msg));
+                }
+            }
+            out.push(FaultSpec {
+                kind,
+                role: f.target.clone(),
+                start_ns: f.at.ns,
+                end_ns: f.at.ns.saturating_add(f.duration.ns),
+            });
+        }
+        Ok(out)
     }
 
     fn models(

@@ -27,7 +27,17 @@ pub(crate) struct RawScenario {
     #[allow(dead_code)]
     pub model: Vec<IgnoredAny>,
     #[serde(default)]
-    pub fault: Vec<IgnoredAny>,
+    pub fault: Vec<RawFault>,
+}
+
+/// One `[[fault]]` table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFault {
+    pub kind: String,
+    pub target: String,
+    pub at: Duration,
+    pub duration: Duration,
 }
 
 pub(crate) fn default_drain() -> Duration {

@@ -1,3 +1,4 @@
 //! One file per design.
 
+pub mod baseline;
 pub mod stations;

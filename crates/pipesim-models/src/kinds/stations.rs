@@ -288,42 +288,39 @@ impl ModelKind for Stations {
 
     fn params_doc() -> Vec<ParamDoc> {
         vec![
-            ParamDoc {
-                name: "station[]",
-                kind: "array of tables",
-                default: None,
-                doc: "the stations; customers enter at the first and visit them in order unless `route` says otherwise",
-            },
-            ParamDoc {
-                name: "station[].name",
-                kind: "string",
-                default: None,
-                doc: "unique name ([A-Za-z0-9_-]); `exit` is reserved",
-            },
-            ParamDoc {
-                name: "station[].servers",
-                kind: "integer >= 1",
-                default: Some("1"),
-                doc: "identical servers working in parallel",
-            },
-            ParamDoc {
-                name: "station[].service",
-                kind: "distribution",
-                default: None,
-                doc: "service time of one customer",
-            },
-            ParamDoc {
-                name: "station[].capacity",
-                kind: "integer >= servers",
-                default: Some("unbounded"),
-                doc: "most customers held, those in service included; an arrival to a full station is dropped",
-            },
-            ParamDoc {
-                name: "station[].route",
-                kind: "array of { to, p }",
-                default: Some("the next station, or exit after the last"),
-                doc: "where customers go next, by probability; `to` is a station name or \"exit\"; p sums to 1",
-            },
+            ParamDoc::required(
+                "station[]",
+                "array of tables",
+                "the stations; customers enter at the first and visit them in order unless `route` says otherwise",
+            ),
+            ParamDoc::required(
+                "station[].name",
+                "string",
+                "unique name ([A-Za-z0-9_-]); `exit` is reserved",
+            ),
+            ParamDoc::new(
+                "station[].servers",
+                "integer >= 1",
+                "1",
+                "identical servers working in parallel",
+            ),
+            ParamDoc::required(
+                "station[].service",
+                "distribution",
+                "service time of one customer",
+            ),
+            ParamDoc::new(
+                "station[].capacity",
+                "integer >= servers",
+                "unbounded",
+                "most customers held, those in service included; an arrival to a full station is dropped",
+            ),
+            ParamDoc::new(
+                "station[].route",
+                "array of { to, p }",
+                "the next station, or exit after the last",
+                "where customers go next, by probability; `to` is a station name or \"exit\"; p sums to 1",
+            ),
         ]
     }
 

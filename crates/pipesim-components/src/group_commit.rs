@@ -1,0 +1,212 @@
+//! WAL group commit: one flush at a time makes everything buffered durable.
+
+use pipesim_engine::{Dist, Sim, SimTime, StreamRng};
+
+/// A write-ahead log that flushes one batch at a time. Records appended while a flush runs wait
+/// for the next one, which then takes all of them: the more load, the bigger each batch and the
+/// fewer fsyncs per record (a batch server whose service time is the fsync plus the time to
+/// write the batch's bytes at the disk's bandwidth).
+///
+/// Flush completions carry an epoch so that a crash can abandon a flush in progress: its
+/// completion event then arrives stale and is ignored.
+#[derive(Clone, Debug)]
+pub struct GroupCommit<J> {
+    fsync: Dist,
+    rng: StreamRng,
+    ns_per_byte: f64,
+    flushing: bool,
+    epoch: u32,
+    in_flush: Vec<J>,
+    buffer: Vec<J>,
+    buffer_bytes: u64,
+    /// Counters.
+    pub stats: GroupCommitStats,
+}
+
+/// What the log has done.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GroupCommitStats {
+    /// Flushes completed.
+    pub flushes: u64,
+    /// Records made durable.
+    pub records: u64,
+    /// Bytes written.
+    pub bytes: u64,
+    /// Largest batch.
+    pub max_batch: u64,
+    /// Time spent flushing, ns.
+    pub busy_ns: u64,
+}
+
+impl GroupCommitStats {
+    /// Mean records per flush (0 before the first).
+    pub fn mean_batch(&self) -> f64 {
+        if self.flushes == 0 {
+            0.0
+        } else {
+            self.records as f64 / self.flushes as f64
+        }
+    }
+}
+
+impl<J> GroupCommit<J> {
+    /// A log whose flushes take `fsync` plus bytes / `bandwidth_bytes_per_s`.
+    pub fn new(fsync: Dist, bandwidth_bytes_per_s: f64, rng: StreamRng) -> Self {
+        Self {
+            fsync,
+            rng,
+            ns_per_byte: 1e9 / bandwidth_bytes_per_s,
+            flushing: false,
+            epoch: 0,
+            in_flush: Vec::new(),
+            buffer: Vec::new(),
+            buffer_bytes: 0,
+            stats: GroupCommitStats::default(),
+        }
+    }
+
+    /// Appends a record of `bytes` bytes; starts a flush at once if none is running.
+    #[inline]
+    pub fn append<E>(&mut self, sim: &mut Sim<E>, record: J, bytes: u64, done: impl Fn(u32) -> E) {
+        self.append_quiet(record, bytes);
+        if !self.flushing {
+            self.start_flush(sim, done);
+        }
+    }
+
+    /// Appends without starting a flush (asynchronous commit: a background writer flushes on a
+    /// timer through [`GroupCommit::start_flush`]).
+    #[inline]
+    pub fn append_quiet(&mut self, record: J, bytes: u64) {
+        self.buffer.push(record);
+        self.buffer_bytes += bytes;
+    }
+
+    /// Starts a flush of everything buffered, unless one is running or nothing is buffered.
+    pub fn start_flush<E>(&mut self, sim: &mut Sim<E>, done: impl Fn(u32) -> E) {
+        if self.flushing || self.buffer.is_empty() {
+            return;
+        }
+        std::mem::swap(&mut self.in_flush, &mut self.buffer);
+        let bytes = std::mem::take(&mut self.buffer_bytes);
+        let write_ns = (bytes as f64 * self.ns_per_byte) as SimTime;
+        let duration = self.fsync.sample(&mut self.rng).saturating_add(write_ns);
+        self.flushing = true;
+        self.stats.bytes += bytes;
+        self.stats.busy_ns += duration;
+        sim.schedule_in(duration, done(self.epoch));
+    }
+
+    /// A flush completion fired. If it is current, moves the flushed records into `durable`;
+    /// with `chain`, starts the next flush at once if records are waiting (group commit), else
+    /// leaves them for the next [`GroupCommit::start_flush`] (a background writer). Returns
+    /// `false` for a stale completion (a crash abandoned that flush).
+    pub fn flush_done<E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        epoch: u32,
+        durable: &mut Vec<J>,
+        chain: bool,
+        done: impl Fn(u32) -> E,
+    ) -> bool {
+        if epoch != self.epoch || !self.flushing {
+            return false;
+        }
+        self.flushing = false;
+        let n = self.in_flush.len() as u64;
+        self.stats.flushes += 1;
+        self.stats.records += n;
+        self.stats.max_batch = self.stats.max_batch.max(n);
+        durable.append(&mut self.in_flush);
+        if chain {
+            self.start_flush(sim, done);
+        }
+        true
+    }
+
+    /// A crash: every record not yet durable (buffered or in the flush that was running) is
+    /// moved into `lost`, and the running flush is abandoned.
+    pub fn crash(&mut self, lost: &mut Vec<J>) {
+        lost.append(&mut self.in_flush);
+        lost.append(&mut self.buffer);
+        self.buffer_bytes = 0;
+        self.flushing = false;
+        self.epoch = self.epoch.wrapping_add(1);
+    }
+
+    /// Bytes buffered and not yet being flushed.
+    pub fn buffered_bytes(&self) -> u64 {
+        self.buffer_bytes
+    }
+
+    /// Records not yet durable.
+    pub fn unflushed(&self) -> usize {
+        self.in_flush.len() + self.buffer.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pipesim_engine::RngStreams;
+
+    #[derive(Clone, Copy, Debug)]
+    struct Flushed(u32);
+
+    fn log() -> GroupCommit<u32> {
+        GroupCommit::new(
+            Dist::Const { ns: 1_000 },
+            1e9,
+            RngStreams::new(1).stream("wal"),
+        )
+    }
+
+    #[test]
+    fn records_arriving_during_a_flush_share_the_next_one() {
+        let mut sim: Sim<Flushed> = Sim::new();
+        let mut wal = log();
+        wal.append(&mut sim, 0, 0, Flushed); // flush 1: [0], done at 1000
+        for r in 1..=3 {
+            wal.append(&mut sim, r, 0, Flushed); // wait for flush 2
+        }
+        let mut durable = Vec::new();
+        let mut batches = Vec::new();
+        while let Some((t, Flushed(epoch))) = sim.queue().pop() {
+            sim.set_now(t);
+            let before = durable.len();
+            assert!(wal.flush_done(&mut sim, epoch, &mut durable, true, Flushed));
+            batches.push((t, durable.len() - before));
+        }
+        assert_eq!(batches, [(1_000, 1), (2_000, 3)]);
+        assert_eq!(durable, [0, 1, 2, 3]);
+        assert_eq!(wal.stats.mean_batch(), 2.0);
+    }
+
+    #[test]
+    fn bytes_take_time_at_the_bandwidth() {
+        let mut sim: Sim<Flushed> = Sim::new();
+        let mut wal = GroupCommit::new(
+            Dist::Const { ns: 1_000 },
+            1e6,
+            RngStreams::new(1).stream("wal"),
+        );
+        wal.append(&mut sim, 0u32, 500, Flushed); // 500 B at 1 MB/s = 500 µs
+        assert_eq!(sim.queue().pop().map(|(t, _)| t), Some(501_000));
+    }
+
+    #[test]
+    fn a_crash_loses_what_is_not_durable_and_ignores_the_old_flush() {
+        let mut sim: Sim<Flushed> = Sim::new();
+        let mut wal = log();
+        wal.append(&mut sim, 0, 0, Flushed);
+        wal.append(&mut sim, 1, 0, Flushed);
+        let mut lost = Vec::new();
+        wal.crash(&mut lost);
+        assert_eq!(lost, [0, 1], "oldest first");
+        let (t, Flushed(epoch)) = sim.queue().pop().unwrap();
+        sim.set_now(t);
+        let mut durable = Vec::new();
+        assert!(!wal.flush_done(&mut sim, epoch, &mut durable, true, Flushed));
+        assert!(durable.is_empty());
+    }
+}

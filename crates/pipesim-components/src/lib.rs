@@ -1,0 +1,36 @@
+//! The parts pipeline designs are built from.
+//!
+//! Each component is a plain struct with documented parameters (a `…Params` struct that a
+//! scenario table deserializes into, with defaults and their sources, validated into a `…Spec`)
+//! and methods that take the run's [`pipesim_engine::Sim`] and a function wrapping the
+//! component's own events into the model's event type. Components never call the recorder:
+//! they return outcomes, and the model decides what an outcome means for an event
+//! (acknowledged, visible, dropped), so the same store serves every design.
+
+mod client;
+mod deadlines;
+mod fleet;
+mod group_commit;
+mod int_map;
+mod link;
+mod lru;
+mod pool;
+pub mod postgres;
+mod readers;
+mod redis;
+mod server;
+
+pub use client::RetryParams;
+pub use deadlines::Deadlines;
+pub use fleet::{Affinity, FleetParams};
+pub use group_commit::{GroupCommit, GroupCommitStats};
+pub use int_map::IntMap;
+pub use link::{Link, LinkParams, LinkSpec, check_probability};
+pub use lru::{Lru, che_hit_ratio};
+pub use pool::{Pool, PoolParams};
+pub use postgres::{
+    IndexKind, PgEvent, PgOutcome, PgStats, Postgres, PostgresParams, PostgresSpec, SyncCommit, Txn,
+};
+pub use readers::{Poll, ReaderKeys, ReaderParams, Readers};
+pub use redis::{RedisCluster, RedisParams, RedisSpec, crc16, slot_of};
+pub use server::{FifoServer, ServerStats};

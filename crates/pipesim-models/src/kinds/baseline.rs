@@ -1,0 +1,560 @@
+//! `baseline`: every event is one INSERT into a single Postgres table through a connection
+//! pool; readers poll the same table.
+//!
+//! Producers (application instances) send each event over their own connection to the
+//! database. A request takes a pool connection (or waits for one), runs on the store (CPU, the
+//! hot index page's latch, WAL group commit under the configured `synchronous_commit`), and is
+//! visible to readers when it commits; the client is acknowledged when the answer gets back.
+//! A failed or unanswered request is retried with backoff; the INSERT is not idempotent, so a
+//! retry of a request that did commit writes the event twice. Polling readers query the table
+//! through the same pool, so heavy reads starve writes of connections, and a reader that leaves
+//! its transaction open pins a connection.
+
+use crate::ctx::Ctx;
+use crate::detail::{Cell, DetailTable};
+use crate::fault::{FaultKind, FaultPhase, FaultSpec};
+use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
+use pipesim_components::{
+    Deadlines, FleetParams, Link, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Pool,
+    PoolParams, Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers, RetryParams, Txn,
+};
+use pipesim_config::{ConfigError, ParamDoc};
+use pipesim_engine::{NS_PER_MS, SimTime, StreamRng, Zipf};
+use pipesim_metrics::{ReasonId, RunResults};
+use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+
+/// The model table as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineConfig {
+    #[serde(default)]
+    producers: FleetParams,
+    #[serde(default)]
+    network: LinkParams,
+    #[serde(default)]
+    pool: PoolParams,
+    #[serde(default)]
+    store: PostgresParams,
+    #[serde(default)]
+    client: RetryParams,
+    #[serde(default)]
+    readers: ReaderParams,
+}
+
+/// Validated parameters (echoed in the report) and their resolved forms.
+#[derive(Clone, Serialize)]
+pub struct BaselineParams {
+    producers: FleetParams,
+    network: LinkParams,
+    pool: PoolParams,
+    store: PostgresParams,
+    client: RetryParams,
+    readers: ReaderParams,
+    #[serde(skip)]
+    link: Option<LinkSpec>,
+    #[serde(skip)]
+    pg: Option<PostgresSpec>,
+}
+
+/// A request as it travels: an event to write, or a reader's poll.
+#[derive(Clone, Copy, Debug)]
+pub enum Job {
+    /// An event to INSERT; `attempt` counts retries; `instance` is the producer.
+    Write {
+        /// The event.
+        ev: EventMeta,
+        /// 0 for the first try.
+        attempt: u32,
+        /// Producer instance (its connection).
+        instance: u32,
+        /// When this attempt was sent: its timeout is `sent_ns + client.timeout`.
+        sent_ns: SimTime,
+    },
+    /// A reader's poll.
+    Read {
+        /// Which reader.
+        reader: u32,
+        /// When the poll was due.
+        issued_ns: SimTime,
+    },
+}
+
+/// The model's events.
+#[derive(Clone, Copy, Debug)]
+pub enum Ev {
+    /// A request reached the database.
+    AtDb(Job),
+    /// The store's own events.
+    Store(PgEvent<Job>),
+    /// An answer reached its client: `ok` or an error.
+    Answer(Job, bool),
+    /// The earliest client timeout is due.
+    TimeoutCheck,
+    /// A retry's backoff is over.
+    Retry(Job),
+    /// A reader's poll is due.
+    Poll(u32),
+    /// A leaked connection is reclaimed by the idle-in-transaction timeout.
+    Reclaim,
+}
+
+/// The running design.
+pub struct Baseline {
+    params: BaselineParams,
+    up: Vec<Link>,
+    down: Vec<Link>,
+    reader_up: Link,
+    reader_down: Link,
+    pool: Pool<Job>,
+    store: Postgres<Job>,
+    readers: Readers,
+    reader_rng: StreamRng,
+    rng: StreamRng,
+    out: Vec<PgOutcome<Job>>,
+    gave_up: ReasonId,
+    /// Writes whose client is waiting for an answer, by deadline: a late answer after a timeout
+    /// is recognised because its entry is gone.
+    waiting: Deadlines<(u64, u32)>,
+    expired: Vec<(u64, u32)>,
+    /// The jobs behind `waiting`'s keys, to retry them when they time out.
+    in_flight: std::collections::BTreeMap<(u64, u32), Job>,
+    stats: BaselineStats,
+    measure: (SimTime, SimTime),
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct BaselineStats {
+    retries: u64,
+    timeouts: u64,
+    failed_reads: u64,
+    leaks: u64,
+}
+
+fn wrap_store(e: PgEvent<Job>) -> Ev {
+    Ev::Store(e)
+}
+
+impl Baseline {
+    /// Sends a request from its client to the database. A write arms its client's timeout: a
+    /// request or answer lost on the way surfaces only through it.
+    fn send(&mut self, ctx: &mut Ctx<Ev>, job: Job) {
+        match job {
+            Job::Write {
+                instance,
+                ev,
+                attempt,
+                sent_ns,
+            } => {
+                let deadline = sent_ns + self.params.client.timeout.ns;
+                self.waiting
+                    .arm(&mut ctx.sim, deadline, (ev.id, attempt), Ev::TimeoutCheck);
+                self.in_flight.insert((ev.id, attempt), job);
+                self.up[instance as usize].send(&mut ctx.sim, Ev::AtDb(job));
+            }
+            // A lost poll is simply never answered; the reader polls again on schedule.
+            Job::Read { .. } => {
+                self.reader_up.send(&mut ctx.sim, Ev::AtDb(job));
+            }
+        }
+    }
+
+    /// Answers the client of `job` over its connection.
+    fn answer(&mut self, ctx: &mut Ctx<Ev>, job: Job, ok: bool) {
+        match job {
+            Job::Write { instance, .. } => {
+                self.down[instance as usize].send(&mut ctx.sim, Ev::Answer(job, ok));
+            }
+            Job::Read { .. } => {
+                self.reader_down.send(&mut ctx.sim, Ev::Answer(job, ok));
+            }
+        }
+    }
+
+    /// Runs `job` on the connection it just got. While the server is down every attempt fails
+    /// at once and the connection passes straight to the next waiter (a loop, not recursion:
+    /// thousands may be waiting).
+    fn run_on_connection(&mut self, ctx: &mut Ctx<Ev>, job: Job) {
+        let mut job = job;
+        loop {
+            let txn = match job {
+                Job::Write { ev, .. } => Txn {
+                    job,
+                    rows: 1,
+                    bytes: u64::from(ev.size_bytes),
+                    write: true,
+                    page: 0,
+                },
+                Job::Read { .. } => Txn {
+                    job,
+                    rows: self.readers.rows_per_poll(),
+                    bytes: 0,
+                    write: false,
+                    page: 0,
+                },
+            };
+            if self.store.submit(&mut ctx.sim, txn, wrap_store) {
+                return;
+            }
+            self.answer(ctx, job, false);
+            match self.pool.release(ctx.now()) {
+                Some(next) => job = next,
+                None => return,
+            }
+        }
+    }
+
+    /// Returns a connection to the pool; the next waiting request runs on it.
+    fn release(&mut self, ctx: &mut Ctx<Ev>) {
+        if let Some(next) = self.pool.release(ctx.now()) {
+            self.run_on_connection(ctx, next);
+        }
+    }
+
+    fn outcomes(&mut self, ctx: &mut Ctx<Ev>) {
+        let mut out = std::mem::take(&mut self.out);
+        for outcome in out.drain(..) {
+            match outcome {
+                PgOutcome::Committed(job) => {
+                    if let Job::Write { ev, .. } = job {
+                        ctx.rec.visible(&ev, ctx.now());
+                    }
+                    self.release(ctx);
+                    self.answer(ctx, job, true);
+                }
+                PgOutcome::Read(job) => {
+                    if self.params.pool.leak > 0.0 && self.rng.chance(self.params.pool.leak) {
+                        // The client never commits: its connection stays idle in a transaction.
+                        self.pool.leak_one();
+                        self.stats.leaks += 1;
+                        if self.params.pool.leak_timeout.ns > 0 {
+                            ctx.schedule_in(self.params.pool.leak_timeout.ns, Ev::Reclaim);
+                        }
+                    } else {
+                        self.release(ctx);
+                    }
+                    self.answer(ctx, job, true);
+                }
+                PgOutcome::Failed(job) => {
+                    self.release(ctx);
+                    self.answer(ctx, job, false);
+                }
+                PgOutcome::RolledBack(Job::Write { ev, .. }) => ctx.rec.retracted(&ev, ctx.now()),
+                PgOutcome::Recovered(Job::Write { ev, .. }) => ctx.rec.visible(&ev, ctx.now()),
+                PgOutcome::RolledBack(Job::Read { .. })
+                | PgOutcome::Recovered(Job::Read { .. }) => {}
+            }
+        }
+        self.out = out;
+    }
+
+    /// A write failed or timed out at its client: retry with backoff, or give up.
+    fn retry_or_give_up(&mut self, ctx: &mut Ctx<Ev>, job: Job) {
+        let Job::Write {
+            ev,
+            attempt,
+            instance,
+            ..
+        } = job
+        else {
+            return;
+        };
+        if attempt < self.params.client.retries {
+            self.stats.retries += 1;
+            let wait = self.params.client.backoff_ns(attempt + 1);
+            let next = Job::Write {
+                ev,
+                attempt: attempt + 1,
+                instance,
+                sent_ns: ctx.now() + wait,
+            };
+            ctx.schedule_in(wait, Ev::Retry(next));
+        } else {
+            ctx.rec.dropped(&ev, ctx.now(), self.gave_up);
+        }
+    }
+
+    /// Whether the client of `job` is still waiting for this attempt; stops waiting if so.
+    fn stop_waiting(&mut self, job: &Job) -> bool {
+        match *job {
+            Job::Write {
+                ev,
+                attempt,
+                sent_ns,
+                ..
+            } => {
+                self.in_flight.remove(&(ev.id, attempt));
+                self.waiting
+                    .disarm(sent_ns + self.params.client.timeout.ns, (ev.id, attempt))
+            }
+            Job::Read { .. } => true,
+        }
+    }
+}
+
+impl Model for Baseline {
+    type Event = Ev;
+
+    fn init(&mut self, ctx: &mut Ctx<Ev>) {
+        self.gave_up = ctx.rec.register_reason(format!(
+            "client gave up after {} retries",
+            self.params.client.retries
+        ));
+        if self.readers.active() {
+            ctx.rec.enable_read_path();
+            self.readers
+                .start(&mut ctx.sim, &mut self.reader_rng, Ev::Poll);
+        }
+        self.store.start(&mut ctx.sim, wrap_store);
+    }
+
+    #[inline]
+    fn on_arrival(&mut self, ctx: &mut Ctx<Ev>, ev: EventMeta) {
+        let instance = self.params.producers.instance_of(ev.key, &mut self.rng);
+        self.send(
+            ctx,
+            Job::Write {
+                ev,
+                attempt: 0,
+                instance,
+                sent_ns: ctx.now(),
+            },
+        );
+    }
+
+    fn on_event(&mut self, ctx: &mut Ctx<Ev>, event: Ev) {
+        match event {
+            Ev::AtDb(job) => {
+                if let Some(job) = self.pool.acquire(job, ctx.now()) {
+                    self.run_on_connection(ctx, job);
+                }
+            }
+            Ev::Store(e) => {
+                let mut out = std::mem::take(&mut self.out);
+                self.store.handle(&mut ctx.sim, e, wrap_store, &mut out);
+                self.out = out;
+                self.outcomes(ctx);
+            }
+            Ev::Answer(job, ok) => {
+                if !self.stop_waiting(&job) {
+                    return; // the client already timed out on this attempt
+                }
+                match job {
+                    Job::Write { ev, .. } if ok => ctx.rec.acked(&ev, ctx.now()),
+                    Job::Write { .. } => self.retry_or_give_up(ctx, job),
+                    Job::Read { reader, issued_ns } if ok => {
+                        let latency = ctx.now() - issued_ns;
+                        let now = ctx.now();
+                        ctx.rec
+                            .read_many(self.readers.keys(reader).iter().copied(), latency, now);
+                    }
+                    Job::Read { .. } => self.stats.failed_reads += 1,
+                }
+            }
+            Ev::TimeoutCheck => {
+                let mut expired = std::mem::take(&mut self.expired);
+                self.waiting
+                    .expire(&mut ctx.sim, Ev::TimeoutCheck, &mut expired);
+                for key in expired.drain(..) {
+                    if let Some(job) = self.in_flight.remove(&key) {
+                        self.stats.timeouts += 1;
+                        self.retry_or_give_up(ctx, job);
+                    }
+                }
+                self.expired = expired;
+            }
+            Ev::Retry(job) => self.send(ctx, job),
+            Ev::Poll(reader) => {
+                let poll = self.readers.poll(&mut ctx.sim, reader, Ev::Poll);
+                self.send(
+                    ctx,
+                    Job::Read {
+                        reader: poll.reader,
+                        issued_ns: poll.issued_ns,
+                    },
+                );
+            }
+            Ev::Reclaim => {
+                if let Some(job) = self.pool.unleak(ctx.now()) {
+                    self.run_on_connection(ctx, job);
+                }
+            }
+        }
+    }
+
+    fn on_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
+        if let (FaultKind::Crash { restart_ns }, "store", FaultPhase::Begin) =
+            (&fault.kind, fault.role.as_str(), phase)
+        {
+            let mut out = std::mem::take(&mut self.out);
+            self.store.crash(&mut ctx.sim, *restart_ns, wrap_store, &mut out);
+            self.out = out;
+            self.outcomes(ctx);
+        }
+    }
+}
+
+impl ModelKind for Baseline {
+    const KIND: &'static str = "baseline";
+    const SUMMARY: &'static str = "producers INSERT each event into one Postgres table through a connection pool; readers poll the table";
+    type Config = BaselineConfig;
+    type Params = BaselineParams;
+
+    fn params_doc() -> Vec<ParamDoc> {
+        let mut docs = FleetParams::docs("producers");
+        docs.extend(LinkParams::docs("network"));
+        docs.extend(PoolParams::docs("pool"));
+        docs.extend(PostgresParams::docs("store"));
+        docs.extend(RetryParams::docs("client"));
+        docs.extend(ReaderParams::docs("readers"));
+        docs
+    }
+
+    fn fault_roles() -> &'static [&'static str] {
+        &["store"]
+    }
+
+    fn validate(c: BaselineConfig, env: &BuildEnv<'_>) -> Result<BaselineParams, ConfigError> {
+        let producers = c.producers.validate().map_err(|e| e.within("producers"))?;
+        let link = c
+            .network
+            .validate(env.loader)
+            .map_err(|e| e.within("network"))?;
+        let pool = c.pool.validate().map_err(|e| e.within("pool"))?;
+        let pg = c
+            .store
+            .validate(env.loader)
+            .map_err(|e| e.within("store"))?;
+        let client = c.client.validate().map_err(|e| e.within("client"))?;
+        let readers = c.readers.validate().map_err(|e| e.within("readers"))?;
+        Ok(BaselineParams {
+            producers,
+            network: c.network,
+            pool,
+            store: c.store,
+            client,
+            readers,
+            link: Some(link),
+            pg: Some(pg),
+        })
+    }
+
+    fn build(p: &BaselineParams, env: &RunEnv<'_>) -> Self {
+        let link = p.link.as_ref().expect("validated");
+        let s = env.streams;
+        let links = |dir: &str| -> Vec<Link> {
+            (0..p.producers.instances)
+                .map(|i| Link::new(link, s.stream(&format!("network/{dir}/{i}"))))
+                .collect()
+        };
+        let zipf = match env.workload.keys.popularity {
+            Popularity::Zipf { exponent } => {
+                Some(Zipf::new(u64::from(env.workload.keys.count), exponent))
+            }
+            Popularity::Uniform => None,
+        };
+        let mut reader_rng = s.stream("readers");
+        let readers = Readers::new(
+            &p.readers,
+            env.workload.keys.count,
+            zipf.as_ref(),
+            &mut reader_rng,
+        );
+        Self {
+            params: p.clone(),
+            up: links("up"),
+            down: links("down"),
+            reader_up: Link::new(link, s.stream("network/readers/up")),
+            reader_down: Link::new(link, s.stream("network/readers/down")),
+            pool: Pool::new(p.pool.size),
+            store: Postgres::new(
+                p.pg.as_ref().expect("validated"),
+                1,
+                s.stream("store"),
+                s.stream("store/wal"),
+            ),
+            readers,
+            reader_rng,
+            rng: s.stream("producers"),
+            out: Vec::new(),
+            gave_up: ReasonId::UNSET,
+            waiting: Deadlines::new(),
+            expired: Vec::new(),
+            in_flight: std::collections::BTreeMap::new(),
+            stats: BaselineStats::default(),
+            measure: (env.settings.warmup_ns, env.settings.duration_ns),
+        }
+    }
+
+    fn warnings(p: &BaselineParams, _workload: &WorkloadSpec) -> Vec<String> {
+        let mut out = Vec::new();
+        if p.pool.leak > 0.0 && p.pool.leak_timeout.ns == 0 && p.readers.count > 0 {
+            out.push(
+                "pool.leak > 0 with no leak_timeout: leaked connections are never reclaimed, so the pool drains".to_string(),
+            );
+        }
+        out
+    }
+
+    fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
+        let s = StoreSnapshot {
+            stats: self.store.stats(self.measure.1),
+            retries: self.stats.retries,
+            timeouts: self.stats.timeouts,
+            leaks: self.stats.leaks,
+        };
+        vec![store_table(&s, self.measure)]
+    }
+}
+
+/// What the store table shows.
+pub(crate) struct StoreSnapshot {
+    pub(crate) stats: PgStats,
+    pub(crate) retries: u64,
+    pub(crate) timeouts: u64,
+    pub(crate) leaks: u64,
+}
+
+/// The `store` details table: what the database did.
+pub(crate) fn store_table(s: &StoreSnapshot, measure: (SimTime, SimTime)) -> DetailTable {
+    let seconds = (measure.1.saturating_sub(measure.0)).max(1) as f64 / 1e9;
+    let w = &s.stats.wal;
+    let mean_latch_wait_ms = if s.stats.latch_waited == 0 {
+        0.0
+    } else {
+        s.stats.latch_wait_sum_ns as f64 / s.stats.latch_waited as f64 / NS_PER_MS as f64
+    };
+    DetailTable {
+        name: "store",
+        columns: vec![
+            "commits",
+            "rows",
+            "reads",
+            "wal_flushes",
+            "commits_per_flush",
+            "wal_mb_per_s",
+            "latch_waits",
+            "mean_latch_wait_ms",
+            "gin_cleanups",
+            "failed",
+            "client_retries",
+            "client_timeouts",
+            "leaked_connections",
+        ],
+        rows: vec![vec![
+            Cell::Int(s.stats.commits),
+            Cell::Int(s.stats.rows),
+            Cell::Int(s.stats.reads),
+            Cell::Int(w.flushes),
+            Cell::Fixed(w.mean_batch(), 3),
+            Cell::Fixed(w.bytes as f64 / seconds / 1e6, 3),
+            Cell::Int(s.stats.latch_waited),
+            Cell::Fixed(mean_latch_wait_ms, 6),
+            Cell::Int(s.stats.gin_cleanups),
+            Cell::Int(s.stats.failed),
+            Cell::Int(s.retries),
+            Cell::Int(s.timeouts),
+            Cell::Int(s.leaks),
+        ]],
+    }
+}
