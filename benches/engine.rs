@@ -69,9 +69,7 @@ fn scenario(text: &str) -> Scenario {
 }
 
 fn events_of(s: &Scenario) -> u64 {
-    run_scenario(s, Some(1)).outcomes[0]
-        .results
-        .events_simulated
+    run_scenario(s, Some(1)).outcomes[0].results.events_simulated
 }
 
 fn mm1(c: &mut Criterion) {

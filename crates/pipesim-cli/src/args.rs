@@ -65,12 +65,9 @@ pub(crate) struct ValidateArgs {
 
 /// A seed: a whole number in u64's range, with a message people can act on.
 fn seed_number(text: &str) -> Result<u64, String> {
-    text.trim().parse::<u64>().map_err(|_| {
-        format!(
-            "expected a whole number from 0 to {}, found \"{text}\"",
-            u64::MAX
-        )
-    })
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("expected a whole number from 0 to {}, found \"{text}\"", u64::MAX))
 }
 
 /// A thread count: a whole number ≥ 1.
@@ -78,8 +75,6 @@ fn positive_count(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(0) => Err("must be at least 1".to_string()),
         Ok(n) => Ok(n),
-        Err(_) => Err(format!(
-            "expected a whole number of threads (1 or more), found \"{text}\""
-        )),
+        Err(_) => Err(format!("expected a whole number of threads (1 or more), found \"{text}\"")),
     }
 }

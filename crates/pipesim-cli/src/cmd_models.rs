@@ -9,20 +9,8 @@ pub(crate) fn run() -> u8 {
     let mut text = String::new();
     for k in kinds() {
         text.push_str(&format!("{}\n  {}\n\n", k.name, k.summary));
-        let w_name = k
-            .params
-            .iter()
-            .map(|p| p.name.len())
-            .max()
-            .unwrap_or(0)
-            .max(9);
-        let w_kind = k
-            .params
-            .iter()
-            .map(|p| p.kind.len())
-            .max()
-            .unwrap_or(0)
-            .max(4);
+        let w_name = k.params.iter().map(|p| p.name.len()).max().unwrap_or(0).max(9);
+        let w_kind = k.params.iter().map(|p| p.kind.len()).max().unwrap_or(0).max(4);
         let w_def = k
             .params
             .iter()

@@ -29,10 +29,7 @@ fn out_dirs(args: &RunArgs, scenarios: &[Scenario]) -> Result<Vec<PathBuf>, Stri
     let dirs: Vec<PathBuf> = match (&args.out, scenarios.len()) {
         (Some(dir), 1) => vec![dir.clone()],
         (Some(dir), _) => scenarios.iter().map(|s| dir.join(&s.name)).collect(),
-        (None, _) => scenarios
-            .iter()
-            .map(|s| Path::new("reports").join(&s.name))
-            .collect(),
+        (None, _) => scenarios.iter().map(|s| Path::new("reports").join(&s.name)).collect(),
     };
     for (i, d) in dirs.iter().enumerate() {
         if d.exists() && !d.is_dir() {
@@ -76,11 +73,7 @@ pub(crate) fn run(args: RunArgs) -> u8 {
     // Create every output folder before the first run, so an unwritable one fails fast.
     for d in &dirs {
         if let Err(e) = std::fs::create_dir_all(d) {
-            error(format!(
-                "--out: cannot create {}: {}",
-                d.display(),
-                io_reason(&e)
-            ));
+            error(format!("--out: cannot create {}: {}", d.display(), io_reason(&e)));
             return exit::INVALID_INPUT;
         }
     }
@@ -104,11 +97,7 @@ pub(crate) fn run(args: RunArgs) -> u8 {
             write_atomic(&dir.join("perf.json"), perf_json.as_bytes())
         })();
         if let Err(e) = written {
-            error(format!(
-                "cannot write the report to {}: {}",
-                dir.display(),
-                io_reason(&e)
-            ));
+            error(format!("cannot write the report to {}: {}", dir.display(), io_reason(&e)));
             return exit::INVALID_INPUT;
         }
         out(&rendered.table);

@@ -12,11 +12,7 @@ pub(crate) fn load_options(common: &CommonArgs) -> Result<LoadOptions, String> {
         .iter()
         .map(|s| Override::parse(s).map_err(|e| format!("--set {s}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(LoadOptions {
-        overrides,
-        seed: common.seed,
-        models: common.models.clone(),
-    })
+    Ok(LoadOptions { overrides, seed: common.seed, models: common.models.clone() })
 }
 
 /// Loads every scenario, printing each error; `None` if any failed.

@@ -36,11 +36,7 @@ where
     let cli = match args::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() {
-                exit::INVALID_INPUT
-            } else {
-                exit::SUCCESS
-            };
+            let code = if e.use_stderr() { exit::INVALID_INPUT } else { exit::SUCCESS };
             let _ = e.print();
             return code;
         }

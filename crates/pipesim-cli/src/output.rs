@@ -5,9 +5,7 @@ use std::io::Write;
 /// Writes `text` to stdout; a closed pipe is not an error worth reporting.
 pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
 
 /// Writes one line to stderr.

@@ -53,9 +53,8 @@ pub fn run_scenario(s: &Scenario, jobs: Option<usize>) -> ScenarioRun {
         let outcome = m.run(&settings, &s.workload, &s.faults);
         (outcome, start.elapsed())
     };
-    let threads = jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads =
+        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let results: Vec<(ModelOutcome, Duration)> = if threads == 1 || s.models.len() == 1 {
         s.models.iter().map(one).collect()
     } else {
@@ -116,11 +115,8 @@ pub fn render(s: &Scenario, run: &ScenarioRun, command: &str) -> Rendered {
 /// The command that reproduces a run: the scenario path as given, the seed, and any overrides
 /// and model selection (never output or thread flags, which do not change results).
 pub fn command_line(s: &Scenario, sets: &[String], models: Option<&[String]>) -> String {
-    let mut parts = vec![
-        "pipesim".to_string(),
-        "run".to_string(),
-        shell_quote(&s.path.to_string_lossy()),
-    ];
+    let mut parts =
+        vec!["pipesim".to_string(), "run".to_string(), shell_quote(&s.path.to_string_lossy())];
     parts.push(format!("--seed {}", s.seed));
     for set in sets {
         parts.push(format!("--set {}", shell_quote(set)));
@@ -133,14 +129,9 @@ pub fn command_line(s: &Scenario, sets: &[String], models: Option<&[String]>) ->
 
 /// Quotes `s` for a POSIX shell when it holds anything but plain characters.
 fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+    let plain =
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));
+    if plain { s.to_string() } else { format!("'{}'", s.replace('\'', "'\\''")) }
 }
 
 #[cfg(test)]

@@ -32,21 +32,12 @@ const SENTINEL: &[u8] =
     b"{\"sentinel\": \"an earlier report that a failed run must not touch\"}\n\xff\x00";
 
 /// Strings that betray a panic or a backtrace (the panic hook prints "internal error").
-const FORBIDDEN: [&str; 5] = [
-    "panicked",
-    "stack backtrace",
-    "RUST_BACKTRACE",
-    "internal error",
-    "this is a bug",
-];
+const FORBIDDEN: [&str; 5] =
+    ["panicked", "stack backtrace", "RUST_BACKTRACE", "internal error", "this is a bug"];
 
 /// `BASE` with `from` (which must occur exactly once) replaced by `to`.
 fn base_with(from: &str, to: &str) -> String {
-    assert_eq!(
-        BASE.matches(from).count(),
-        1,
-        "`{from}` must occur once in BASE"
-    );
+    assert_eq!(BASE.matches(from).count(), 1, "`{from}` must occur once in BASE");
     BASE.replacen(from, to, 1)
 }
 
@@ -138,12 +129,7 @@ fn check_input(name: &str, input: Input<'_>, args: &[&str], expected: &[&str]) {
     let mut argv = vec!["validate", scenario];
     argv.extend_from_slice(args);
     let out = pipesim(tmp.path(), &argv);
-    assert_invalid(
-        &format!("{name}: pipesim {}", argv.join(" ")),
-        &out,
-        1,
-        expected,
-    );
+    assert_invalid(&format!("{name}: pipesim {}", argv.join(" ")), &out, 1, expected);
     assert_eq!(snapshot(tmp.path()), before, "{name}: validate wrote files");
 }
 
@@ -164,12 +150,7 @@ fn run_fails(name: &str, input: &Input<'_>, args: &[&str], expected: &[&str]) {
     let mut argv = vec!["run", scenario, "--out", "out"];
     argv.extend_from_slice(args);
     let out = pipesim(tmp.path(), &argv);
-    assert_invalid(
-        &format!("{name}: pipesim {}", argv.join(" ")),
-        &out,
-        1,
-        expected,
-    );
+    assert_invalid(&format!("{name}: pipesim {}", argv.join(" ")), &out, 1, expected);
     assert_eq!(
         std::fs::read(tmp.path().join("out/report.json")).unwrap(),
         SENTINEL,
@@ -225,12 +206,7 @@ fn empty_file() {
 
 #[test]
 fn file_of_comments_only() {
-    check(
-        "comments only",
-        "# a scenario, some day\n",
-        &[],
-        &["s.toml:1:1: missing key `name`"],
-    );
+    check("comments only", "# a scenario, some day\n", &[], &["s.toml:1:1: missing key `name`"]);
 }
 
 #[test]
@@ -259,11 +235,7 @@ fn toml_syntax_error() {
         "key without =",
         &base_with("servers = 1", "servers 1"),
         &[],
-        &[
-            "s.toml:10:9: TOML syntax error",
-            "expected `=`",
-            "10 | servers 1",
-        ],
+        &["s.toml:10:9: TOML syntax error", "expected `=`", "10 | servers 1"],
     );
     check(
         "unterminated string",
@@ -277,10 +249,7 @@ fn toml_syntax_error() {
 fn unknown_top_level_key() {
     check(
         "top-level typo",
-        &base_with(
-            "duration = \"10s\"",
-            "duration = \"10s\"\ndurration = \"5s\"",
-        ),
+        &base_with("duration = \"10s\"", "duration = \"10s\"\ndurration = \"5s\""),
         &[],
         &[
             "s.toml:3:1: durration: unknown key `durration` (did you mean `duration`?)",
@@ -336,10 +305,7 @@ fn wrong_unit() {
         "rate without /s",
         &base_with("\"1k/s\"", "\"5k\""),
         &[],
-        &[
-            "s.toml:4:42: workload.arrivals.rate: a rate needs a time unit",
-            "\"5k\"",
-        ],
+        &["s.toml:4:42: workload.arrivals.rate: a rate needs a time unit", "\"5k\""],
     );
     check(
         "duration as a bare number",
@@ -449,10 +415,7 @@ fn integer_beyond_u32() {
         "servers 5e9",
         &base_with("servers = 1", "servers = 5000000000"),
         &[],
-        &[
-            "s.toml:10:11: model[0].station[0].servers: 5000000000 is out of range",
-            "4294967295",
-        ],
+        &["s.toml:10:11: model[0].station[0].servers: 5000000000 is out of range", "4294967295"],
     );
     check(
         "key count 1e11",
@@ -469,18 +432,13 @@ fn integer_beyond_i64() {
         "servers beyond i64",
         &base_with("servers = 1", &format!("servers = {huge}")),
         &[],
-        &[&format!(
-            "s.toml:10:11: model[0].station[0].servers: {huge} is out of range"
-        )],
+        &[&format!("s.toml:10:11: model[0].station[0].servers: {huge} is out of range")],
     );
     check(
         "seed beyond u64",
         &base_with("[workload]", &format!("seed = {huge}\n[workload]")),
         &[],
-        &[
-            &format!("s.toml:3:8: seed: {huge} is out of range"),
-            "18446744073709551615",
-        ],
+        &[&format!("s.toml:3:8: seed: {huge} is out of range"), "18446744073709551615"],
     );
     // Fields that take a float: the integer is beyond what TOML allows at all.
     check(
@@ -502,9 +460,7 @@ fn integer_beyond_i64() {
             &format!("{{ dist = \"pareto\", scale = \"1ms\", shape = {huge} }}"),
         ),
         &[],
-        &[&format!(
-            "s.toml:11:53: model[0].station[0].service.shape: {huge} is out of range"
-        )],
+        &[&format!("s.toml:11:53: model[0].station[0].service.shape: {huge} is out of range")],
     );
 }
 
@@ -514,10 +470,7 @@ fn zero_servers() {
         "servers 0",
         &base_with("servers = 1", "servers = 0"),
         &[],
-        &[
-            "s.toml:10:11: model[0].station[0].servers: must be at least 1",
-            "10 | servers = 0",
-        ],
+        &["s.toml:10:11: model[0].station[0].servers: must be at least 1", "10 | servers = 0"],
     );
 }
 
@@ -591,10 +544,7 @@ fn payload_too_large() {
 fn nan_zipf_exponent() {
     check_run(
         "exponent nan",
-        &base_with(
-            "[[model]]",
-            "keys = { popularity = \"zipf\", exponent = nan }\n[[model]]",
-        ),
+        &base_with("[[model]]", "keys = { popularity = \"zipf\", exponent = nan }\n[[model]]"),
         &[],
         &[
             "s.toml:5:42: workload.keys.exponent: must be a finite number greater than zero, found NaN",
@@ -602,10 +552,7 @@ fn nan_zipf_exponent() {
     );
     check(
         "exponent inf",
-        &base_with(
-            "[[model]]",
-            "keys = { popularity = \"zipf\", exponent = inf }\n[[model]]",
-        ),
+        &base_with("[[model]]", "keys = { popularity = \"zipf\", exponent = inf }\n[[model]]"),
         &[],
         &[
             "s.toml:5:42: workload.keys.exponent: must be a finite number greater than zero, found inf",
@@ -617,10 +564,7 @@ fn nan_zipf_exponent() {
 fn nan_route_probability() {
     check(
         "p nan",
-        &base_with(
-            "servers = 1",
-            "servers = 1\nroute = [{ to = \"exit\", p = nan }]",
-        ),
+        &base_with("servers = 1", "servers = 1\nroute = [{ to = \"exit\", p = nan }]"),
         &[],
         &[
             "s.toml:11:29: model[0].station[0].route[0].p: must be a probability in (0, 1], found NaN",
@@ -697,10 +641,7 @@ fn unknown_popularity() {
 fn phase_after_the_end_of_arrivals() {
     check(
         "phase at 20s",
-        &base_with(
-            "[[model]]",
-            "[[workload.phase]]\nat = \"20s\"\nrate = \"2k/s\"\n[[model]]",
-        ),
+        &base_with("[[model]]", "[[workload.phase]]\nat = \"20s\"\nrate = \"2k/s\"\n[[model]]"),
         &[],
         &["s.toml:6:6: workload.phase[0].at: 20s is not before the end of arrivals (10s)"],
     );
@@ -782,10 +723,7 @@ fn model_as_a_table_instead_of_an_array() {
         "[model]",
         &base_with("[[model]]", "[model]"),
         &[],
-        &[
-            "s.toml:5:1: model: expected an array, found a table",
-            "write one [[model]] per entry",
-        ],
+        &["s.toml:5:1: model: expected an array, found a table", "write one [[model]] per entry"],
     );
 }
 
@@ -823,7 +761,11 @@ fn unknown_model_kind() {
         "kafka",
         &base_with("\"stations\"", "\"kafka\""),
         &[],
-        &["s.toml:7:8: model[0].kind: unknown model kind `kafka`; known kinds: ", "baseline", "stations"],
+        &[
+            "s.toml:7:8: model[0].kind: unknown model kind `kafka`; known kinds: ",
+            "baseline",
+            "stations",
+        ],
     );
     check(
         "statons",
@@ -887,10 +829,7 @@ fn impossible_distributions() {
             "dist = \"empirical\", file = \"nope.hgrm\"",
         ),
         &[],
-        &[
-            "s.toml:11:11: model[0].station[0].service: cannot read",
-            "nope.hgrm: no such file",
-        ],
+        &["s.toml:11:11: model[0].station[0].service: cannot read", "nope.hgrm: no such file"],
     );
 }
 
@@ -927,10 +866,7 @@ fn route_probabilities_not_summing_to_one() {
 fn route_to_an_unknown_station() {
     check(
         "to sink",
-        &base_with(
-            "servers = 1",
-            "servers = 1\nroute = [{ to = \"sink\", p = 1.0 }]",
-        ),
+        &base_with("servers = 1", "servers = 1\nroute = [{ to = \"sink\", p = 1.0 }]"),
         &[],
         &[
             "s.toml:11:17: model[0].station[0].route[0].to: no station named \"sink\"; stations: s, or \"exit\"",
@@ -942,10 +878,7 @@ fn route_to_an_unknown_station() {
 fn route_that_never_leaves() {
     check(
         "loop",
-        &base_with(
-            "servers = 1",
-            "servers = 1\nroute = [{ to = \"s\", p = 1.0 }]",
-        ),
+        &base_with("servers = 1", "servers = 1\nroute = [{ to = \"s\", p = 1.0 }]"),
         &[],
         &["s.toml:8:1: model[0].station: customers reaching station s can never leave"],
     );
@@ -1087,12 +1020,7 @@ fn set_flag_that_is_not_path_equals_value() {
         &["--set", "workload.rate"],
         &["error: --set workload.rate: `workload.rate` is not PATH=VALUE"],
     );
-    check(
-        "empty path",
-        BASE,
-        &["--set", "=5"],
-        &["error: --set =5: the path is empty"],
-    );
+    check("empty path", BASE, &["--set", "=5"], &["error: --set =5: the path is empty"]);
     check(
         "unclosed bracket",
         BASE,
@@ -1109,12 +1037,7 @@ fn seed_that_is_not_a_number() {
         &["--seed", "abc"],
         &["error: invalid value 'abc' for '--seed <N>'"],
     );
-    check(
-        "seed=-3",
-        BASE,
-        &["--seed=-3"],
-        &["invalid value '-3' for '--seed <N>'"],
-    );
+    check("seed=-3", BASE, &["--seed=-3"], &["invalid value '-3' for '--seed <N>'"]);
     check(
         "seed beyond u64",
         BASE,
@@ -1179,10 +1102,7 @@ fn two_scenarios() -> tempfile::TempDir {
 fn flag_errors_name_the_scenario_they_do_not_fit() {
     let tmp = two_scenarios();
     let before = snapshot(tmp.path());
-    let out = pipesim(
-        tmp.path(),
-        &["validate", "a.toml", "b.toml", "--models", "m"],
-    );
+    let out = pipesim(tmp.path(), &["validate", "a.toml", "b.toml", "--models", "m"]);
     assert_invalid(
         "--models m over a and b",
         &out,
@@ -1190,13 +1110,7 @@ fn flag_errors_name_the_scenario_they_do_not_fit() {
         &["error: b.toml: --models: no model named \"m\"; models: other"],
     );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("a.toml"));
-    let argv = [
-        "validate",
-        "a.toml",
-        "b.toml",
-        "--set",
-        "model[0].station[0].servers=0",
-    ];
+    let argv = ["validate", "a.toml", "b.toml", "--set", "model[0].station[0].servers=0"];
     let out = pipesim(tmp.path(), &argv);
     assert_invalid(
         "--set servers=0 over a and b",
@@ -1213,11 +1127,7 @@ fn flag_errors_name_the_scenario_they_do_not_fit() {
 #[test]
 fn a_bad_scenario_stops_the_good_ones_from_running() {
     let tmp = two_scenarios();
-    std::fs::write(
-        tmp.path().join("b.toml"),
-        base_with("servers = 1", "servers = 0"),
-    )
-    .unwrap();
+    std::fs::write(tmp.path().join("b.toml"), base_with("servers = 1", "servers = 0")).unwrap();
     std::fs::create_dir(tmp.path().join("out")).unwrap();
     std::fs::write(tmp.path().join("out/report.json"), SENTINEL).unwrap();
     let before = snapshot(tmp.path());
@@ -1228,11 +1138,7 @@ fn a_bad_scenario_stops_the_good_ones_from_running() {
         1,
         &["error: b.toml:10:11: model[0].station[0].servers: must be at least 1"],
     );
-    assert_eq!(
-        snapshot(tmp.path()),
-        before,
-        "nothing may be written, not even for a.toml"
-    );
+    assert_eq!(snapshot(tmp.path()), before, "nothing may be written, not even for a.toml");
 }
 
 #[test]
@@ -1242,12 +1148,7 @@ fn output_folder_that_is_a_file() {
     std::fs::write(tmp.path().join("out"), SENTINEL).unwrap();
     let before = snapshot(tmp.path());
     let out = pipesim(tmp.path(), &["run", "s.toml", "--out", "out", "--quiet"]);
-    assert_invalid(
-        "--out is a file",
-        &out,
-        1,
-        &["error: --out: out is a file, not a folder"],
-    );
+    assert_invalid("--out is a file", &out, 1, &["error: --out: out is a file, not a folder"]);
     assert_eq!(snapshot(tmp.path()), before);
 }
 
@@ -1276,10 +1177,7 @@ fn utilisation_above_one_is_a_warning_and_the_backlog_grows() {
     let out = pipesim(tmp.path(), &["run", "s.toml", "--out", "out"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let warnings: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("warning: "))
-        .collect();
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning: ")).collect();
     assert_eq!(warnings.len(), 1, "{stderr}");
     assert!(
         warnings[0].contains("station s: utilisation 2.000 >= 1 with an unbounded queue"),
@@ -1295,15 +1193,10 @@ fn utilisation_above_one_is_a_warning_and_the_backlog_grows() {
             .unwrap();
     let timeline = report["models"][0]["timeline"].as_array().unwrap();
     let field = |row: &serde_json::Value, f: &str| {
-        row[f]
-            .as_f64()
-            .unwrap_or_else(|| panic!("timeline row without {f}: {row}"))
+        row[f].as_f64().unwrap_or_else(|| panic!("timeline row without {f}: {row}"))
     };
-    let during: Vec<f64> = timeline
-        .iter()
-        .filter(|r| field(r, "t_s") < 4.0)
-        .map(|r| field(r, "backlog"))
-        .collect();
+    let during: Vec<f64> =
+        timeline.iter().filter(|r| field(r, "t_s") < 4.0).map(|r| field(r, "backlog")).collect();
     assert_eq!(during.len(), 4, "{timeline:?}");
     assert!(
         during.windows(2).all(|w| w[1] > w[0] + 100.0),

@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
 /// Loads a scenario by its path relative to the workspace root, naming it that way in the
@@ -42,10 +39,7 @@ fn reruns_are_byte_identical() {
 #[test]
 fn thread_count_does_not_change_the_report() {
     let s = scenario("scenarios/quickstart.toml", &LoadOptions::default());
-    assert!(
-        s.models.len() >= 2,
-        "the point is to run models on parallel threads"
-    );
+    assert!(s.models.len() >= 2, "the point is to run models on parallel threads");
     assert_eq!(report(&s, 1), report(&s, 2));
     assert_eq!(report(&s, 1), report(&s, 8));
 }
@@ -57,17 +51,10 @@ fn a_models_result_does_not_depend_on_the_other_models() {
     for (i, m) in all.models.iter().enumerate() {
         let only = scenario(
             "scenarios/quickstart.toml",
-            &LoadOptions {
-                models: Some(vec![m.name.clone()]),
-                ..Default::default()
-            },
+            &LoadOptions { models: Some(vec![m.name.clone()]), ..Default::default() },
         );
         let one: serde_json::Value = serde_json::from_str(&report(&only, 1)).unwrap();
-        assert_eq!(
-            one["models"][0], all_json["models"][i],
-            "model {} alone",
-            m.name
-        );
+        assert_eq!(one["models"][0], all_json["models"][i], "model {} alone", m.name);
     }
 }
 
@@ -76,10 +63,7 @@ fn another_seed_gives_another_report() {
     let a = scenario("scenarios/quickstart.toml", &LoadOptions::default());
     let b = scenario(
         "scenarios/quickstart.toml",
-        &LoadOptions {
-            seed: Some(a.seed + 1),
-            ..Default::default()
-        },
+        &LoadOptions { seed: Some(a.seed + 1), ..Default::default() },
     );
     let (ja, jb): (serde_json::Value, serde_json::Value) = (
         serde_json::from_str(&report(&a, 1)).unwrap(),
@@ -96,22 +80,11 @@ fn the_binary_writes_the_same_bytes_twice_and_with_any_thread_count() {
     let run = |out: &str, jobs: &str| {
         let status = Command::new(bin)
             .current_dir(root())
-            .args([
-                "run",
-                "scenarios/quickstart.toml",
-                "--quiet",
-                "--jobs",
-                jobs,
-                "--out",
-            ])
+            .args(["run", "scenarios/quickstart.toml", "--quiet", "--jobs", jobs, "--out"])
             .arg(dir.path().join(out))
             .output()
             .unwrap();
-        assert!(
-            status.status.success(),
-            "{}",
-            String::from_utf8_lossy(&status.stderr)
-        );
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
         (
             std::fs::read(dir.path().join(out).join("report.json")).unwrap(),
             std::fs::read(dir.path().join(out).join("report.md")).unwrap(),

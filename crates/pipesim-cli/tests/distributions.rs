@@ -33,11 +33,7 @@ service = {dist}
     let run = run_scenario(&s, Some(1));
     let e2e = run.outcomes[0].results.e2e.summary();
     assert!(e2e.count > 190_000, "{}", e2e.count);
-    (
-        e2e.p50_ns as f64 / 1e6,
-        e2e.p99_ns as f64 / 1e6,
-        e2e.mean_ns / 1e6,
-    )
+    (e2e.p50_ns as f64 / 1e6, e2e.p99_ns as f64 / 1e6, e2e.mean_ns / 1e6)
 }
 
 fn close(got: f64, want: f64, rel: f64, what: &str) {

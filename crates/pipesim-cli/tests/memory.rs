@@ -36,10 +36,7 @@ fn mm1_memory_does_not_grow_with_customers() {
         run.outcomes[0].results.events_simulated
     );
     assert!(customers >= if long { 95_000_000 } else { 18_000_000 });
-    assert!(
-        peak < 100_000_000,
-        "peak resident memory {mib:.1} MiB is over 100 MB"
-    );
+    assert!(peak < 100_000_000, "peak resident memory {mib:.1} MiB is over 100 MB");
 }
 
 fn opts_sets(opts: &LoadOptions) -> Vec<String> {

@@ -92,20 +92,14 @@ impl Rep {
 /// Runs `scenarios/validation/<file>` with seeds 1..=`reps`, plus `sets` overrides; in long mode
 /// for 4010 s (4000 s measured) instead of the file's 510 s.
 fn replicate(file: &str, sets: &[&str], reps: u64) -> Vec<Rep> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../scenarios/validation")
-        .join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/validation").join(file);
     let mut overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
     if long() {
         overrides.push(Override::parse("duration=4010s").unwrap());
     }
     (1..=reps)
         .map(|seed| {
-            let opts = LoadOptions {
-                overrides: overrides.clone(),
-                seed: Some(seed),
-                models: None,
-            };
+            let opts = LoadOptions { overrides: overrides.clone(), seed: Some(seed), models: None };
             let s = load(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(s.models.len(), 1, "{file}: one model per validation file");
             let measured_s = (s.duration_ns - s.warmup_ns) as f64 / 1e9;
@@ -137,11 +131,7 @@ fn est(xs: impl IntoIterator<Item = f64>) -> Est {
     assert!(n >= 2, "need at least two replications");
     let mean = xs.iter().sum::<f64>() / n as f64;
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    Est {
-        mean,
-        se: (var / n as f64).sqrt(),
-        n,
-    }
+    Est { mean, se: (var / n as f64).sqrt(), n }
 }
 
 /// Compares a simulated estimate with theory: `Err` says why it fails.
@@ -255,12 +245,7 @@ fn mm1_checks(reps: &[Rep], max_rel_se: f64) -> Vec<(&'static str, Result<(), St
     // (name, estimate, theory, resolution). Sojourn ~ Exp(μ − λ): mean 1/(μ−λ), p50
     // ln 2/(μ−λ), p99 ln 100/(μ−λ); P(wait) = ρ by PASTA; Wq = ρ/(μ−λ); L = ρ/(1−ρ).
     let checks = [
-        (
-            "mean sojourn ms (e2e)",
-            est(reps.iter().map(Rep::e2e_mean_ms)),
-            w_ms,
-            HDR_RES,
-        ),
+        ("mean sojourn ms (e2e)", est(reps.iter().map(Rep::e2e_mean_ms)), w_ms, HDR_RES),
         (
             "p50 sojourn ms (e2e)",
             est(reps.iter().map(|r| r.e2e_quantile_ms(0.50))),
@@ -292,10 +277,7 @@ fn mm1_checks(reps: &[Rep], max_rel_se: f64) -> Vec<(&'static str, Result<(), St
     checks
         .into_iter()
         .map(|(what, e, theory, res)| {
-            (
-                what,
-                compare(&format!("mm1 {what}"), e, theory, res, max_rel_se),
-            )
+            (what, compare(&format!("mm1 {what}"), e, theory, res, max_rel_se))
         })
         .collect()
 }
@@ -305,16 +287,9 @@ fn mm1() {
     // M/M/1, ρ = 0.8: mean sojourn 1/(μ−λ) = 5 ms, p99 ln(100)/(μ−λ) = 23.026 ms, ρ, L = 4.
     // Tolerance: 4·SE over R replications (+0.1 % for histogram values), SE ≤ 2 % of theory.
     let reps = replicate("mm1.toml", &[], reps());
-    eprintln!(
-        "mm1: {} customers over {} runs",
-        customers(&reps),
-        reps.len()
-    );
+    eprintln!("mm1: {} customers over {} runs", customers(&reps), reps.len());
     for r in &reps {
-        assert_eq!(
-            r.out.results.invariants.ordering_violations, 0,
-            "one FIFO server"
-        );
+        assert_eq!(r.out.results.invariants.ordering_violations, 0, "one FIFO server");
         assert_eq!(r.out.results.invariants.dropped, 0);
     }
     let failures: Vec<String> = mm1_checks(&reps, max_rel_se())
@@ -341,10 +316,7 @@ fn mm1_checks_reject_a_5_percent_service_error() {
         if what == "offered rate /s" {
             assert!(verdict.is_ok(), "the arrivals do not depend on the service");
         } else {
-            assert!(
-                verdict.is_err(),
-                "a 5 % service-time error passed the {what} check"
-            );
+            assert!(verdict.is_err(), "a 5 % service-time error passed the {what} check");
         }
     }
 }
@@ -359,23 +331,9 @@ fn mmc() {
     let pw = erlang_c(c, a);
     let wq_ms = pw / (f64::from(c) * mu - lambda) * 1e3;
     let reps = replicate("mmc.toml", &[], reps());
-    eprintln!(
-        "mmc: {} customers over {} runs",
-        customers(&reps),
-        reps.len()
-    );
-    check(
-        "mmc P(wait) (Erlang C)",
-        est(reps.iter().map(|r| r.station(0, "p_wait"))),
-        pw,
-        0.0,
-    );
-    check(
-        "mmc mean wait ms",
-        est(reps.iter().map(|r| r.station(0, "mean_wait_ms"))),
-        wq_ms,
-        0.0,
-    );
+    eprintln!("mmc: {} customers over {} runs", customers(&reps), reps.len());
+    check("mmc P(wait) (Erlang C)", est(reps.iter().map(|r| r.station(0, "p_wait"))), pw, 0.0);
+    check("mmc mean wait ms", est(reps.iter().map(|r| r.station(0, "mean_wait_ms"))), wq_ms, 0.0);
     check(
         "mmc mean sojourn ms (e2e)",
         est(reps.iter().map(Rep::e2e_mean_ms)),
@@ -405,11 +363,7 @@ fn md1() {
     let rho = lambda / mu;
     let wq_ms = rho / (2.0 * mu * (1.0 - rho)) * 1e3;
     let reps = replicate("md1.toml", &[], reps());
-    eprintln!(
-        "md1: {} customers over {} runs",
-        customers(&reps),
-        reps.len()
-    );
+    eprintln!("md1: {} customers over {} runs", customers(&reps), reps.len());
     for r in &reps {
         assert_eq!(r.out.results.invariants.ordering_violations, 0);
         // Constant service: nobody is faster than 1 ms (to the histogram's resolution).
@@ -428,18 +382,8 @@ fn md1() {
         wq_ms + 1e3 / mu,
         HDR_RES,
     );
-    check(
-        "md1 P(wait)",
-        est(reps.iter().map(|r| r.station(0, "p_wait"))),
-        rho,
-        0.0,
-    );
-    check(
-        "md1 utilisation",
-        est(reps.iter().map(|r| r.station(0, "utilisation"))),
-        rho,
-        0.0,
-    );
+    check("md1 P(wait)", est(reps.iter().map(|r| r.station(0, "p_wait"))), rho, 0.0);
+    check("md1 utilisation", est(reps.iter().map(|r| r.station(0, "utilisation"))), rho, 0.0);
     check(
         "md1 mean number L",
         est(reps.iter().map(|r| r.out.results.mean_in_system)),
@@ -463,11 +407,7 @@ fn tandem() {
     let sum_of_p99s = 100f64.ln() * (1.0 / a1 + 1.0 / a2) * 1e3;
     let first_p99 = 100f64.ln() / a1 * 1e3;
     let reps = replicate("tandem.toml", &[], reps());
-    eprintln!(
-        "tandem: {} customers over {} runs",
-        customers(&reps),
-        reps.len()
-    );
+    eprintln!("tandem: {} customers over {} runs", customers(&reps), reps.len());
     for r in &reps {
         assert_eq!(r.out.results.invariants.ordering_violations, 0);
     }
@@ -533,9 +473,7 @@ fn mm1k() {
     let reps = replicate("mm1k.toml", &[], reps());
     eprintln!(
         "mm1k: {} arrivals, {} served customers over {} runs",
-        reps.iter()
-            .map(|r| r.out.results.throughput.offered)
-            .sum::<u64>(),
+        reps.iter().map(|r| r.out.results.throughput.offered).sum::<u64>(),
         customers(&reps),
         reps.len()
     );
@@ -547,12 +485,7 @@ fn mm1k() {
         assert_eq!(inv.dropped_by_reason[0].events, inv.dropped);
         assert_eq!(r.station(0, "dropped") as u64, inv.dropped);
     }
-    check(
-        "mm1k P(block)",
-        est(reps.iter().map(|r| r.station(0, "p_block"))),
-        pk,
-        0.0,
-    );
+    check("mm1k P(block)", est(reps.iter().map(|r| r.station(0, "p_block"))), pk, 0.0);
     check(
         "mm1k dropped fraction of offered (whole recorder)",
         est(reps.iter().map(|r| {
@@ -562,12 +495,7 @@ fn mm1k() {
         pk,
         0.0,
     );
-    check(
-        "mm1k mean number L",
-        est(reps.iter().map(|r| r.out.results.mean_in_system)),
-        l,
-        0.0,
-    );
+    check("mm1k mean number L", est(reps.iter().map(|r| r.out.results.mean_in_system)), l, 0.0);
     check(
         "mm1k mean sojourn ms (e2e)",
         est(reps.iter().map(Rep::e2e_mean_ms)),
@@ -582,9 +510,7 @@ fn mm1k() {
     );
     check(
         "mm1k delivered rate /s (λ_eff)",
-        est(reps
-            .iter()
-            .map(|r| r.out.results.throughput.delivered_per_s)),
+        est(reps.iter().map(|r| r.out.results.throughput.delivered_per_s)),
         lambda_eff,
         0.0,
     );
@@ -605,11 +531,7 @@ fn little_feedback_network() {
     let (rho_a, rho_b) = (la / mu_a, lb / mu_b);
     let l = rho_a / (1.0 - rho_a) + rho_b / (1.0 - rho_b);
     let reps = replicate("little.toml", &[], reps());
-    eprintln!(
-        "little: {} customers over {} runs",
-        customers(&reps),
-        reps.len()
-    );
+    eprintln!("little: {} customers over {} runs", customers(&reps), reps.len());
     check_little("little", &reps);
     check(
         "little mean number L (Jackson)",

@@ -22,9 +22,7 @@ impl Default for RetryParams {
     fn default() -> Self {
         Self {
             retries: 3,
-            backoff: Duration {
-                ns: 100 * NS_PER_MS,
-            },
+            backoff: Duration { ns: 100 * NS_PER_MS },
             backoff_max: Duration { ns: NS_PER_S },
             timeout: Duration { ns: 30 * NS_PER_S },
         }
@@ -49,10 +47,7 @@ impl RetryParams {
     /// The wait before retry number `attempt` (1 for the first retry).
     pub fn backoff_ns(&self, attempt: u32) -> SimTime {
         let doublings = attempt.saturating_sub(1).min(40);
-        self.backoff
-            .ns
-            .saturating_mul(1u64 << doublings)
-            .min(self.backoff_max.ns)
+        self.backoff.ns.saturating_mul(1u64 << doublings).min(self.backoff_max.ns)
     }
 
     /// Parameter documentation, under `prefix`.

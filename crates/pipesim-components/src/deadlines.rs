@@ -22,10 +22,7 @@ impl<K: Ord + Copy> Default for Deadlines<K> {
 impl<K: Ord + Copy> Deadlines<K> {
     /// Nothing armed.
     pub fn new() -> Self {
-        Self {
-            armed: BTreeMap::new(),
-            next_check: None,
-        }
+        Self { armed: BTreeMap::new(), next_check: None }
     }
 
     /// Arms a timeout for `key` at `deadline`; `check` is the event that calls

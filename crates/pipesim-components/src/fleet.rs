@@ -27,10 +27,7 @@ pub struct FleetParams {
 
 impl Default for FleetParams {
     fn default() -> Self {
-        Self {
-            instances: 16,
-            affinity: Affinity::Key,
-        }
+        Self { instances: 16, affinity: Affinity::Key }
     }
 }
 

@@ -41,11 +41,7 @@ pub struct GroupCommitStats {
 impl GroupCommitStats {
     /// Mean records per flush (0 before the first).
     pub fn mean_batch(&self) -> f64 {
-        if self.flushes == 0 {
-            0.0
-        } else {
-            self.records as f64 / self.flushes as f64
-        }
+        if self.flushes == 0 { 0.0 } else { self.records as f64 / self.flushes as f64 }
     }
 }
 
@@ -154,11 +150,7 @@ mod tests {
     struct Flushed(u32);
 
     fn log() -> GroupCommit<u32> {
-        GroupCommit::new(
-            Dist::Const { ns: 1_000 },
-            1e9,
-            RngStreams::new(1).stream("wal"),
-        )
+        GroupCommit::new(Dist::Const { ns: 1_000 }, 1e9, RngStreams::new(1).stream("wal"))
     }
 
     #[test]
@@ -185,11 +177,8 @@ mod tests {
     #[test]
     fn bytes_take_time_at_the_bandwidth() {
         let mut sim: Sim<Flushed> = Sim::new();
-        let mut wal = GroupCommit::new(
-            Dist::Const { ns: 1_000 },
-            1e6,
-            RngStreams::new(1).stream("wal"),
-        );
+        let mut wal =
+            GroupCommit::new(Dist::Const { ns: 1_000 }, 1e6, RngStreams::new(1).stream("wal"));
         wal.append(&mut sim, 0u32, 500, Flushed); // 500 B at 1 MB/s = 500 µs
         assert_eq!(sim.queue().pop().map(|(t, _)| t), Some(501_000));
     }

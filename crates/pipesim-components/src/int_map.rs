@@ -16,11 +16,7 @@ impl<V: Copy> IntMap<V> {
     /// A map sized for about `capacity` entries before it grows.
     pub fn with_capacity(capacity: usize) -> Self {
         let n = (capacity.max(4) * 2).next_power_of_two();
-        Self {
-            slots: vec![None; n],
-            len: 0,
-            mask: n - 1,
-        }
+        Self { slots: vec![None; n], len: 0, mask: n - 1 }
     }
 
     #[inline]
@@ -80,11 +76,8 @@ impl<V: Copy> IntMap<V> {
         while let Some((k, _)) = &self.slots[j] {
             let home = self.home(*k);
             // Move j into the hole if its home is not cyclically in (hole, j].
-            let in_between = if hole <= j {
-                hole < home && home <= j
-            } else {
-                hole < home || home <= j
-            };
+            let in_between =
+                if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
             if !in_between {
                 self.slots[hole] = self.slots[j].take();
                 hole = j;
@@ -127,9 +120,7 @@ mod tests {
         let mut reference = BTreeMap::new();
         let mut x = 7u64;
         for _ in 0..200_000 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let key = ((x >> 33) % 5_000) as u32;
             match (x >> 20) % 3 {
                 0 | 1 => assert_eq!(m.insert(key, x), reference.insert(key, x)),

@@ -18,20 +18,14 @@ pub struct LinkParams {
 
 impl Default for LinkParams {
     fn default() -> Self {
-        Self {
-            delay: lognormal_us(150, 400),
-            drop: 0.0,
-        }
+        Self { delay: lognormal_us(150, 400), drop: 0.0 }
     }
 }
 
 /// A lognormal distribution given p50 and p99 in microseconds (for defaults).
 pub(crate) fn lognormal_us(p50: u64, p99: u64) -> DistSpec {
     use pipesim_config::Duration;
-    DistSpec::LogNormal {
-        p50: Duration { ns: p50 * 1_000 },
-        p99: Duration { ns: p99 * 1_000 },
-    }
+    DistSpec::LogNormal { p50: Duration { ns: p50 * 1_000 }, p99: Duration { ns: p99 * 1_000 } }
 }
 
 /// A validated link description.
@@ -44,15 +38,9 @@ pub struct LinkSpec {
 impl LinkParams {
     /// Checks the parameters; paths in errors are relative to the link's table.
     pub fn validate(&self, loader: &dyn Loader) -> Result<LinkSpec, ConfigError> {
-        let delay = self
-            .delay
-            .resolve(loader)
-            .map_err(|m| ConfigError::new("delay", m))?;
+        let delay = self.delay.resolve(loader).map_err(|m| ConfigError::new("delay", m))?;
         check_probability(self.drop, "drop")?;
-        Ok(LinkSpec {
-            delay,
-            drop: self.drop,
-        })
+        Ok(LinkSpec { delay, drop: self.drop })
     }
 
     /// Parameter documentation, under `prefix`.
@@ -82,10 +70,7 @@ pub fn check_probability(p: f64, field: &str) -> Result<(), ConfigError> {
     if p.is_finite() && (0.0..=1.0).contains(&p) {
         Ok(())
     } else {
-        Err(ConfigError::new(
-            field,
-            format!("must be a probability between 0 and 1, found {p}"),
-        ))
+        Err(ConfigError::new(field, format!("must be a probability between 0 and 1, found {p}")))
     }
 }
 
@@ -105,13 +90,7 @@ pub struct Link {
 impl Link {
     /// A connection with its own random stream.
     pub fn new(spec: &LinkSpec, rng: StreamRng) -> Self {
-        Self {
-            spec: spec.clone(),
-            rng,
-            last_arrival: 0,
-            sent: 0,
-            dropped: 0,
-        }
+        Self { spec: spec.clone(), rng, last_arrival: 0, sent: 0, dropped: 0 }
     }
 
     /// When a message sent now arrives, or `None` if it is lost.
@@ -122,9 +101,7 @@ impl Link {
             self.dropped += 1;
             return None;
         }
-        let at = now
-            .saturating_add(self.spec.delay.sample(&mut self.rng))
-            .max(self.last_arrival);
+        let at = now.saturating_add(self.spec.delay.sample(&mut self.rng)).max(self.last_arrival);
         self.last_arrival = at;
         Some(at)
     }
@@ -161,12 +138,7 @@ mod tests {
 
     #[test]
     fn drops_at_the_given_rate() {
-        let spec = LinkParams {
-            drop: 0.1,
-            ..Default::default()
-        }
-        .validate(&NoFiles)
-        .unwrap();
+        let spec = LinkParams { drop: 0.1, ..Default::default() }.validate(&NoFiles).unwrap();
         let mut link = Link::new(&spec, RngStreams::new(1).stream("link"));
         let lost = (0..100_000).filter(|&i| link.transit(i).is_none()).count();
         assert!((9_500..10_500).contains(&lost), "{lost}");

@@ -51,11 +51,7 @@ impl Lru {
         } else {
             self.nodes[prev as usize].next = next
         }
-        if next == NIL {
-            self.tail = prev
-        } else {
-            self.nodes[next as usize].prev = prev
-        }
+        if next == NIL { self.tail = prev } else { self.nodes[next as usize].prev = prev }
     }
 
     fn push_front(&mut self, i: u32) {
@@ -103,12 +99,7 @@ impl Lru {
         }
         if self.nodes.len() < self.capacity {
             let i = self.nodes.len() as u32;
-            self.nodes.push(Node {
-                key,
-                value,
-                prev: NIL,
-                next: NIL,
-            });
+            self.nodes.push(Node { key, value, prev: NIL, next: NIL });
             self.index.insert(key, i);
             self.push_front(i);
             return None;
@@ -117,12 +108,7 @@ impl Lru {
         let old = self.nodes[victim as usize].key;
         self.unlink(victim);
         self.index.remove(old);
-        self.nodes[victim as usize] = Node {
-            key,
-            value,
-            prev: NIL,
-            next: NIL,
-        };
+        self.nodes[victim as usize] = Node { key, value, prev: NIL, next: NIL };
         self.index.insert(key, victim);
         self.push_front(victim);
         Some(old)
@@ -149,11 +135,7 @@ impl Lru {
     /// Hits over lookups (0 before the first lookup).
     pub fn hit_ratio(&self) -> f64 {
         let n = self.hits + self.misses;
-        if n == 0 {
-            0.0
-        } else {
-            self.hits as f64 / n as f64
-        }
+        if n == 0 { 0.0 } else { self.hits as f64 / n as f64 }
     }
 }
 
@@ -164,29 +146,17 @@ pub fn che_hit_ratio(probabilities: &[f64], capacity: usize) -> f64 {
     if capacity >= probabilities.len() {
         return 1.0;
     }
-    let occupancy = |t: f64| {
-        probabilities
-            .iter()
-            .map(|q| 1.0 - libm::exp(-q * t))
-            .sum::<f64>()
-    };
+    let occupancy = |t: f64| probabilities.iter().map(|q| 1.0 - libm::exp(-q * t)).sum::<f64>();
     let (mut lo, mut hi) = (0.0, 1.0);
     while occupancy(hi) < capacity as f64 {
         hi *= 2.0;
     }
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
-        if occupancy(mid) < capacity as f64 {
-            lo = mid
-        } else {
-            hi = mid
-        }
+        if occupancy(mid) < capacity as f64 { lo = mid } else { hi = mid }
     }
     let t = 0.5 * (lo + hi);
-    probabilities
-        .iter()
-        .map(|q| q * (1.0 - libm::exp(-q * t)))
-        .sum()
+    probabilities.iter().map(|q| q * (1.0 - libm::exp(-q * t))).sum()
 }
 
 #[cfg(test)]

@@ -21,11 +21,7 @@ pub struct PoolParams {
 
 impl Default for PoolParams {
     fn default() -> Self {
-        Self {
-            size: 20,
-            leak: 0.0,
-            leak_timeout: Duration { ns: 0 },
-        }
+        Self { size: 20, leak: 0.0, leak_timeout: Duration { ns: 0 } }
     }
 }
 
@@ -170,25 +166,13 @@ mod tests {
         assert_eq!(p.acquire('d', 2), None);
         p.leak_one(); // 'a' goes idle in transaction: one connection is gone
         assert_eq!(p.state(), (1, 1, 2));
-        assert_eq!(
-            p.release(5),
-            Some('c'),
-            "b's connection goes to the first waiter"
-        );
+        assert_eq!(p.release(5), Some('c'), "b's connection goes to the first waiter");
         assert_eq!(p.release(6), Some('d'));
         assert_eq!(p.release(7), None);
         assert_eq!(p.state(), (0, 1, 0));
         assert_eq!(p.acquire('e', 8), Some('e'));
-        assert_eq!(
-            p.acquire('f', 8),
-            None,
-            "only one usable connection while one is leaked"
-        );
-        assert_eq!(
-            p.unleak(9),
-            Some('f'),
-            "reclaiming the leaked connection serves the waiter"
-        );
+        assert_eq!(p.acquire('f', 8), None, "only one usable connection while one is leaked");
+        assert_eq!(p.unleak(9), Some('f'), "reclaiming the leaked connection serves the waiter");
         assert_eq!((p.waited, p.wait_sum_ns), (3, 4 + 4 + 1));
     }
 }

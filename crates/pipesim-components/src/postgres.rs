@@ -107,16 +107,10 @@ impl Default for PostgresParams {
     fn default() -> Self {
         Self {
             cores: 16,
-            insert: DistSpec::Const {
-                value: Duration { ns: 20_000 },
-            },
-            read: DistSpec::Const {
-                value: Duration { ns: 10_000 },
-            },
+            insert: DistSpec::Const { value: Duration { ns: 20_000 } },
+            read: DistSpec::Const { value: Duration { ns: 10_000 } },
             index: IndexKind::Btree,
-            index_hold: DistSpec::Const {
-                value: Duration { ns: 1_000 },
-            },
+            index_hold: DistSpec::Const { value: Duration { ns: 1_000 } },
             gin_pending_list: Size { bytes: 4 << 20 },
             gin_entry: Size { bytes: 64 },
             gin_cleanup_per_entry: Duration { ns: 1_000 },
@@ -126,12 +120,8 @@ impl Default for PostgresParams {
             synchronous_commit: SyncCommit::On,
             standby: false,
             standby_rtt: lognormal_us(1_000, 2_000),
-            standby_apply: DistSpec::Const {
-                value: Duration { ns: 100_000 },
-            },
-            wal_writer_delay: Duration {
-                ns: 200 * NS_PER_MS,
-            },
+            standby_apply: DistSpec::Const { value: Duration { ns: 100_000 } },
+            wal_writer_delay: Duration { ns: 200 * NS_PER_MS },
             wal_writer_flush_after: Size { bytes: 1 << 20 },
         }
     }
@@ -385,18 +375,13 @@ impl<J: Copy> Postgres<J> {
             self.stats.failed += 1;
             return false;
         }
-        let per_row = if txn.write {
-            &self.spec.insert
-        } else {
-            &self.spec.read
-        };
+        let per_row = if txn.write { &self.spec.insert } else { &self.spec.read };
         let mut cost: SimTime = 0;
         for _ in 0..txn.rows.max(1) {
             cost = cost.saturating_add(per_row.sample(&mut self.rng));
         }
         let epoch = self.epoch;
-        self.cpu
-            .offer(sim, txn, cost, |t| wrap(PgEvent::Cpu(epoch, t)));
+        self.cpu.offer(sim, txn, cost, |t| wrap(PgEvent::Cpu(epoch, t)));
         true
     }
 
@@ -443,9 +428,7 @@ impl<J: Copy> Postgres<J> {
                 let chain = self.mode() != SyncCommit::Off;
                 if !self
                     .wal
-                    .flush_done(sim, wal_epoch, &mut flushed, chain, |e| {
-                        wrap(PgEvent::Flushed(e))
-                    })
+                    .flush_done(sim, wal_epoch, &mut flushed, chain, |e| wrap(PgEvent::Flushed(e)))
                 {
                     self.flushed = flushed;
                     return;
@@ -552,8 +535,7 @@ impl<J: Copy> Postgres<J> {
                 self.wal.start_flush(sim, |e| wrap(PgEvent::Flushed(e)));
             }
         } else {
-            self.wal
-                .append(sim, txn.job, bytes, |e| wrap(PgEvent::Flushed(e)));
+            self.wal.append(sim, txn.job, bytes, |e| wrap(PgEvent::Flushed(e)));
         }
     }
 
@@ -579,11 +561,7 @@ impl<J: Copy> Postgres<J> {
         self.wal.crash(&mut lost);
         let rolled_back = self.mode() == SyncCommit::Off;
         for job in lost {
-            out.push(if rolled_back {
-                PgOutcome::RolledBack(job)
-            } else {
-                PgOutcome::Failed(job)
-            });
+            out.push(if rolled_back { PgOutcome::RolledBack(job) } else { PgOutcome::Failed(job) });
         }
         // Flushed but unanswered: durable, so back at restart; the client saw a broken connection.
         for mut batch in self.at_standby.drain(..) {
@@ -593,10 +571,8 @@ impl<J: Copy> Postgres<J> {
             }
             self.spare.push(batch);
         }
-        self.stats.failed += out
-            .iter()
-            .filter(|o| matches!(o, PgOutcome::Failed(_)))
-            .count() as u64;
+        self.stats.failed +=
+            out.iter().filter(|o| matches!(o, PgOutcome::Failed(_))).count() as u64;
         self.epoch = self.epoch.wrapping_add(1);
         self.down = true;
         self.gin_pending_bytes.iter_mut().for_each(|p| *p = 0);
@@ -611,11 +587,7 @@ impl<J: Copy> Postgres<J> {
     /// Counters and integrals up to `now`.
     pub fn stats(&self, now: SimTime) -> PgStats {
         let cpu = self.cpu.stats(now);
-        let mut stats = PgStats {
-            wal: self.wal.stats,
-            cpu_busy: cpu.busy_area,
-            ..self.stats
-        };
+        let mut stats = PgStats { wal: self.wal.stats, cpu_busy: cpu.busy_area, ..self.stats };
         for latch in &self.latches {
             let l = latch.stats(now);
             stats.latch_busy += l.busy_area;

@@ -35,9 +35,7 @@ impl Default for ReaderParams {
     fn default() -> Self {
         Self {
             count: 0,
-            interval: Duration {
-                ns: 500 * NS_PER_MS,
-            },
+            interval: Duration { ns: 500 * NS_PER_MS },
             entities: 200,
             rows_per_entity: 1,
             keys: ReaderKeys::Popular,
@@ -76,12 +74,7 @@ impl ReaderParams {
                 "200",
                 "entities asked for in one request (seed 001: 200)",
             ),
-            ParamDoc::new(
-                "rows_per_entity",
-                "integer >= 1",
-                "1",
-                "rows read per entity",
-            ),
+            ParamDoc::new("rows_per_entity", "integer >= 1", "1", "rows read per entity"),
             ParamDoc::new(
                 "keys",
                 "\"popular\" or \"uniform\"",
@@ -127,10 +120,7 @@ impl Readers {
                 _ => rng.below(u64::from(key_count)) as u32,
             })
             .collect();
-        Self {
-            params: params.clone(),
-            keys,
-        }
+        Self { params: params.clone(), keys }
     }
 
     /// Schedules each reader's first poll at a random phase within the first interval.
@@ -144,10 +134,7 @@ impl Readers {
     #[inline]
     pub fn poll<E>(&self, sim: &mut Sim<E>, reader: u32, wrap: impl Fn(u32) -> E) -> Poll {
         sim.schedule_in(self.params.interval.ns, wrap(reader));
-        Poll {
-            reader,
-            issued_ns: sim.now(),
-        }
+        Poll { reader, issued_ns: sim.now() }
     }
 
     /// The entities reader `reader` watches.
@@ -158,9 +145,7 @@ impl Readers {
 
     /// Rows one poll reads.
     pub fn rows_per_poll(&self) -> u32 {
-        self.params
-            .entities
-            .saturating_mul(self.params.rows_per_entity)
+        self.params.entities.saturating_mul(self.params.rows_per_entity)
     }
 
     /// Whether there are any readers.

@@ -21,12 +21,8 @@ impl Default for RedisParams {
     fn default() -> Self {
         Self {
             shards: 3,
-            script: DistSpec::Const {
-                value: Duration { ns: 120_000 },
-            },
-            command: DistSpec::Const {
-                value: Duration { ns: 1_000 },
-            },
+            script: DistSpec::Const { value: Duration { ns: 120_000 } },
+            command: DistSpec::Const { value: Duration { ns: 1_000 } },
         }
     }
 }
@@ -46,21 +42,12 @@ impl RedisParams {
             return Err(ConfigError::new("shards", "must be at least 1"));
         }
         if self.shards > 16_384 {
-            return Err(ConfigError::new(
-                "shards",
-                "at most 16384: there are 16384 hash slots",
-            ));
+            return Err(ConfigError::new("shards", "at most 16384: there are 16384 hash slots"));
         }
         Ok(RedisSpec {
             shards: self.shards,
-            script: self
-                .script
-                .resolve(loader)
-                .map_err(|m| ConfigError::new("script", m))?,
-            command: self
-                .command
-                .resolve(loader)
-                .map_err(|m| ConfigError::new("command", m))?,
+            script: self.script.resolve(loader).map_err(|m| ConfigError::new("script", m))?,
+            command: self.command.resolve(loader).map_err(|m| ConfigError::new("command", m))?,
         })
     }
 
@@ -88,11 +75,7 @@ pub fn crc16(bytes: &[u8]) -> u16 {
     for &b in bytes {
         crc ^= u16::from(b) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
+            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
         }
     }
     crc
@@ -202,10 +185,7 @@ mod tests {
 
     #[test]
     fn slots_spread_keys_evenly_over_shards() {
-        let spec = RedisParams {
-            shards: 8,
-            ..Default::default()
-        };
+        let spec = RedisParams { shards: 8, ..Default::default() };
         struct NoFiles;
         impl Loader for NoFiles {
             fn read_text(&self, _: &str) -> Result<String, String> {

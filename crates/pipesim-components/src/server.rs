@@ -89,11 +89,7 @@ impl<J: Copy> FifoServer<J> {
             self.stats.started += 1;
             sim.schedule_in(service_ns, wrap(job));
         } else {
-            self.queue.push_back(Waiting {
-                job,
-                since: now,
-                service_ns,
-            });
+            self.queue.push_back(Waiting { job, since: now, service_ns });
             self.stats.max_queue = self.stats.max_queue.max(self.queue.len() as u64);
         }
         true

@@ -64,34 +64,23 @@ pub enum DistSpec {
 }
 
 /// The `dist` names, in the order error messages list them.
-pub const DIST_KINDS: [&str; 6] = [
-    "const",
-    "exp",
-    "uniform",
-    "lognormal",
-    "pareto",
-    "empirical",
-];
+pub const DIST_KINDS: [&str; 6] = ["const", "exp", "uniform", "lognormal", "pareto", "empirical"];
 
 impl DistSpec {
     /// The engine distribution, reading any file through `loader`.
     pub fn resolve(&self, loader: &dyn Loader) -> Result<Dist, String> {
         Ok(match self {
             Self::Const { value } => Dist::Const { ns: value.ns },
-            Self::Exp { mean } => Dist::Exp {
-                mean_ns: mean.ns as f64,
-            },
-            Self::Uniform { min, max } => Dist::Uniform {
-                min_ns: min.ns as f64,
-                max_ns: max.ns as f64,
-            },
+            Self::Exp { mean } => Dist::Exp { mean_ns: mean.ns as f64 },
+            Self::Uniform { min, max } => {
+                Dist::Uniform { min_ns: min.ns as f64, max_ns: max.ns as f64 }
+            }
             Self::LogNormal { p50, p99 } => {
                 Dist::lognormal_from_p50_p99(p50.ns as f64, p99.ns as f64)
             }
-            Self::Pareto { scale, shape } => Dist::Pareto {
-                scale_ns: scale.ns as f64,
-                shape: *shape,
-            },
+            Self::Pareto { scale, shape } => {
+                Dist::Pareto { scale_ns: scale.ns as f64, shape: *shape }
+            }
             Self::Empirical { file, unit } => {
                 let text = loader.read_text(file)?;
                 let unit_ns = unit_ns(unit).ok_or_else(|| format!("unknown unit \"{unit}\""))?;
@@ -187,12 +176,12 @@ impl Fields {
     fn duration(&mut self, key: &str) -> Result<Duration, String> {
         match self.take(key) {
             None => Err(format!("a `{}` distribution needs `{key}`", self.kind)),
-            Some(Field::Str(s)) => parse_duration_ns(&s)
-                .map(|ns| Duration { ns })
-                .map_err(|e| format!("`{key}`: {e}")),
-            Some(_) => Err(format!(
-                "`{key}` must be a duration written with its unit, such as \"2ms\""
-            )),
+            Some(Field::Str(s)) => {
+                parse_duration_ns(&s).map(|ns| Duration { ns }).map_err(|e| format!("`{key}`: {e}"))
+            }
+            Some(_) => {
+                Err(format!("`{key}` must be a duration written with its unit, such as \"2ms\""))
+            }
         }
     }
 
@@ -228,11 +217,7 @@ impl Fields {
 }
 
 fn positive(d: Duration, key: &str) -> Result<Duration, String> {
-    if d.ns == 0 {
-        Err(format!("`{key}` must be greater than zero"))
-    } else {
-        Ok(d)
-    }
+    if d.ns == 0 { Err(format!("`{key}` must be greater than zero")) } else { Ok(d) }
 }
 
 fn from_fields(mut f: Fields) -> Result<DistSpec, String> {
@@ -280,14 +265,12 @@ fn from_fields(mut f: Fields) -> Result<DistSpec, String> {
                         ));
                     }
                     // mean = shape × scale / (shape − 1)
-                    Duration {
-                        ns: (mean.ns as f64 * (shape - 1.0) / shape).round() as u64,
-                    }
+                    Duration { ns: (mean.ns as f64 * (shape - 1.0) / shape).round() as u64 }
                 }
                 (true, true) => return Err("give `scale` or `mean`, not both".to_string()),
                 (false, false) => {
                     return Err(
-                        "a `pareto` distribution needs `scale` (its minimum) or `mean`".to_string(),
+                        "a `pareto` distribution needs `scale` (its minimum) or `mean`".to_string()
                     );
                 }
             };
@@ -295,15 +278,11 @@ fn from_fields(mut f: Fields) -> Result<DistSpec, String> {
             DistSpec::Pareto { scale, shape }
         }
         "empirical" => {
-            let file = f
-                .string("file")?
-                .ok_or("an `empirical` distribution needs `file`")?;
+            let file = f.string("file")?.ok_or("an `empirical` distribution needs `file`")?;
             let unit = f.string("unit")?.unwrap_or_else(|| "ms".to_string());
             f.finish(&["file", "unit"])?;
             if unit_ns(&unit).is_none() {
-                return Err(format!(
-                    "`unit` must be one of ns, us, ms, s; found \"{unit}\""
-                ));
+                return Err(format!("`unit` must be one of ns, us, ms, s; found \"{unit}\""));
             }
             if file.trim().is_empty() {
                 return Err("`file` is empty".to_string());
@@ -325,9 +304,7 @@ impl<'de> Deserialize<'de> for DistSpec {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DistSpec, E> {
                 parse_duration_ns(v)
-                    .map(|ns| DistSpec::Const {
-                        value: Duration { ns },
-                    })
+                    .map(|ns| DistSpec::Const { value: Duration { ns } })
                     .map_err(E::custom)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DistSpec, A::Error> {
@@ -381,48 +358,27 @@ mod tests {
         let ms = |n: u64| Duration { ns: n * NS_PER_MS };
         let cases = [
             ("\"2ms\"", DistSpec::Const { value: ms(2) }),
-            (
-                "{ dist = \"const\", value = \"2ms\" }",
-                DistSpec::Const { value: ms(2) },
-            ),
-            (
-                "{ dist = \"exp\", mean = \"1ms\" }",
-                DistSpec::Exp { mean: ms(1) },
-            ),
+            ("{ dist = \"const\", value = \"2ms\" }", DistSpec::Const { value: ms(2) }),
+            ("{ dist = \"exp\", mean = \"1ms\" }", DistSpec::Exp { mean: ms(1) }),
             (
                 "{ dist = \"uniform\", min = \"1ms\", max = \"3ms\" }",
-                DistSpec::Uniform {
-                    min: ms(1),
-                    max: ms(3),
-                },
+                DistSpec::Uniform { min: ms(1), max: ms(3) },
             ),
             (
                 "{ dist = \"lognormal\", p50 = \"2ms\", p99 = \"20ms\" }",
-                DistSpec::LogNormal {
-                    p50: ms(2),
-                    p99: ms(20),
-                },
+                DistSpec::LogNormal { p50: ms(2), p99: ms(20) },
             ),
             (
                 "{ dist = \"pareto\", scale = \"1ms\", shape = 2 }",
-                DistSpec::Pareto {
-                    scale: ms(1),
-                    shape: 2.0,
-                },
+                DistSpec::Pareto { scale: ms(1), shape: 2.0 },
             ),
             (
                 "{ dist = \"pareto\", mean = \"2ms\", shape = 2.0 }",
-                DistSpec::Pareto {
-                    scale: ms(1),
-                    shape: 2.0,
-                },
+                DistSpec::Pareto { scale: ms(1), shape: 2.0 },
             ),
             (
                 "{ dist = \"empirical\", file = \"a.hgrm\" }",
-                DistSpec::Empirical {
-                    file: "a.hgrm".into(),
-                    unit: "ms".into(),
-                },
+                DistSpec::Empirical { file: "a.hgrm".into(), unit: "ms".into() },
             ),
         ];
         for (text, want) in cases {
@@ -437,41 +393,26 @@ mod tests {
                 "{ dist = \"expo\", mean = \"1ms\" }",
                 "unknown distribution `expo` (did you mean `exp`?)",
             ),
-            (
-                "{ dist = \"exp\", meen = \"1ms\" }",
-                "a `exp` distribution needs `mean`",
-            ),
+            ("{ dist = \"exp\", meen = \"1ms\" }", "a `exp` distribution needs `mean`"),
             (
                 "{ dist = \"exp\", mean = \"1ms\", meen = 1 }",
                 "unknown key `meen` for a `exp` distribution (did you mean `mean`?)",
             ),
-            (
-                "{ dist = \"exp\", mean = \"0s\" }",
-                "`mean` must be greater than zero",
-            ),
+            ("{ dist = \"exp\", mean = \"0s\" }", "`mean` must be greater than zero"),
             ("{ dist = \"exp\", mean = 5 }", "`mean` must be a duration"),
             (
                 "{ dist = \"uniform\", min = \"3ms\", max = \"1ms\" }",
                 "`min` (3ms) is above `max` (1ms)",
             ),
-            (
-                "{ dist = \"lognormal\", p50 = \"3ms\", p99 = \"1ms\" }",
-                "must be above `p50`",
-            ),
+            ("{ dist = \"lognormal\", p50 = \"3ms\", p99 = \"1ms\" }", "must be above `p50`"),
             (
                 "{ dist = \"pareto\", scale = \"1ms\", shape = nan }",
                 "`shape` must be a finite number",
             ),
-            (
-                "{ dist = \"pareto\", mean = \"1ms\", shape = 0.5 }",
-                "no finite mean",
-            ),
+            ("{ dist = \"pareto\", mean = \"1ms\", shape = 0.5 }", "no finite mean"),
             ("{ mean = \"1ms\" }", "needs `dist`"),
             ("\"10 parsecs\"", "unknown duration unit"),
-            (
-                "{ dist = \"empirical\", file = \"x\", unit = \"weeks\" }",
-                "`unit` must be one of",
-            ),
+            ("{ dist = \"empirical\", file = \"x\", unit = \"weeks\" }", "`unit` must be one of"),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err();
@@ -483,10 +424,7 @@ mod tests {
     fn serializes_back_to_scenario_syntax() {
         let spec = parse("{ dist = \"lognormal\", p50 = \"2ms\", p99 = \"20ms\" }").unwrap();
         let text = toml::to_string(&T2 { d: spec }).unwrap();
-        assert_eq!(
-            text.trim(),
-            "[d]\ndist = \"lognormal\"\np50 = \"2ms\"\np99 = \"20ms\""
-        );
+        assert_eq!(text.trim(), "[d]\ndist = \"lognormal\"\np50 = \"2ms\"\np99 = \"20ms\"");
     }
 
     #[derive(Serialize)]

@@ -15,10 +15,7 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error about the field at `path`.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
+        Self { path: path.into(), message: message.into() }
     }
 
     /// The same error seen from one level up: `prefix` is joined in front of the path.
@@ -56,10 +53,7 @@ mod tests {
 
     #[test]
     fn paths_join() {
-        assert_eq!(
-            join_path("model[0]", "station[1].servers"),
-            "model[0].station[1].servers"
-        );
+        assert_eq!(join_path("model[0]", "station[1].servers"), "model[0].station[1].servers");
         assert_eq!(join_path("model", "[0]"), "model[0]");
         assert_eq!(join_path("", "seed"), "seed");
         assert_eq!(join_path("workload", ""), "workload");

@@ -21,10 +21,9 @@ pub enum HgrmError {
 impl fmt::Display for HgrmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::BadLine(n, line) => write!(
-                f,
-                "line {n} is not `value percentile count 1/(1-p)`: {line:?}"
-            ),
+            Self::BadLine(n, line) => {
+                write!(f, "line {n} is not `value percentile count 1/(1-p)`: {line:?}")
+            }
             Self::NoData => write!(
                 f,
                 "no percentile lines found (expected HdrHistogram's `Value Percentile TotalCount 1/(1-Percentile)` table)"
@@ -52,11 +51,7 @@ pub fn parse_hgrm(text: &str, unit_ns: f64) -> Result<EmpiricalTable, HgrmError>
         let parsed = match cols.as_slice() {
             // Java's HdrHistogram leaves 1/(1-p) off the 100 % row; C's prints "inf".
             [value, percentile, count] | [value, percentile, count, _] => {
-                match (
-                    value.parse::<f64>(),
-                    percentile.parse::<f64>(),
-                    count.parse::<u64>(),
-                ) {
+                match (value.parse::<f64>(), percentile.parse::<f64>(), count.parse::<u64>()) {
                     (Ok(v), Ok(p), Ok(_)) => Some((v * unit_ns, p)),
                     _ => None,
                 }
@@ -93,10 +88,7 @@ mod tests {
 
     #[test]
     fn reads_a_percentile_table() {
-        for text in [
-            SAMPLE.to_string(),
-            SAMPLE.replace("1000\n#", "1000           inf\n#"),
-        ] {
+        for text in [SAMPLE.to_string(), SAMPLE.replace("1000\n#", "1000           inf\n#")] {
             let t = parse_hgrm(&text, 1e6).unwrap();
             assert_eq!(t.len(), 4);
             assert_eq!(t.quantile_ns(0.25), 1.5e6);
@@ -107,9 +99,6 @@ mod tests {
     #[test]
     fn rejects_text_without_a_table() {
         assert_eq!(parse_hgrm("hello\nworld\n", 1.0), Err(HgrmError::NoData));
-        assert!(matches!(
-            parse_hgrm("1.0 x 3 4\n", 1.0),
-            Err(HgrmError::BadLine(1, _))
-        ));
+        assert!(matches!(parse_hgrm("1.0 x 3 4\n", 1.0), Err(HgrmError::BadLine(1, _))));
     }
 }

@@ -22,22 +22,12 @@ impl ParamDoc {
         default: impl Into<String>,
         doc: &'static str,
     ) -> Self {
-        Self {
-            name: name.to_string(),
-            kind,
-            default: Some(default.into()),
-            doc,
-        }
+        Self { name: name.to_string(), kind, default: Some(default.into()), doc }
     }
 
     /// A required parameter.
     pub fn required(name: &str, kind: &'static str, doc: &'static str) -> Self {
-        Self {
-            name: name.to_string(),
-            kind,
-            default: None,
-            doc,
-        }
+        Self { name: name.to_string(), kind, default: None, doc }
     }
 
     /// The same parameter inside a table: `store` + `fsync` = `store.fsync`.

@@ -69,9 +69,7 @@ fn integer_range_message(message: &str) -> Option<String> {
 fn invalid_type_message(message: &str) -> Option<String> {
     let rest = message.strip_prefix("invalid type: ")?;
     let (found, expected) = rest.rsplit_once(", expected ")?;
-    if let Some(number) = found
-        .strip_prefix("integer `")
-        .and_then(|r| r.strip_suffix("` as i128"))
+    if let Some(number) = found.strip_prefix("integer `").and_then(|r| r.strip_suffix("` as i128"))
     {
         return Some(format!(
             "{number} is out of range: TOML integers go from {} to {}",
@@ -93,28 +91,23 @@ fn invalid_type_message(message: &str) -> Option<String> {
         e if e.starts_with("struct ") => "a table".to_string(),
         e => e.to_string(),
     };
-    let (found, quoted_number) = if let Some(s) = found
-        .strip_prefix("string \"")
-        .and_then(|s| s.strip_suffix('"'))
-    {
-        (
-            format!("the string \"{s}\""),
-            s.trim().parse::<f64>().is_ok(),
-        )
-    } else if let Some(v) = found.strip_prefix("integer `") {
-        (format!("the integer {}", v.trim_end_matches('`')), false)
-    } else if let Some(v) = found.strip_prefix("floating point `") {
-        (format!("the number {}", v.trim_end_matches('`')), false)
-    } else if let Some(v) = found.strip_prefix("boolean `") {
-        (format!("the boolean {}", v.trim_end_matches('`')), false)
-    } else {
-        let f = match found {
-            "map" => "a table",
-            "sequence" => "an array",
-            other => other,
+    let (found, quoted_number) =
+        if let Some(s) = found.strip_prefix("string \"").and_then(|s| s.strip_suffix('"')) {
+            (format!("the string \"{s}\""), s.trim().parse::<f64>().is_ok())
+        } else if let Some(v) = found.strip_prefix("integer `") {
+            (format!("the integer {}", v.trim_end_matches('`')), false)
+        } else if let Some(v) = found.strip_prefix("floating point `") {
+            (format!("the number {}", v.trim_end_matches('`')), false)
+        } else if let Some(v) = found.strip_prefix("boolean `") {
+            (format!("the boolean {}", v.trim_end_matches('`')), false)
+        } else {
+            let f = match found {
+                "map" => "a table",
+                "sequence" => "an array",
+                other => other,
+            };
+            (f.to_string(), false)
         };
-        (f.to_string(), false)
-    };
     let mut out = format!("expected {expected}, found {found}");
     if numeric && quoted_number {
         out.push_str(" (write numbers without quotes)");
@@ -162,10 +155,7 @@ mod tests {
             "unknown value `expo` (did you mean `exp`?); known values: const, exp"
         );
         assert_eq!(explain_serde_message("other"), "other");
-        assert_eq!(
-            explain_serde_message("missing field `rate`"),
-            "missing key `rate`"
-        );
+        assert_eq!(explain_serde_message("missing field `rate`"), "missing key `rate`");
         assert_eq!(
             explain_serde_message("invalid value: integer `5000000000`, expected u32"),
             "5000000000 is out of range: expected an integer from 0 to 4294967295"
@@ -209,10 +199,7 @@ mod tests {
                 "invalid type: integer `5`, expected struct RawArrivals",
                 "expected a table, found the integer 5",
             ),
-            (
-                "invalid type: map, expected a sequence",
-                "expected an array, found a table",
-            ),
+            ("invalid type: map, expected a sequence", "expected an array, found a table"),
             (
                 "invalid type: integer `99999999999999999999` as i128, expected f64",
                 "99999999999999999999 is out of range: TOML integers go from -9223372036854775808 to 9223372036854775807",

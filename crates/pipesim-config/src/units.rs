@@ -45,14 +45,10 @@ fn split_number<'a>(
         )));
     }
     if t.starts_with('-') {
-        return Err(UnitError(format!(
-            "a {what} cannot be negative: \"{text}\""
-        )));
+        return Err(UnitError(format!("a {what} cannot be negative: \"{text}\"")));
     }
     let t = t.strip_prefix('+').unwrap_or(t);
-    let end = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
-        .unwrap_or(t.len());
+    let end = t.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_')).unwrap_or(t.len());
     let (number, unit) = (&t[..end], t[end..].trim());
     if number.is_empty() || number.starts_with('.') && number.len() == 1 {
         return Err(UnitError(format!(
@@ -62,9 +58,7 @@ fn split_number<'a>(
     }
     let (int, frac) = number.split_once('.').unwrap_or((number, ""));
     if frac.contains('.') || int.is_empty() && frac.is_empty() {
-        return Err(UnitError(format!(
-            "\"{text}\" is not a number followed by a unit"
-        )));
+        return Err(UnitError(format!("\"{text}\" is not a number followed by a unit")));
     }
     if unit.is_empty() {
         return Err(UnitError(format!(
@@ -88,11 +82,7 @@ fn example(what: &str) -> &'static str {
 fn scale(d: &Decimal<'_>, unit: u64) -> Option<u64> {
     let int: String = d.int.chars().filter(|&c| c != '_').collect();
     let frac: String = d.frac.chars().filter(|&c| c != '_').collect();
-    let whole = if int.is_empty() {
-        0
-    } else {
-        int.parse::<u64>().ok()?
-    };
+    let whole = if int.is_empty() { 0 } else { int.parse::<u64>().ok()? };
     let mut total = whole.checked_mul(unit)?;
     // Fraction: digits / 10^len × unit, computed in u128 and rounded half up.
     let digits = frac.trim_end_matches('0');
@@ -162,18 +152,11 @@ pub fn parse_rate_per_s(text: &str) -> Result<f64, UnitError> {
             )));
         }
     };
-    let digits: String = format!(
-        "{}.{}",
-        number.int,
-        if number.frac.is_empty() {
-            "0"
-        } else {
-            number.frac
-        }
-    )
-    .chars()
-    .filter(|&c| c != '_')
-    .collect();
+    let digits: String =
+        format!("{}.{}", number.int, if number.frac.is_empty() { "0" } else { number.frac })
+            .chars()
+            .filter(|&c| c != '_')
+            .collect();
     let value: f64 = digits
         .parse()
         .map_err(|_| UnitError(format!("\"{text}\" is not a number followed by a unit")))?;
@@ -182,9 +165,7 @@ pub fn parse_rate_per_s(text: &str) -> Result<f64, UnitError> {
         return Err(UnitError(format!("the rate \"{text}\" is too large")));
     }
     if rate <= 0.0 {
-        return Err(UnitError(format!(
-            "a rate must be positive, found \"{text}\""
-        )));
+        return Err(UnitError(format!("a rate must be positive, found \"{text}\"")));
     }
     Ok(rate)
 }
@@ -219,9 +200,7 @@ pub fn parse_bandwidth(text: &str) -> Result<f64, UnitError> {
     };
     let bytes = parse_size_bytes(size)?;
     if bytes == 0 {
-        return Err(UnitError(format!(
-            "a bandwidth must be positive, found \"{text}\""
-        )));
+        return Err(UnitError(format!("a bandwidth must be positive, found \"{text}\"")));
     }
     Ok(bytes as f64)
 }
@@ -301,12 +280,7 @@ macro_rules! quantity {
                 impl Visitor<'_> for V {
                     type Value = $name;
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        write!(
-                            f,
-                            "a {} written with its unit, such as {}",
-                            $what,
-                            example($what)
-                        )
+                        write!(f, "a {} written with its unit, such as {}", $what, example($what))
                     }
                     fn visit_str<E: de::Error>(self, v: &str) -> Result<$name, E> {
                         v.parse().map_err(|e: UnitError| E::custom(e))
@@ -416,24 +390,14 @@ mod tests {
         assert_eq!(parse_size_bytes("512B"), Ok(512));
         assert_eq!(parse_size_bytes("4KiB"), Ok(4096));
         assert_eq!(parse_size_bytes("1.5KB"), Ok(1500));
-        assert!(
-            parse_size_bytes("4 furlongs")
-                .unwrap_err()
-                .0
-                .contains("unknown size unit")
-        );
+        assert!(parse_size_bytes("4 furlongs").unwrap_err().0.contains("unknown size unit"));
     }
 
     #[test]
     fn bandwidths() {
         assert_eq!(parse_bandwidth("250MB/s"), Ok(250e6));
         assert_eq!(parse_bandwidth("1GiB/s"), Ok(1_073_741_824.0));
-        assert!(
-            parse_bandwidth("250MB")
-                .unwrap_err()
-                .0
-                .contains("size per second")
-        );
+        assert!(parse_bandwidth("250MB").unwrap_err().0.contains("size per second"));
         assert!(parse_bandwidth("0B/s").unwrap_err().0.contains("positive"));
         assert_eq!(format_bandwidth(250e6), "250MB/s");
         assert_eq!(format_bandwidth(1_073_741_824.0), "1GiB/s");

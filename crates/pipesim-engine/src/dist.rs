@@ -138,28 +138,17 @@ mod tests {
     fn sample_means_match() {
         let n = 200_000;
         let cases = [
-            Dist::Exp {
-                mean_ns: 1_000_000.0,
-            },
-            Dist::Uniform {
-                min_ns: 1_000.0,
-                max_ns: 3_000.0,
-            },
+            Dist::Exp { mean_ns: 1_000_000.0 },
+            Dist::Uniform { min_ns: 1_000.0, max_ns: 3_000.0 },
             Dist::lognormal_from_p50_p99(2e6, 20e6),
-            Dist::Pareto {
-                scale_ns: 1_000.0,
-                shape: 3.0,
-            },
+            Dist::Pareto { scale_ns: 1_000.0, shape: 3.0 },
         ];
         for d in cases {
             let want = d.mean_ns();
             let got = sample_mean(&d, n);
             // Loose: these distributions' CVs are at most about 2, so the standard error of the
             // mean is under 0.5 % at n = 200k; 3 % is many standard errors.
-            assert!(
-                (got - want).abs() / want < 0.03,
-                "{d:?}: sample mean {got}, mean {want}"
-            );
+            assert!((got - want).abs() / want < 0.03, "{d:?}: sample mean {got}, mean {want}");
         }
     }
 
@@ -179,10 +168,7 @@ mod tests {
     fn const_is_exact_and_heavy_tails_are_clamped() {
         let mut rng = RngStreams::new(5).stream("c");
         assert_eq!(Dist::Const { ns: 120_000 }.sample(&mut rng), 120_000);
-        let d = Dist::Pareto {
-            scale_ns: 1e9,
-            shape: 0.05,
-        };
+        let d = Dist::Pareto { scale_ns: 1e9, shape: 0.05 };
         for _ in 0..1000 {
             assert!(d.sample(&mut rng) <= MAX_SAMPLE_NS);
         }

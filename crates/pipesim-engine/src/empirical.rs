@@ -33,23 +33,18 @@ impl fmt::Display for EmpiricalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => write!(f, "the distribution has no points"),
-            Self::NotFinite(i) => write!(
-                f,
-                "point {} has a value that is negative or not a finite number",
-                i + 1
-            ),
+            Self::NotFinite(i) => {
+                write!(f, "point {} has a value that is negative or not a finite number", i + 1)
+            }
             Self::FractionOutOfRange(i) => {
                 write!(f, "point {} has a percentile outside 0..1", i + 1)
             }
-            Self::Decreasing(i) => write!(
-                f,
-                "point {} goes down: values and percentiles must not decrease",
-                i + 1
-            ),
-            Self::Incomplete(p) => write!(
-                f,
-                "the last percentile is {p}, not 1: the table stops before the maximum"
-            ),
+            Self::Decreasing(i) => {
+                write!(f, "point {} goes down: values and percentiles must not decrease", i + 1)
+            }
+            Self::Incomplete(p) => {
+                write!(f, "the last percentile is {p}, not 1: the table stops before the maximum")
+            }
         }
     }
 }
@@ -94,11 +89,7 @@ impl EmpiricalTable {
         for i in 1..cdf.len() {
             mean_ns += (cdf[i] - cdf[i - 1]) * (values_ns[i] + values_ns[i - 1]) / 2.0;
         }
-        Ok(Self {
-            cdf,
-            values_ns,
-            mean_ns,
-        })
+        Ok(Self { cdf, values_ns, mean_ns })
     }
 
     /// The value at cumulative fraction `u` in (0, 1), in nanoseconds.
@@ -114,11 +105,7 @@ impl EmpiricalTable {
         }
         let (f0, f1) = (self.cdf[i - 1], self.cdf[i]);
         let (v0, v1) = (self.values_ns[i - 1], self.values_ns[i]);
-        if f1 <= f0 {
-            v1
-        } else {
-            v0 + (v1 - v0) * (u - f0) / (f1 - f0)
-        }
+        if f1 <= f0 { v1 } else { v0 + (v1 - v0) * (u - f0) / (f1 - f0) }
     }
 
     /// The mean in nanoseconds.

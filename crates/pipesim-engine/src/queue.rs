@@ -38,18 +38,12 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
-        Self {
-            heap: Vec::new(),
-            next_seq: 0,
-        }
+        Self { heap: Vec::new(), next_seq: 0 }
     }
 
     /// An empty queue with room for `capacity` pending events before it reallocates.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            heap: Vec::with_capacity(capacity),
-            next_seq: 0,
-        }
+        Self { heap: Vec::with_capacity(capacity), next_seq: 0 }
     }
 
     /// Schedules `event` at `time`.
@@ -84,9 +78,7 @@ impl<E> EventQueue<E> {
     /// The (time, sequence) of the next event to pop, if any.
     #[inline]
     pub fn peek_key(&self) -> Option<(SimTime, u64)> {
-        self.heap
-            .first()
-            .map(|e| ((e.key >> 64) as u64, e.key as u64))
+        self.heap.first().map(|e| ((e.key >> 64) as u64, e.key as u64))
     }
 
     /// Removes and returns the earliest pending event with its time.
@@ -202,10 +194,6 @@ mod tests {
         assert_eq!(q.peek_key(), Some((1, 0)));
         assert_eq!(reserved, 1);
         q.pop();
-        assert_eq!(
-            q.peek_key(),
-            Some((1, 2)),
-            "y was scheduled after the reserved number"
-        );
+        assert_eq!(q.peek_key(), Some((1, 2)), "y was scheduled after the reserved number");
     }
 }

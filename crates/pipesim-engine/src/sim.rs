@@ -21,10 +21,7 @@ impl<E> Default for Sim<E> {
 impl<E> Sim<E> {
     /// Time 0, nothing pending.
     pub fn new() -> Self {
-        Self {
-            now: 0,
-            queue: EventQueue::with_capacity(1024),
-        }
+        Self { now: 0, queue: EventQueue::with_capacity(1024) }
     }
 
     /// The current simulated time.

@@ -21,13 +21,8 @@ pub fn format_duration_ns(ns: u64) -> String {
         return "0s".to_string();
     }
     // Minutes are left out on purpose: "1m" reads like a million in a report.
-    const UNITS: [(&str, u64); 5] = [
-        ("h", 3_600 * NS_PER_S),
-        ("s", NS_PER_S),
-        ("ms", NS_PER_MS),
-        ("us", NS_PER_US),
-        ("ns", 1),
-    ];
+    const UNITS: [(&str, u64); 5] =
+        [("h", 3_600 * NS_PER_S), ("s", NS_PER_S), ("ms", NS_PER_MS), ("us", NS_PER_US), ("ns", 1)];
     // Prefer a unit in which the value is a whole number or has at most three decimals.
     for (name, unit) in UNITS {
         if ns >= unit && ((ns % unit) * 1000).is_multiple_of(unit) {

@@ -90,10 +90,7 @@ mod tests {
             let p: f64 = libm::exp(-q);
             let got = f64::from(above[k]) / n as f64;
             let se = (p * (1.0 - p) / n as f64).sqrt();
-            assert!(
-                (got - p).abs() < 5.0 * se + 1e-6,
-                "P(X > {q}) = {got}, want {p}"
-            );
+            assert!((got - p).abs() < 5.0 * se + 1e-6, "P(X > {q}) = {got}, want {p}");
         }
     }
 }

@@ -19,17 +19,8 @@ pub struct Zipf {
 impl Zipf {
     /// A sampler over `n >= 1` ranks with `exponent > 0` (finite). Callers validate both.
     pub fn new(n: u64, exponent: f64) -> Self {
-        assert!(
-            n >= 1 && exponent > 0.0 && exponent.is_finite(),
-            "zipf(n={n}, s={exponent})"
-        );
-        let mut z = Self {
-            n,
-            exponent,
-            h_integral_x1: 0.0,
-            h_integral_n: 0.0,
-            s: 0.0,
-        };
+        assert!(n >= 1 && exponent > 0.0 && exponent.is_finite(), "zipf(n={n}, s={exponent})");
+        let mut z = Self { n, exponent, h_integral_x1: 0.0, h_integral_n: 0.0, s: 0.0 };
         z.h_integral_x1 = z.h_integral(1.5) - 1.0;
         z.h_integral_n = z.h_integral(n as f64 + 0.5);
         z.s = 2.0 - z.h_integral_inverse(z.h_integral(2.5) - z.h(2.0));
@@ -53,9 +44,7 @@ impl Zipf {
     /// The probability of rank `k` (exact, by summing the normaliser; O(n), for tests and
     /// oracles, not for the hot path).
     pub fn probability(&self, k: u64) -> f64 {
-        let norm: f64 = (1..=self.n)
-            .map(|i| libm::pow(i as f64, -self.exponent))
-            .sum();
+        let norm: f64 = (1..=self.n).map(|i| libm::pow(i as f64, -self.exponent)).sum();
         libm::pow(k as f64, -self.exponent) / norm
     }
 
@@ -80,11 +69,7 @@ impl Zipf {
 
 /// log1p(x) / x, with its Taylor series near 0.
 fn helper1(x: f64) -> f64 {
-    if x.abs() > 1e-8 {
-        libm::log1p(x) / x
-    } else {
-        1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x))
-    }
+    if x.abs() > 1e-8 { libm::log1p(x) / x } else { 1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x)) }
 }
 
 /// expm1(x) / x, with its Taylor series near 0.
@@ -108,10 +93,7 @@ mod tests {
         for _ in 0..draws {
             counts[z.sample(&mut rng) as usize] += 1;
         }
-        counts
-            .iter()
-            .map(|&c| f64::from(c) / f64::from(draws))
-            .collect()
+        counts.iter().map(|&c| f64::from(c) / f64::from(draws)).collect()
     }
 
     #[test]

@@ -68,11 +68,7 @@ impl LatencyHistogram {
 
     /// The value at quantile `q` in \[0, 1\] (0 when empty).
     pub fn quantile_ns(&self, q: f64) -> u64 {
-        if self.h.is_empty() {
-            0
-        } else {
-            self.h.value_at_quantile(q)
-        }
+        if self.h.is_empty() { 0 } else { self.h.value_at_quantile(q) }
     }
 
     /// Count, mean and the standard percentiles.
@@ -94,9 +90,7 @@ impl LatencyHistogram {
 
     /// Adds every sample of `other` (exact: histograms merge bucket by bucket).
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        self.h
-            .add(&other.h)
-            .expect("auto-resizing histograms always merge");
+        self.h.add(&other.h).expect("auto-resizing histograms always merge");
     }
 
     /// HdrHistogram's V2 serialization (uncompressed), base64-encoded, for exact merging later.
@@ -140,12 +134,9 @@ mod tests {
         }
         let a = h.to_v2_base64();
         assert_eq!(a, h.clone().to_v2_base64());
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(&a)
-            .unwrap();
-        let back: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
-            .deserialize(&mut &bytes[..])
-            .unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(&a).unwrap();
+        let back: Histogram<u64> =
+            hdrhistogram::serialization::Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
         assert_eq!(back.len(), 4);
         assert_eq!(back.max(), h.inner().max());
     }

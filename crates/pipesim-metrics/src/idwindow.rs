@@ -132,9 +132,7 @@ impl IdWindow {
             return self.spill.contains(&id);
         }
         let idx = id - self.base;
-        self.words
-            .get((idx / 64) as usize)
-            .is_some_and(|w| w & (1 << (idx % 64)) != 0)
+        self.words.get((idx / 64) as usize).is_some_and(|w| w & (1 << (idx % 64)) != 0)
     }
 
     /// Number of ids present.
@@ -153,9 +151,7 @@ impl IdWindow {
         let spilled = self.spill.iter().copied();
         let in_words = self.words.iter().enumerate().flat_map(move |(i, &w)| {
             let base = self.base + 64 * i as u64;
-            (0..64)
-                .filter(move |b| w & (1 << b) != 0)
-                .map(move |b| base + b)
+            (0..64).filter(move |b| w & (1 << b) != 0).map(move |b| base + b)
         });
         spilled.chain(in_words)
     }
@@ -180,9 +176,7 @@ mod tests {
         let mut next = 0u64;
         let mut x = 12345u64;
         for _ in 0..50_000 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             if x >> 62 != 0 {
                 w.insert(next);
                 model.insert(next);
@@ -196,10 +190,7 @@ mod tests {
             }
         }
         assert_eq!(w.len(), model.len() as u64);
-        assert_eq!(
-            w.iter().collect::<Vec<_>>(),
-            model.iter().copied().collect::<Vec<_>>()
-        );
+        assert_eq!(w.iter().collect::<Vec<_>>(), model.iter().copied().collect::<Vec<_>>());
         for id in 0..next {
             assert_eq!(w.contains(id), model.contains(&id), "{id}");
         }

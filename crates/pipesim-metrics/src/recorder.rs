@@ -93,11 +93,7 @@ impl Recorder {
 
     /// Declares a drop reason once, before the run; the id is passed to [`Recorder::dropped`].
     pub fn register_reason(&mut self, reason: impl Into<String>) -> ReasonId {
-        self.reasons.push(DropReason {
-            reason: reason.into(),
-            events: 0,
-            copies: 0,
-        });
+        self.reasons.push(DropReason { reason: reason.into(), events: 0, copies: 0 });
         ReasonId(self.reasons.len() as u32 - 1)
     }
 
@@ -153,9 +149,7 @@ impl Recorder {
             self.ack.record(now - ev.created_ns);
         }
         if self.unresolved.contains(ev.id) {
-            self.acked_pending
-                .entry((ev.key, ev.seq))
-                .or_insert((ev.id, now));
+            self.acked_pending.entry((ev.key, ev.seq)).or_insert((ev.id, now));
         }
     }
 
@@ -186,9 +180,7 @@ impl Recorder {
         self.accumulate_area(now);
         if !self.unresolved.remove(ev.id) {
             self.invariants.duplicates += 1;
-            self.example(ExampleKind::Duplicate, ev, now, || {
-                "visible again".to_string()
-            });
+            self.example(ExampleKind::Duplicate, ev, now, || "visible again".to_string());
             return None;
         }
         if !self.retracted.is_empty() && self.retracted.remove(&ev.id) {
@@ -247,9 +239,7 @@ impl Recorder {
         self.accumulate_area(now);
         if self.unresolved.reinsert(ev.id) {
             self.retracted.insert(ev.id);
-            self.acked_pending
-                .entry((ev.key, ev.seq))
-                .or_insert((ev.id, now));
+            self.acked_pending.entry((ev.key, ev.seq)).or_insert((ev.id, now));
         }
     }
 
@@ -303,12 +293,7 @@ impl Recorder {
         now: SimTime,
         detail: impl FnOnce() -> String,
     ) {
-        let have = self
-            .invariants
-            .examples
-            .iter()
-            .filter(|e| e.kind == kind)
-            .count();
+        let have = self.invariants.examples.iter().filter(|e| e.kind == kind).count();
         if have < EXAMPLES_PER_KIND {
             self.invariants.examples.push(Example {
                 kind,
@@ -343,19 +328,13 @@ impl Recorder {
         self.invariants.lost = lost;
         self.invariants.in_flight_at_end = self.unresolved.len() - lost;
         self.invariants.dropped_by_reason = self.reasons;
-        self.invariants
-            .examples
-            .sort_by_key(|e| (e.kind, e.at_ns, e.key, e.seq));
+        self.invariants.examples.sort_by_key(|e| (e.kind, e.at_ns, e.key, e.seq));
         self.e2e.merge(&self.ack_and_e2e);
         self.ack.merge(&self.ack_and_e2e);
         let measured_ns = self.cfg.duration_ns.saturating_sub(self.cfg.warmup_ns);
         let measured_s = measured_ns as f64 / NS_PER_S as f64;
         let per_s = |n: u64| {
-            if measured_s > 0.0 {
-                n as f64 / measured_s
-            } else {
-                0.0
-            }
+            if measured_s > 0.0 { n as f64 / measured_s } else { 0.0 }
         };
         RunResults {
             e2e: self.e2e,
@@ -387,13 +366,7 @@ mod tests {
     use super::*;
 
     fn ev(id: u64, key: u32, seq: u64, created_ns: SimTime) -> EventMeta {
-        EventMeta {
-            id,
-            created_ns,
-            seq,
-            key,
-            size_bytes: 0,
-        }
+        EventMeta { id, created_ns, seq, key, size_bytes: 0 }
     }
 
     fn recorder() -> Recorder {
@@ -408,9 +381,8 @@ mod tests {
     #[test]
     fn in_order_delivery_has_no_findings() {
         let mut r = recorder();
-        let events: Vec<EventMeta> = (0..10)
-            .map(|i| ev(i, (i % 2) as u32, i / 2, i * 10))
-            .collect();
+        let events: Vec<EventMeta> =
+            (0..10).map(|i| ev(i, (i % 2) as u32, i / 2, i * 10)).collect();
         for e in &events {
             r.created(e);
         }
@@ -418,13 +390,7 @@ mod tests {
             r.delivered(e, e.created_ns + 5);
         }
         let res = r.finish(2_000, 20);
-        assert_eq!(
-            res.invariants,
-            Invariants {
-                dropped_by_reason: vec![],
-                ..Default::default()
-            }
-        );
+        assert_eq!(res.invariants, Invariants { dropped_by_reason: vec![], ..Default::default() });
         assert_eq!(res.e2e.count(), 10);
         assert_eq!(res.throughput.offered, 10);
         assert_eq!(res.throughput.delivered, 10);
@@ -455,17 +421,10 @@ mod tests {
         assert_eq!(inv.in_flight_at_end, 2);
         assert_eq!(
             inv.dropped_by_reason,
-            vec![DropReason {
-                reason: "queue full".into(),
-                events: 1,
-                copies: 1
-            }]
+            vec![DropReason { reason: "queue full".into(), events: 1, copies: 1 }]
         );
         let kinds: Vec<&str> = inv.examples.iter().map(|x| x.kind.name()).collect();
-        assert_eq!(
-            kinds,
-            ["ordering_violation", "duplicate", "lost", "dropped"]
-        );
+        assert_eq!(kinds, ["ordering_violation", "duplicate", "lost", "dropped"]);
         assert_eq!(inv.examples[0].detail, "visible after seq 1");
     }
 
@@ -525,16 +484,9 @@ mod tests {
         r.delivered(&early, 650);
         r.delivered(&late, 700); // seq 0 after seq 1
         let res = r.finish(1_000, 0);
-        assert_eq!(
-            res.e2e.count(),
-            1,
-            "only the event created after the warmup"
-        );
+        assert_eq!(res.e2e.count(), 1, "only the event created after the warmup");
         assert_eq!(res.throughput.offered, 1);
-        assert_eq!(
-            res.throughput.delivered, 2,
-            "both became visible in the measured interval"
-        );
+        assert_eq!(res.throughput.delivered, 2, "both became visible in the measured interval");
         assert_eq!(res.invariants.ordering_violations, 1);
     }
 

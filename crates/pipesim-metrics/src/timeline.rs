@@ -34,12 +34,7 @@ impl Timeline {
     /// A timeline of `window_ns`-long windows (> 0).
     pub fn new(window_ns: SimTime) -> Self {
         assert!(window_ns > 0, "window must be positive");
-        Self {
-            window_ns,
-            rows: vec![WindowRow::default()],
-            current: 0,
-            next_boundary: window_ns,
-        }
+        Self { window_ns, rows: vec![WindowRow::default()], current: 0, next_boundary: window_ns }
     }
 
     /// The window length.

@@ -15,10 +15,7 @@ pub struct Ctx<E> {
 
 impl<E> Ctx<E> {
     pub(crate) fn new(rec: Recorder) -> Self {
-        Self {
-            sim: Sim::new(),
-            rec,
-        }
+        Self { sim: Sim::new(), rec }
     }
 }
 

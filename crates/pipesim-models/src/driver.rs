@@ -53,26 +53,19 @@ pub fn run<M: Model>(
         boundaries.push((f.end_ns, i, FaultPhase::End));
     }
     boundaries.sort_by_key(|&(t, i, phase)| (t, phase == FaultPhase::End, i));
-    let boundary_seqs: Vec<u64> = boundaries
-        .iter()
-        .map(|_| ctx.sim.queue().take_seq())
-        .collect();
+    let boundary_seqs: Vec<u64> = boundaries.iter().map(|_| ctx.sim.queue().take_seq()).collect();
     let mut next_boundary = 0usize;
 
     model.init(&mut ctx);
 
     let end = settings.duration_ns.saturating_add(settings.drain_ns);
-    let mut next_arrival = arrivals
-        .next_event()
-        .map(|ev| (ctx.sim.queue().take_seq(), ev));
+    let mut next_arrival = arrivals.next_event().map(|ev| (ctx.sim.queue().take_seq(), ev));
     let mut events: u64 = 0;
     let mut last_t: SimTime = 0;
     loop {
         let heap = ctx.sim.queue().peek_key();
         let arrival = next_arrival.as_ref().map(|(seq, ev)| (ev.created_ns, *seq));
-        let fault = boundaries
-            .get(next_boundary)
-            .map(|b| (b.0, boundary_seqs[next_boundary]));
+        let fault = boundaries.get(next_boundary).map(|b| (b.0, boundary_seqs[next_boundary]));
         let source = match (arrival, heap, fault) {
             (None, None, None) => break,
             (None, Some(_), None) if ctx.rec.pending() == 0 => break, // only timers remain
@@ -90,9 +83,7 @@ pub fn run<M: Model>(
         };
         match source {
             Source::Arrival => {
-                let Some((_, ev)) = next_arrival.take() else {
-                    unreachable!()
-                };
+                let Some((_, ev)) = next_arrival.take() else { unreachable!() };
                 if ev.created_ns > end {
                     break;
                 }
@@ -100,14 +91,10 @@ pub fn run<M: Model>(
                 ctx.rec.advance_to(ev.created_ns);
                 ctx.rec.created(&ev);
                 model.on_arrival(&mut ctx, ev);
-                next_arrival = arrivals
-                    .next_event()
-                    .map(|ev| (ctx.sim.queue().take_seq(), ev));
+                next_arrival = arrivals.next_event().map(|ev| (ctx.sim.queue().take_seq(), ev));
             }
             Source::Model => {
-                let Some((t, event)) = ctx.sim.queue().pop() else {
-                    unreachable!()
-                };
+                let Some((t, event)) = ctx.sim.queue().pop() else { unreachable!() };
                 if t > end {
                     last_t = end;
                     break;

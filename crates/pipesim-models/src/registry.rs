@@ -74,10 +74,7 @@ impl ModelSpec {
 
 impl fmt::Debug for ModelSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ModelSpec")
-            .field("name", &self.name)
-            .field("kind", &self.kind)
-            .finish()
+        f.debug_struct("ModelSpec").field("name", &self.name).field("kind", &self.kind).finish()
     }
 }
 
@@ -103,14 +100,7 @@ impl<K: ModelKind> ErasedKind for Erased<K> {
         faults: &[FaultSpec],
     ) -> ModelOutcome {
         let streams = RngStreams::new(settings.seed);
-        let mut model = K::build(
-            &self.0,
-            &RunEnv {
-                streams: &streams,
-                workload,
-                settings,
-            },
-        );
+        let mut model = K::build(&self.0, &RunEnv { streams: &streams, workload, settings });
         let results = run(&mut model, settings, workload, faults);
         let details = model.details(&results);
         ModelOutcome { results, details }
@@ -147,19 +137,11 @@ fn parse_kind<'de, K: ModelKind, D: Deserializer<'de>>(
 ) -> Result<ModelSpec, ParseModelError<D::Error>> {
     let config = K::Config::deserialize(de).map_err(ParseModelError::Deserialize)?;
     let params = K::validate(config, env).map_err(ParseModelError::Invalid)?;
-    Ok(ModelSpec {
-        name: name.to_string(),
-        kind: K::KIND,
-        inner: Arc::new(Erased::<K>(params)),
-    })
+    Ok(ModelSpec { name: name.to_string(), kind: K::KIND, inner: Arc::new(Erased::<K>(params)) })
 }
 
 fn info<K: ModelKind>() -> KindInfo {
-    KindInfo {
-        name: K::KIND,
-        summary: K::SUMMARY,
-        params: K::params_doc(),
-    }
+    KindInfo { name: K::KIND, summary: K::SUMMARY, params: K::params_doc() }
 }
 
 macro_rules! kinds {
@@ -186,7 +168,4 @@ macro_rules! kinds {
     };
 }
 
-kinds!(
-    crate::kinds::baseline::Baseline,
-    crate::kinds::stations::Stations
-);
+kinds!(crate::kinds::baseline::Baseline, crate::kinds::stations::Stations);

@@ -26,7 +26,25 @@ struct Report<'a> {
     command: &'a str,
     workload: Workload,
     warnings: &'a [String],
-    models: Vec<ModelJson<'a>>,
+    models: Vec<Value>,
+    claims: Vec<ClaimRow>,
+}
+
+/// A write-up's figure beside the simulated one.
+#[derive(Serialize, Clone, Debug)]
+pub struct ClaimRow {
+    /// The model.
+    pub model: String,
+    /// The metric path in the model's entry.
+    pub metric: String,
+    /// What the write-up states.
+    pub claimed: f64,
+    /// What the simulation gave (`None` if the path names nothing in the report).
+    pub simulated: Option<f64>,
+    /// simulated / claimed.
+    pub ratio: Option<f64>,
+    /// Where the claim comes from.
+    pub source: String,
 }
 
 #[derive(Serialize)]
@@ -232,11 +250,7 @@ fn model_json<'a>(m: &ModelRun<'a>, faults: &[FaultSpec]) -> ModelJson<'a> {
             dropped_by_reason: inv
                 .dropped_by_reason
                 .iter()
-                .map(|d| DropJson {
-                    reason: d.reason.clone(),
-                    events: d.events,
-                    copies: d.copies,
-                })
+                .map(|d| DropJson { reason: d.reason.clone(), events: d.events, copies: d.copies })
                 .collect(),
             in_flight_at_end: inv.in_flight_at_end,
             examples: inv
@@ -252,10 +266,7 @@ fn model_json<'a>(m: &ModelRun<'a>, faults: &[FaultSpec]) -> ModelJson<'a> {
                 .collect(),
         },
         mean_in_system: round_to(r.mean_in_system, 6),
-        simulation: Simulation {
-            events: r.events_simulated,
-            end_s: secs(r.end_ns),
-        },
+        simulation: Simulation { events: r.events_simulated, end_s: secs(r.end_ns) },
         timeline: r
             .timeline
             .iter()
@@ -313,9 +324,60 @@ fn workload(report: &RunReport<'_>) -> Workload {
     }
 }
 
+/// Each model's report entry as JSON, in scenario order.
+pub(crate) fn model_values(report: &RunReport<'_>) -> Vec<Value> {
+    report
+        .models
+        .iter()
+        .map(|m| serde_json::to_value(model_json(m, &report.scenario.faults)).expect("a model entry serializes"))
+        .collect()
+}
+
+/// Looks up a dotted path (`latency.e2e.p99_ms`, `details.store[0].commits`) in a JSON value.
+pub(crate) fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut node = value;
+    for part in path.split('.') {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            node = node.get(key)?;
+        }
+        while let Some(body) = rest.strip_prefix('[') {
+            let end = body.find(']')?;
+            node = node.get(body[..end].parse::<usize>().ok()?)?;
+            rest = &body[end + 1..];
+        }
+    }
+    Some(node)
+}
+
+/// Every claim of the scenario with the simulated value beside it.
+pub(crate) fn resolve_claims(report: &RunReport<'_>, models: &[Value]) -> Vec<ClaimRow> {
+    report
+        .scenario
+        .claims
+        .iter()
+        .filter_map(|c| {
+            let i = report.models.iter().position(|m| m.spec.name == c.model)?;
+            let simulated = lookup(&models[i], &c.metric).and_then(Value::as_f64);
+            Some(ClaimRow {
+                model: c.model.clone(),
+                metric: c.metric.clone(),
+                claimed: c.value,
+                simulated,
+                ratio: simulated.filter(|_| c.value != 0.0).map(|x| round_to(x / c.value, 3)),
+                source: c.source.clone(),
+            })
+        })
+        .collect()
+}
+
 /// The report as pretty-printed JSON, ending in a newline.
 pub fn report_json(report: &RunReport<'_>) -> String {
     let s = report.scenario;
+    let models = model_values(report);
     let doc = Report {
         schema_version: SCHEMA_VERSION,
         pipesim_version: env!("CARGO_PKG_VERSION"),
@@ -329,11 +391,8 @@ pub fn report_json(report: &RunReport<'_>) -> String {
         command: &report.command,
         workload: workload(report),
         warnings: &s.warnings,
-        models: report
-            .models
-            .iter()
-            .map(|m| model_json(m, &s.faults))
-            .collect(),
+        claims: resolve_claims(report, &models),
+        models,
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("the report serializes");
     out.push('\n');

@@ -11,7 +11,7 @@ mod numbers;
 mod table;
 
 pub use atomic::write_atomic;
-pub use json::{SCHEMA_VERSION, report_json};
+pub use json::{ClaimRow, SCHEMA_VERSION, report_json};
 pub use markdown::report_markdown;
 pub use numbers::thousands;
 pub use table::summary_table;

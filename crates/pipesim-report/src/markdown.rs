@@ -1,6 +1,7 @@
 //! report.md: the summary table, then each model's details.
 
 use crate::RunReport;
+use crate::json::{model_values, resolve_claims};
 use crate::numbers::{ms_text, round_to, thousands};
 use crate::table::{TextTable, summary};
 use pipesim_engine::{format_duration_ns, format_time_s};
@@ -31,6 +32,30 @@ pub fn report_markdown(report: &RunReport<'_>) -> String {
     md.push_str("## Summary\n\nEnd-to-end latency (creation to visible) and throughput over the measured interval; ");
     md.push_str("invariant counts over the whole run.\n\n");
     md.push_str(&summary(report).to_markdown());
+    let claims = resolve_claims(report, &model_values(report));
+    if !claims.is_empty() {
+        md.push_str("\n## What the write-up claims, beside the simulation\n\n");
+        let table = TextTable {
+            headers: ["model", "metric", "claimed", "simulated", "simulated / claimed", "source"]
+                .iter()
+                .map(|h| h.to_string())
+                .collect(),
+            rows: claims
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.model.clone(),
+                        format!("`{}`", c.metric),
+                        short_number(c.claimed),
+                        c.simulated.map_or("n/a (no such metric)".to_string(), short_number),
+                        c.ratio.map_or("n/a".to_string(), |r| format!("{r:.3}")),
+                        c.source.replace('|', "/"),
+                    ]
+                })
+                .collect(),
+        };
+        md.push_str(&table.to_markdown());
+    }
     for m in &report.models {
         let r = &m.outcome.results;
         md.push_str(&format!("\n## {} ({})\n\n", m.spec.name, m.spec.kind));
@@ -76,11 +101,7 @@ pub fn report_markdown(report: &RunReport<'_>) -> String {
             thousands(inv.dropped),
             thousands(inv.in_flight_at_end)
         ));
-        for d in inv
-            .dropped_by_reason
-            .iter()
-            .filter(|d| d.events + d.copies > 0)
-        {
+        for d in inv.dropped_by_reason.iter().filter(|d| d.events + d.copies > 0) {
             md.push_str(&format!(
                 "- dropped, {}: {} events, {} copies\n",
                 d.reason,
@@ -131,4 +152,13 @@ pub fn report_markdown(report: &RunReport<'_>) -> String {
         ));
     }
     md
+}
+
+/// A number for a table: integers without decimals, others with up to 3.
+fn short_number(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e15 && x >= 0.0 {
+        thousands(x as u64)
+    } else {
+        format!("{}", round_to(x, 3))
+    }
 }

@@ -49,9 +49,8 @@ impl TextTable {
     /// A GitHub-flavoured Markdown table.
     pub(crate) fn to_markdown(&self) -> String {
         let mut out = format!("| {} |\n", self.headers.join(" | "));
-        let align: Vec<&str> = (0..self.headers.len())
-            .map(|i| if i == 0 { ":---" } else { "---:" })
-            .collect();
+        let align: Vec<&str> =
+            (0..self.headers.len()).map(|i| if i == 0 { ":---" } else { "---:" }).collect();
         out.push_str(&format!("| {} |\n", align.join(" | ")));
         for row in &self.rows {
             out.push_str(&format!("| {} |\n", row.join(" | ")));
@@ -98,10 +97,7 @@ pub(crate) fn summary(report: &RunReport<'_>) -> TextTable {
             ]
         })
         .collect();
-    TextTable {
-        headers: headers.iter().map(|h| h.to_string()).collect(),
-        rows,
-    }
+    TextTable { headers: headers.iter().map(|h| h.to_string()).collect(), rows }
 }
 
 /// The summary as aligned text for stdout: a heading line, then one row per model.

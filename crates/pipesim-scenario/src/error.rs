@@ -32,12 +32,7 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     pub(crate) fn file(file: PathBuf, message: impl Into<String>) -> Self {
-        Self {
-            file,
-            origin: ErrorOrigin::File(None),
-            path: None,
-            message: message.into(),
-        }
+        Self { file, origin: ErrorOrigin::File(None), path: None, message: message.into() }
     }
 }
 

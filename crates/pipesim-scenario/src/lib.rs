@@ -16,7 +16,7 @@ mod raw;
 mod source;
 
 pub use error::{ErrorOrigin, ScenarioError};
-pub use load::{LoadOptions, Scenario, load, load_str};
+pub use load::{Claim, LoadOptions, Scenario, load, load_str};
 pub use location::Location;
 pub use overrides::Override;
 pub use path::{FieldPath, Segment};

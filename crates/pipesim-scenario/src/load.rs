@@ -4,7 +4,7 @@ use crate::error::{ErrorOrigin, ScenarioError};
 use crate::location::locate;
 use crate::overrides::{Override, apply, near_alias};
 use crate::path::{FieldPath, Segment};
-use crate::raw::{PopularityName, ProcessName, RawScenario, RawWorkload};
+use crate::raw::{ClaimValue, PopularityName, ProcessName, RawScenario, RawWorkload};
 use crate::source::{io_reason, read_scenario};
 use pipesim_config::{ConfigError, Loader, explain_serde_message, suggest};
 use pipesim_engine::{SimTime, format_duration_ns};
@@ -51,6 +51,8 @@ pub struct Scenario {
     pub models: Vec<ModelSpec>,
     /// The fault timeline every model faces, in file order.
     pub faults: Vec<FaultSpec>,
+    /// Figures the scenario's source claims, to show beside the simulated ones.
+    pub claims: Vec<Claim>,
     /// Things worth knowing before the run (utilisation ≥ 1 and the like).
     pub warnings: Vec<String>,
     /// The file it came from.
@@ -69,6 +71,62 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Scenario, ScenarioError> 
 /// file names (empirical distributions).
 pub fn load_str(text: &str, path: &Path, opts: &LoadOptions) -> Result<Scenario, ScenarioError> {
     Loading { text, path, opts }.run()
+}
+
+/// A figure a scenario's source states, to show beside the simulated value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    /// The model it is about.
+    pub model: String,
+    /// A dotted path into the model's report.json entry (`latency.e2e.p99_ms`,
+    /// `throughput.delivered_per_s`, `details.store[0].commits_per_s`).
+    pub metric: String,
+    /// The claimed value, in the metric's unit.
+    pub value: f64,
+    /// Where the figure comes from.
+    pub source: String,
+}
+
+/// The top-level keys of a model's report entry that a claim can point into.
+const CLAIM_ROOTS: [&str; 6] =
+    ["latency", "throughput", "invariants", "mean_in_system", "simulation", "details"];
+
+/// A claimed value in the metric's unit: durations become milliseconds for `_ms` metrics and
+/// seconds for `_s` metrics, rates events per second, percentages fractions.
+fn claim_value(value: &ClaimValue, metric: &str) -> Result<f64, String> {
+    let x = match value {
+        ClaimValue::Int(i) => *i as f64,
+        ClaimValue::Float(f) => *f,
+        ClaimValue::Text(t) => {
+            let t = t.trim();
+            if let Some(p) = t.strip_suffix('%') {
+                p.trim()
+                    .parse::<f64>()
+                    .map(|p| p / 100.0)
+                    .map_err(|_| format!("\"{t}\" is not a percentage"))?
+            } else if let Ok(ns) = pipesim_config::parse_duration_ns(t) {
+                if metric.ends_with("_ms") {
+                    ns as f64 / 1e6
+                } else if metric.ends_with("_s") {
+                    ns as f64 / 1e9
+                } else {
+                    return Err(format!(
+                        "\"{t}\" is a duration, but `{metric}` is not a time in ms or s"
+                    ));
+                }
+            } else if let Ok(rate) = pipesim_config::parse_rate_per_s(t) {
+                rate
+            } else {
+                t.parse::<f64>().map_err(|_| {
+                    format!("\"{t}\" is not a number, a duration (\"42ms\"), a rate (\"1.2M/s\") or a percentage (\"0.002%\")")
+                })?
+            }
+        }
+    };
+    if !x.is_finite() {
+        return Err(format!("must be a finite number, found {x}"));
+    }
+    Ok(x)
 }
 
 /// Fault kinds the simulator runs.
@@ -108,9 +166,7 @@ impl Loader for FileLoader {
 
 impl<'a> Loading<'a> {
     fn run(&self) -> Result<Scenario, ScenarioError> {
-        let mut tree = DeTable::parse(self.text)
-            .map_err(|e| self.syntax_error(&e))?
-            .into_inner();
+        let mut tree = DeTable::parse(self.text).map_err(|e| self.syntax_error(&e))?.into_inner();
         for (i, ov) in self.opts.overrides.iter().enumerate() {
             let span = self.override_span(i);
             apply(&mut tree, ov, span).map_err(|message| ScenarioError {
@@ -145,13 +201,8 @@ impl<'a> Loading<'a> {
         if raw.window.ns == 0 {
             return Err(at("window", "must be greater than zero".to_string()));
         }
-        let loader = FileLoader {
-            base: self
-                .path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default(),
-        };
+        let loader =
+            FileLoader { base: self.path.parent().map(Path::to_path_buf).unwrap_or_default() };
         let workload = self.workload(&raw.workload, raw.duration.ns, &loader, &lookup)?;
         let mut models = self.models(&lookup, &loader, &workload)?;
         if let Some(only) = &self.opts.models {
@@ -163,12 +214,11 @@ impl<'a> Loading<'a> {
             })?;
         }
         let faults = self.faults(&raw, &models, &lookup)?;
+        let claims = self.claims(&raw, &models, &lookup)?;
         let warnings = models
             .iter()
             .flat_map(|m| {
-                m.warnings(&workload)
-                    .into_iter()
-                    .map(move |w| format!("model {}: {w}", m.name))
+                m.warnings(&workload).into_iter().map(move |w| format!("model {}: {w}", m.name))
             })
             .collect();
         Ok(Scenario {
@@ -182,6 +232,7 @@ impl<'a> Loading<'a> {
             workload,
             models,
             faults,
+            claims,
             warnings,
             path: self.path.to_path_buf(),
             text: self.text.to_string(),
@@ -217,12 +268,8 @@ impl<'a> Loading<'a> {
                             .to_string(),
                     ));
                 };
-                let on = on
-                    .resolve(loader)
-                    .map_err(|m| at("workload.arrivals.on", m))?;
-                let off = off
-                    .resolve(loader)
-                    .map_err(|m| at("workload.arrivals.off", m))?;
+                let on = on.resolve(loader).map_err(|m| at("workload.arrivals.on", m))?;
+                let off = off.resolve(loader).map_err(|m| at("workload.arrivals.off", m))?;
                 if on.mean_ns() <= 0.0 {
                     return Err(at(
                         "workload.arrivals.on",
@@ -261,10 +308,7 @@ impl<'a> Loading<'a> {
             }
         };
         let payload_bytes = u32::try_from(w.payload.bytes).map_err(|_| {
-            at(
-                "workload.payload",
-                format!("{} is too large (at most 4 GiB)", w.payload),
-            )
+            at("workload.payload", format!("{} is too large (at most 4 GiB)", w.payload))
         })?;
         let mut phases = Vec::with_capacity(w.phase.len());
         let mut ramp_end: SimTime = 0;
@@ -291,23 +335,65 @@ impl<'a> Loading<'a> {
                 ));
             }
             ramp_end = p.at.ns.saturating_add(p.ramp.ns);
-            phases.push(Phase {
-                at_ns: p.at.ns,
-                rate_per_s: p.rate.per_s,
-                ramp_ns: p.ramp.ns,
-            });
+            phases.push(Phase { at_ns: p.at.ns, rate_per_s: p.rate.per_s, ramp_ns: p.ramp.ns });
         }
         Ok(WorkloadSpec {
             process,
             rate_per_s: a.rate.per_s,
             phases,
-            keys: Keys {
-                count: w.keys.count,
-                popularity,
-            },
+            keys: Keys { count: w.keys.count, popularity },
             payload_bytes,
             duration_ns,
         })
+    }
+
+    fn claims(
+        &self,
+        raw: &RawScenario,
+        models: &[ModelSpec],
+        lookup: &DeTable<'_>,
+    ) -> Result<Vec<Claim>, ScenarioError> {
+        let mut out = Vec::new();
+        for (i, c) in raw.claim.iter().enumerate() {
+            let at = |field: &str, msg: String| {
+                self.error_at(
+                    lookup,
+                    &FieldPath::parse(&format!("claim[{i}].{field}")).unwrap_or_default(),
+                    msg,
+                )
+            };
+            let root = c.metric.split(['.', '[']).next().unwrap_or("");
+            if !CLAIM_ROOTS.contains(&root) || c.metric.ends_with('.') || c.metric.contains("..") {
+                return Err(at(
+                    "metric",
+                    format!(
+                        "`{}` is not a report metric: write a path into the model's report.json entry starting with one of {}",
+                        c.metric,
+                        CLAIM_ROOTS.join(", ")
+                    ),
+                ));
+            }
+            let value = claim_value(&c.value, &c.metric).map_err(|m| at("value", m))?;
+            if !models.iter().any(|m| m.name == c.model) {
+                if self.opts.models.as_ref().is_some_and(|only| !only.contains(&c.model)) {
+                    continue; // the claim's model was left out with --models
+                }
+                let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
+                let mut msg = format!("no model named \"{}\"", c.model);
+                if let Some(s) = suggest(&c.model, names.iter().copied()) {
+                    msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+                }
+                msg.push_str(&format!("; models: {}", names.join(", ")));
+                return Err(at("model", msg));
+            }
+            out.push(Claim {
+                model: c.model.clone(),
+                metric: c.metric.clone(),
+                value,
+                source: c.source.clone(),
+            });
+        }
+        Ok(out)
     }
 
     fn faults(
@@ -334,9 +420,7 @@ impl<'a> Loading<'a> {
                                 .to_string(),
                         ));
                     }
-                    FaultKind::Crash {
-                        restart_ns: f.duration.ns,
-                    }
+                    FaultKind::Crash { restart_ns: f.duration.ns }
                 }
                 other if PLANNED_FAULTS.contains(&other) => {
                     return Err(at(
@@ -348,11 +432,8 @@ impl<'a> Loading<'a> {
                     ));
                 }
                 other => {
-                    let known: Vec<&str> = AVAILABLE_FAULTS
-                        .iter()
-                        .chain(PLANNED_FAULTS.iter())
-                        .copied()
-                        .collect();
+                    let known: Vec<&str> =
+                        AVAILABLE_FAULTS.iter().chain(PLANNED_FAULTS.iter()).copied().collect();
                     let mut msg = format!("unknown fault kind `{other}`");
                     if let Some(s) = suggest(other, known.iter().copied()) {
                         msg.push_str(&format!(" (did you mean `{s}`?)"));
@@ -373,10 +454,8 @@ impl<'a> Loading<'a> {
             for m in models {
                 let roles = m.fault_roles();
                 if !roles.contains(&f.target.as_str()) {
-                    let mut msg = format!(
-                        "model \"{}\" ({}) has no role `{}`",
-                        m.name, m.kind, f.target
-                    );
+                    let mut msg =
+                        format!("model \"{}\" ({}) has no role `{}`", m.name, m.kind, f.target);
                     if let Some(s) = suggest(&f.target, roles.iter().copied()) {
                         msg.push_str(&format!(" (did you mean `{s}`?)"));
                     }
@@ -419,11 +498,7 @@ impl<'a> Loading<'a> {
         for (i, item) in items.into_iter().enumerate() {
             let base = FieldPath(vec![Segment::Key("model".into()), Segment::Index(i)]);
             let at = |field: &str, msg: String| {
-                self.error_at(
-                    lookup,
-                    &base.join(&FieldPath(vec![Segment::Key(field.into())])),
-                    msg,
-                )
+                self.error_at(lookup, &base.join(&FieldPath(vec![Segment::Key(field.into())])), msg)
             };
             let span = item.span();
             let DeValue::Table(mut table) = item.into_inner() else {
@@ -497,11 +572,7 @@ impl<'a> Loading<'a> {
             Some(s) if s.start > self.text.len() => {
                 let i = s.start - self.text.len() - 1;
                 ErrorOrigin::Override(
-                    self.opts
-                        .overrides
-                        .get(i)
-                        .map(|o| o.raw.clone())
-                        .unwrap_or_default(),
+                    self.opts.overrides.get(i).map(|o| o.raw.clone()).unwrap_or_default(),
                 )
             }
             Some(s) => ErrorOrigin::File(Some(locate(self.text, s))),
@@ -613,13 +684,7 @@ fn span_of(root: &DeTable<'_>, path: &FieldPath) -> Option<Range<usize>> {
 }
 
 fn one_line(message: &str) -> String {
-    message
-        .trim()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
+    message.trim().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
 }
 
 fn kind_names() -> Vec<&'static str> {
@@ -632,9 +697,7 @@ fn check_name(name: &str) -> Result<(), String> {
         return Err("must not be empty".to_string());
     }
     if name.starts_with('.')
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
     {
         return Err(format!(
             "\"{name}\" is not a valid name: use letters, digits, `_`, `-` and `.`"
@@ -655,8 +718,5 @@ fn select(models: Vec<ModelSpec>, only: &[String]) -> Result<Vec<ModelSpec>, Str
             return Err(msg);
         }
     }
-    Ok(models
-        .into_iter()
-        .filter(|m| only.contains(&m.name))
-        .collect())
+    Ok(models.into_iter().filter(|m| only.contains(&m.name)).collect())
 }

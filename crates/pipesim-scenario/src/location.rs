@@ -25,9 +25,7 @@ pub(crate) fn locate(text: &str, span: std::ops::Range<usize>) -> Location {
     Location {
         line,
         column,
-        line_text: text[line_start..line_end]
-            .trim_end_matches('\r')
-            .to_string(),
+        line_text: text[line_start..line_end].trim_end_matches('\r').to_string(),
         width,
     }
 }
@@ -51,20 +49,9 @@ impl Location {
             .take(self.column - 1)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        let width = self
-            .width
-            .min(
-                self.line_text
-                    .chars()
-                    .count()
-                    .saturating_sub(self.column - 1),
-            )
-            .max(1);
-        format!(
-            "{pad} |\n{num} | {}\n{pad} | {lead}{}",
-            self.line_text,
-            "^".repeat(width)
-        )
+        let width =
+            self.width.min(self.line_text.chars().count().saturating_sub(self.column - 1)).max(1);
+        format!("{pad} |\n{num} | {}\n{pad} | {lead}{}", self.line_text, "^".repeat(width))
     }
 }
 

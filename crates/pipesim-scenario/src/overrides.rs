@@ -29,11 +29,9 @@ pub(crate) fn near_alias(path: &FieldPath) -> Option<(&'static str, &'static str
     };
     let parent = FieldPath(parent.to_vec()).to_string();
     ALIASES.iter().copied().find(|(alias, _)| {
-        alias
-            .rsplit_once('.')
-            .is_some_and(|(alias_parent, alias_leaf)| {
-                alias_parent == parent && pipesim_config::suggest(leaf, [alias_leaf]).is_some()
-            })
+        alias.rsplit_once('.').is_some_and(|(alias_parent, alias_leaf)| {
+            alias_parent == parent && pipesim_config::suggest(leaf, [alias_leaf]).is_some()
+        })
     })
 }
 
@@ -44,16 +42,9 @@ impl Override {
             return Err(format!("`{flag}` is not PATH=VALUE"));
         };
         let path = path.trim();
-        let path = ALIASES
-            .iter()
-            .find(|(a, _)| *a == path)
-            .map_or(path, |(_, full)| *full);
+        let path = ALIASES.iter().find(|(a, _)| *a == path).map_or(path, |(_, full)| *full);
         let path = FieldPath::parse(path)?;
-        Ok(Self {
-            path,
-            value: value.trim().to_string(),
-            raw: flag.to_string(),
-        })
+        Ok(Self { path, value: value.trim().to_string(), raw: flag.to_string() })
     }
 }
 
@@ -145,22 +136,19 @@ fn descend<'a>(
             let child = t.get_mut(k.as_str()).expect("present");
             descend(child.get_mut(), rest, child_path, ov, span)
         }
-        (DeValue::Table(_), Segment::Index(i)) => Err(format!(
-            "`{here}` is a table, not an array: `[{i}]` does not apply"
-        )),
-        (DeValue::Table(_), Segment::Name(n)) => Err(format!(
-            "`{here}` is a table, not an array: `[{n}]` does not apply"
-        )),
+        (DeValue::Table(_), Segment::Index(i)) => {
+            Err(format!("`{here}` is a table, not an array: `[{i}]` does not apply"))
+        }
+        (DeValue::Table(_), Segment::Name(n)) => {
+            Err(format!("`{here}` is a table, not an array: `[{n}]` does not apply"))
+        }
         (DeValue::Array(items), seg) => {
             let index = match seg {
                 Segment::Index(i) => *i,
                 Segment::Name(n) | Segment::Key(n) => {
                     let names: Vec<&str> =
                         items.iter().filter_map(|v| name_of(v.get_ref())).collect();
-                    match items
-                        .iter()
-                        .position(|v| name_of(v.get_ref()) == Some(n.as_str()))
-                    {
+                    match items.iter().position(|v| name_of(v.get_ref()) == Some(n.as_str())) {
                         Some(i) => i,
                         None => {
                             return Err(format!(
@@ -222,11 +210,7 @@ mod tests {
     #[test]
     fn sets_values_at_paths() {
         assert!(applied(DOC, "seed=7").unwrap().contains("Integer"));
-        assert!(
-            applied(DOC, "workload.rate=500k/s")
-                .unwrap()
-                .contains("500k/s")
-        );
+        assert!(applied(DOC, "workload.rate=500k/s").unwrap().contains("500k/s"));
         assert!(applied(DOC, "model[1].servers=3").is_ok());
         assert!(applied(DOC, "model.b.servers=3").is_ok());
         assert!(applied(DOC, "model[b].servers=3").is_ok());
@@ -235,18 +219,9 @@ mod tests {
     #[test]
     fn explains_paths_that_do_not_exist() {
         let err = |flag: &str| applied(DOC, flag).unwrap_err();
-        assert_eq!(
-            err("model[5].x=1"),
-            "`model` has 2 entries, so `[5]` does not exist"
-        );
-        assert_eq!(
-            err("model[zz].x=1"),
-            "`model` has no entry named \"zz\" (names: a, b)"
-        );
-        assert_eq!(
-            err("seed.x=1"),
-            "`seed` is an integer, not a table: it has no field `x`"
-        );
+        assert_eq!(err("model[5].x=1"), "`model` has 2 entries, so `[5]` does not exist");
+        assert_eq!(err("model[zz].x=1"), "`model` has no entry named \"zz\" (names: a, b)");
+        assert_eq!(err("seed.x=1"), "`seed` is an integer, not a table: it has no field `x`");
         assert_eq!(
             err("workload[0]=1"),
             "`workload` is a table, not an array: `[0]` does not apply"

@@ -113,10 +113,7 @@ mod tests {
             Index(1),
             Key("servers".into()),
         ]);
-        assert_eq!(
-            FieldPath::parse("model[0].station[1].servers").unwrap(),
-            want
-        );
+        assert_eq!(FieldPath::parse("model[0].station[1].servers").unwrap(), want);
         assert_eq!(FieldPath::parse("model.0.station.1.servers").unwrap(), want);
         assert_eq!(want.to_string(), "model[0].station[1].servers");
         let named = FieldPath::parse("model[lua-two-tier].shards").unwrap();

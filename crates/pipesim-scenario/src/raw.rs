@@ -28,6 +28,28 @@ pub(crate) struct RawScenario {
     pub model: Vec<IgnoredAny>,
     #[serde(default)]
     pub fault: Vec<RawFault>,
+    #[serde(default)]
+    pub claim: Vec<RawClaim>,
+}
+
+/// One `[[claim]]` table: a figure a write-up states, to show beside the simulated one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawClaim {
+    pub model: String,
+    pub metric: String,
+    pub value: ClaimValue,
+    #[serde(default)]
+    pub source: String,
+}
+
+/// A claimed value: a number, or a quantity with its unit.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ClaimValue {
+    Int(i64),
+    Float(f64),
+    Text(String),
 }
 
 /// One `[[fault]]` table.
@@ -41,15 +63,11 @@ pub(crate) struct RawFault {
 }
 
 pub(crate) fn default_drain() -> Duration {
-    Duration {
-        ns: 30 * pipesim_engine::NS_PER_S,
-    }
+    Duration { ns: 30 * pipesim_engine::NS_PER_S }
 }
 
 pub(crate) fn default_window() -> Duration {
-    Duration {
-        ns: pipesim_engine::NS_PER_S,
-    }
+    Duration { ns: pipesim_engine::NS_PER_S }
 }
 
 #[derive(Deserialize)]
@@ -115,11 +133,7 @@ fn default_key_count() -> u32 {
 
 impl Default for RawKeys {
     fn default() -> Self {
-        Self {
-            count: DEFAULT_KEY_COUNT,
-            popularity: PopularityName::Uniform,
-            exponent: None,
-        }
+        Self { count: DEFAULT_KEY_COUNT, popularity: PopularityName::Uniform, exponent: None }
     }
 }
 

@@ -29,9 +29,7 @@ pub(crate) fn read_scenario(path: &Path) -> Result<String, ScenarioError> {
 /// The bytes as text, or why they are not a scenario.
 pub(crate) fn check_text(bytes: &[u8]) -> Result<String, String> {
     if let Some(i) = bytes.iter().position(|&b| b == 0) {
-        return Err(format!(
-            "is not a text file (byte {i} is NUL): is this the right file?"
-        ));
+        return Err(format!("is not a text file (byte {i} is NUL): is this the right file?"));
     }
     let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
         format!(
@@ -39,10 +37,7 @@ pub(crate) fn check_text(bytes: &[u8]) -> Result<String, String> {
             e.utf8_error().valid_up_to()
         )
     })?;
-    let text = text
-        .strip_prefix('\u{feff}')
-        .map(str::to_string)
-        .unwrap_or(text);
+    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
     if text.trim().is_empty() {
         return Err("is empty: a scenario needs at least `name`, `duration`, `[workload]` and one `[[model]]`".to_string());
     }

@@ -36,11 +36,7 @@ struct Gate {
 impl Gate {
     fn toggle(&mut self) {
         self.on = !self.on;
-        let d = if self.on {
-            &self.on_dist
-        } else {
-            &self.off_dist
-        };
+        let d = if self.on { &self.on_dist } else { &self.off_dist };
         // A zero-length period would not move time; one nanosecond keeps the loop progressing.
         self.until += d.sample(&mut self.rng).max(1) as f64;
     }
@@ -80,11 +76,7 @@ impl ArrivalGen {
     /// The time of the next arrival, or `None` once arrivals have stopped.
     #[inline]
     fn next_time(&mut self) -> Option<SimTime> {
-        let mut need = if self.constant {
-            1.0
-        } else {
-            self.gap_rng.exp1()
-        };
+        let mut need = if self.constant { 1.0 } else { self.gap_rng.exp1() };
         loop {
             let limit = match &mut self.gate {
                 None => self.end,
@@ -122,13 +114,7 @@ impl ArrivalGen {
         let (key, seq) = self.keys.next(&mut self.key_rng);
         let id = self.next_id;
         self.next_id += 1;
-        Some(EventMeta {
-            id,
-            created_ns,
-            seq,
-            key,
-            size_bytes: self.payload_bytes,
-        })
+        Some(EventMeta { id, created_ns, seq, key, size_bytes: self.payload_bytes })
     }
 
     /// How many events have been created so far.
@@ -155,10 +141,7 @@ mod tests {
             process,
             rate_per_s: rate,
             phases: vec![],
-            keys: Keys {
-                count: 100,
-                popularity: Popularity::Uniform,
-            },
+            keys: Keys { count: 100, popularity: Popularity::Uniform },
             payload_bytes: 512,
             duration_ns: secs * NS_PER_S,
         }
@@ -179,14 +162,9 @@ mod tests {
     #[test]
     fn constant_spacing_is_exact() {
         let s = spec(Process::Constant, 1000.0, 1);
-        let times: Vec<u64> = ArrivalGen::new(&s, &RngStreams::new(1))
-            .map(|e| e.created_ns)
-            .collect();
-        assert_eq!(
-            times.len(),
-            999,
-            "arrivals at 1ms, 2ms, … strictly before 1 s"
-        );
+        let times: Vec<u64> =
+            ArrivalGen::new(&s, &RngStreams::new(1)).map(|e| e.created_ns).collect();
+        assert_eq!(times.len(), 999, "arrivals at 1ms, 2ms, … strictly before 1 s");
         assert_eq!(times[0], 1_000_000);
         assert!(times.windows(2).all(|w| w[1] - w[0] == 1_000_000));
     }
@@ -194,16 +172,9 @@ mod tests {
     #[test]
     fn phases_change_the_rate() {
         let mut s = spec(Process::Poisson, 10_000.0, 20);
-        s.phases = vec![Phase {
-            at_ns: 10 * NS_PER_S,
-            rate_per_s: 50_000.0,
-            ramp_ns: 0,
-        }];
+        s.phases = vec![Phase { at_ns: 10 * NS_PER_S, rate_per_s: 50_000.0, ramp_ns: 0 }];
         let events: Vec<EventMeta> = ArrivalGen::new(&s, &RngStreams::new(2)).collect();
-        let early = events
-            .iter()
-            .filter(|e| e.created_ns < 10 * NS_PER_S)
-            .count() as f64;
+        let early = events.iter().filter(|e| e.created_ns < 10 * NS_PER_S).count() as f64;
         let late = events.len() as f64 - early;
         assert!((early - 100_000.0).abs() < 2_000.0, "{early}");
         assert!((late - 500_000.0).abs() < 4_000.0, "{late}");
@@ -220,11 +191,7 @@ mod tests {
         // Mean 40k/s × 25 % × 20 s = 200k.
         assert!((n - 200_000.0).abs() < 3_000.0, "{n}");
         // Nothing arrives in an off period: [100ms, 400ms) of each 400 ms cycle.
-        assert!(
-            events
-                .iter()
-                .all(|e| e.created_ns % 400_000_000 < 100_000_000)
-        );
+        assert!(events.iter().all(|e| e.created_ns % 400_000_000 < 100_000_000));
     }
 
     #[test]

@@ -18,11 +18,7 @@ impl KeyChooser {
             Popularity::Uniform => None,
             Popularity::Zipf { exponent } => Some(Zipf::new(u64::from(keys.count), exponent)),
         };
-        Self {
-            zipf,
-            count: keys.count,
-            next_seq: vec![0; keys.count as usize],
-        }
+        Self { zipf, count: keys.count, next_seq: vec![0; keys.count as usize] }
     }
 
     /// The next event's key and its sequence number within that key.

@@ -106,10 +106,7 @@ mod tests {
             process: Process::Poisson,
             rate_per_s: rate,
             phases,
-            keys: Keys {
-                count: 1,
-                popularity: Popularity::Uniform,
-            },
+            keys: Keys { count: 1, popularity: Popularity::Uniform },
             payload_bytes: 0,
             duration_ns: 10_000_000_000,
         }
@@ -125,11 +122,7 @@ mod tests {
     #[test]
     fn steps_and_ramps_integrate_exactly() {
         // 1/ns until 100, then a ramp to 3/ns over 100 ns, then flat.
-        let phases = vec![Phase {
-            at_ns: 100,
-            rate_per_s: 3e9,
-            ramp_ns: 100,
-        }];
+        let phases = vec![Phase { at_ns: 100, rate_per_s: 3e9, ramp_ns: 100 }];
         let mut p = RateProfile::new(&spec(1e9, phases));
         assert_eq!(p.area_until(100.0), 100.0);
         assert_eq!(p.area_until(200.0), 300.0);
@@ -143,11 +136,7 @@ mod tests {
 
     #[test]
     fn ramps_down_are_stable() {
-        let phases = vec![Phase {
-            at_ns: 0,
-            rate_per_s: 1e6,
-            ramp_ns: 1_000_000,
-        }];
+        let phases = vec![Phase { at_ns: 0, rate_per_s: 1e6, ramp_ns: 1_000_000 }];
         let mut p = RateProfile::new(&spec(1e9, phases));
         let total = p.area_until(1_000_000.0);
         let t = p.advance(0.0, total, f64::INFINITY).unwrap();
@@ -162,11 +151,7 @@ mod tests {
 
     #[test]
     fn a_step_is_a_zero_length_piece() {
-        let phases = vec![Phase {
-            at_ns: 10,
-            rate_per_s: 2e9,
-            ramp_ns: 0,
-        }];
+        let phases = vec![Phase { at_ns: 10, rate_per_s: 2e9, ramp_ns: 0 }];
         let mut p = RateProfile::new(&spec(1e9, phases));
         assert_eq!(p.area_until(20.0), 30.0);
         assert_eq!(p.advance(0.0, 30.0, f64::INFINITY), Ok(20.0));

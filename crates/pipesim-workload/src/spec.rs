@@ -71,10 +71,7 @@ pub struct WorkloadSpec {
 impl WorkloadSpec {
     /// The highest rate the profile reaches (while on, for a bursty process).
     pub fn peak_rate_per_s(&self) -> f64 {
-        self.phases
-            .iter()
-            .map(|p| p.rate_per_s)
-            .fold(self.rate_per_s, f64::max)
+        self.phases.iter().map(|p| p.rate_per_s).fold(self.rate_per_s, f64::max)
     }
 
     /// The long-run rate once the last phase is reached, allowing for on/off duty cycle.

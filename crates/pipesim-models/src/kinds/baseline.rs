@@ -140,15 +140,9 @@ impl Baseline {
     /// request or answer lost on the way surfaces only through it.
     fn send(&mut self, ctx: &mut Ctx<Ev>, job: Job) {
         match job {
-            Job::Write {
-                instance,
-                ev,
-                attempt,
-                sent_ns,
-            } => {
+            Job::Write { instance, ev, attempt, sent_ns } => {
                 let deadline = sent_ns + self.params.client.timeout.ns;
-                self.waiting
-                    .arm(&mut ctx.sim, deadline, (ev.id, attempt), Ev::TimeoutCheck);
+                self.waiting.arm(&mut ctx.sim, deadline, (ev.id, attempt), Ev::TimeoutCheck);
                 self.in_flight.insert((ev.id, attempt), job);
                 self.up[instance as usize].send(&mut ctx.sim, Ev::AtDb(job));
             }
@@ -178,20 +172,12 @@ impl Baseline {
         let mut job = job;
         loop {
             let txn = match job {
-                Job::Write { ev, .. } => Txn {
-                    job,
-                    rows: 1,
-                    bytes: u64::from(ev.size_bytes),
-                    write: true,
-                    page: 0,
-                },
-                Job::Read { .. } => Txn {
-                    job,
-                    rows: self.readers.rows_per_poll(),
-                    bytes: 0,
-                    write: false,
-                    page: 0,
-                },
+                Job::Write { ev, .. } => {
+                    Txn { job, rows: 1, bytes: u64::from(ev.size_bytes), write: true, page: 0 }
+                }
+                Job::Read { .. } => {
+                    Txn { job, rows: self.readers.rows_per_poll(), bytes: 0, write: false, page: 0 }
+                }
             };
             if self.store.submit(&mut ctx.sim, txn, wrap_store) {
                 return;
@@ -250,24 +236,13 @@ impl Baseline {
 
     /// A write failed or timed out at its client: retry with backoff, or give up.
     fn retry_or_give_up(&mut self, ctx: &mut Ctx<Ev>, job: Job) {
-        let Job::Write {
-            ev,
-            attempt,
-            instance,
-            ..
-        } = job
-        else {
+        let Job::Write { ev, attempt, instance, .. } = job else {
             return;
         };
         if attempt < self.params.client.retries {
             self.stats.retries += 1;
             let wait = self.params.client.backoff_ns(attempt + 1);
-            let next = Job::Write {
-                ev,
-                attempt: attempt + 1,
-                instance,
-                sent_ns: ctx.now() + wait,
-            };
+            let next = Job::Write { ev, attempt: attempt + 1, instance, sent_ns: ctx.now() + wait };
             ctx.schedule_in(wait, Ev::Retry(next));
         } else {
             ctx.rec.dropped(&ev, ctx.now(), self.gave_up);
@@ -277,15 +252,9 @@ impl Baseline {
     /// Whether the client of `job` is still waiting for this attempt; stops waiting if so.
     fn stop_waiting(&mut self, job: &Job) -> bool {
         match *job {
-            Job::Write {
-                ev,
-                attempt,
-                sent_ns,
-                ..
-            } => {
+            Job::Write { ev, attempt, sent_ns, .. } => {
                 self.in_flight.remove(&(ev.id, attempt));
-                self.waiting
-                    .disarm(sent_ns + self.params.client.timeout.ns, (ev.id, attempt))
+                self.waiting.disarm(sent_ns + self.params.client.timeout.ns, (ev.id, attempt))
             }
             Job::Read { .. } => true,
         }
@@ -302,8 +271,7 @@ impl Model for Baseline {
         ));
         if self.readers.active() {
             ctx.rec.enable_read_path();
-            self.readers
-                .start(&mut ctx.sim, &mut self.reader_rng, Ev::Poll);
+            self.readers.start(&mut ctx.sim, &mut self.reader_rng, Ev::Poll);
         }
         self.store.start(&mut ctx.sim, wrap_store);
     }
@@ -311,15 +279,7 @@ impl Model for Baseline {
     #[inline]
     fn on_arrival(&mut self, ctx: &mut Ctx<Ev>, ev: EventMeta) {
         let instance = self.params.producers.instance_of(ev.key, &mut self.rng);
-        self.send(
-            ctx,
-            Job::Write {
-                ev,
-                attempt: 0,
-                instance,
-                sent_ns: ctx.now(),
-            },
-        );
+        self.send(ctx, Job::Write { ev, attempt: 0, instance, sent_ns: ctx.now() });
     }
 
     fn on_event(&mut self, ctx: &mut Ctx<Ev>, event: Ev) {
@@ -345,16 +305,14 @@ impl Model for Baseline {
                     Job::Read { reader, issued_ns } if ok => {
                         let latency = ctx.now() - issued_ns;
                         let now = ctx.now();
-                        ctx.rec
-                            .read_many(self.readers.keys(reader).iter().copied(), latency, now);
+                        ctx.rec.read_many(self.readers.keys(reader).iter().copied(), latency, now);
                     }
                     Job::Read { .. } => self.stats.failed_reads += 1,
                 }
             }
             Ev::TimeoutCheck => {
                 let mut expired = std::mem::take(&mut self.expired);
-                self.waiting
-                    .expire(&mut ctx.sim, Ev::TimeoutCheck, &mut expired);
+                self.waiting.expire(&mut ctx.sim, Ev::TimeoutCheck, &mut expired);
                 for key in expired.drain(..) {
                     if let Some(job) = self.in_flight.remove(&key) {
                         self.stats.timeouts += 1;
@@ -366,13 +324,7 @@ impl Model for Baseline {
             Ev::Retry(job) => self.send(ctx, job),
             Ev::Poll(reader) => {
                 let poll = self.readers.poll(&mut ctx.sim, reader, Ev::Poll);
-                self.send(
-                    ctx,
-                    Job::Read {
-                        reader: poll.reader,
-                        issued_ns: poll.issued_ns,
-                    },
-                );
+                self.send(ctx, Job::Read { reader: poll.reader, issued_ns: poll.issued_ns });
             }
             Ev::Reclaim => {
                 if let Some(job) = self.pool.unleak(ctx.now()) {
@@ -416,15 +368,9 @@ impl ModelKind for Baseline {
 
     fn validate(c: BaselineConfig, env: &BuildEnv<'_>) -> Result<BaselineParams, ConfigError> {
         let producers = c.producers.validate().map_err(|e| e.within("producers"))?;
-        let link = c
-            .network
-            .validate(env.loader)
-            .map_err(|e| e.within("network"))?;
+        let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
         let pool = c.pool.validate().map_err(|e| e.within("pool"))?;
-        let pg = c
-            .store
-            .validate(env.loader)
-            .map_err(|e| e.within("store"))?;
+        let pg = c.store.validate(env.loader).map_err(|e| e.within("store"))?;
         let client = c.client.validate().map_err(|e| e.within("client"))?;
         let readers = c.readers.validate().map_err(|e| e.within("readers"))?;
         Ok(BaselineParams {
@@ -454,12 +400,8 @@ impl ModelKind for Baseline {
             Popularity::Uniform => None,
         };
         let mut reader_rng = s.stream("readers");
-        let readers = Readers::new(
-            &p.readers,
-            env.workload.keys.count,
-            zipf.as_ref(),
-            &mut reader_rng,
-        );
+        let readers =
+            Readers::new(&p.readers, env.workload.keys.count, zipf.as_ref(), &mut reader_rng);
         Self {
             params: p.clone(),
             up: links("up"),

@@ -205,13 +205,7 @@ impl Stations {
             st.stats.wait_sum_ns += u128::from(wait);
         }
         let service = st.service.sample(&mut st.service_rng);
-        ctx.schedule_in(
-            service,
-            Done {
-                station: index,
-                customer,
-            },
-        );
+        ctx.schedule_in(service, Done { station: index, customer });
     }
 
     #[inline]
@@ -230,10 +224,7 @@ impl Stations {
             return;
         }
         st.stats.measured_accepted += u64::from(measured);
-        let customer = Customer {
-            ev,
-            arrived_ns: now,
-        };
+        let customer = Customer { ev, arrived_ns: now };
         if st.busy < st.servers {
             self.start_service(ctx, index, customer);
         } else {
@@ -304,11 +295,7 @@ impl ModelKind for Stations {
                 "1",
                 "identical servers working in parallel",
             ),
-            ParamDoc::required(
-                "station[].service",
-                "distribution",
-                "service time of one customer",
-            ),
+            ParamDoc::required("station[].service", "distribution", "service time of one customer"),
             ParamDoc::new(
                 "station[].capacity",
                 "integer >= servers",
@@ -338,9 +325,7 @@ impl ModelKind for Stations {
         for (i, name) in names.iter().enumerate() {
             let path = format!("station[{i}].name");
             if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 return Err(ConfigError::new(
                     path,
@@ -348,16 +333,10 @@ impl ModelKind for Stations {
                 ));
             }
             if *name == EXIT {
-                return Err(ConfigError::new(
-                    path,
-                    "\"exit\" is reserved for leaving the network",
-                ));
+                return Err(ConfigError::new(path, "\"exit\" is reserved for leaving the network"));
             }
             if names[..i].contains(name) {
-                return Err(ConfigError::new(
-                    path,
-                    format!("two stations are named \"{name}\""),
-                ));
+                return Err(ConfigError::new(path, format!("two stations are named \"{name}\"")));
             }
         }
         let mut stations = Vec::with_capacity(config.station.len());
@@ -380,10 +359,8 @@ impl ModelKind for Stations {
                     ));
                 }
             }
-            let dist = sc
-                .service
-                .resolve(env.loader)
-                .map_err(|m| ConfigError::new(at("service"), m))?;
+            let dist =
+                sc.service.resolve(env.loader).map_err(|m| ConfigError::new(at("service"), m))?;
             let (route, targets) = match &sc.route {
                 None => {
                     let next = if i + 1 < names.len() {
@@ -428,10 +405,7 @@ impl ModelKind for Stations {
                 route_rng: env.streams.stream(&format!("station/{}/route", p.name)),
                 full: ReasonId::UNSET,
                 name: p.name.clone(),
-                stats: StationStats {
-                    last_t: env.settings.warmup_ns,
-                    ..Default::default()
-                },
+                stats: StationStats { last_t: env.settings.warmup_ns, ..Default::default() },
             })
             .collect();
         Self {
@@ -476,11 +450,7 @@ impl ModelKind for Stations {
     fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
         let measured_ns = self.measure_to.saturating_sub(self.measure_from).max(1) as f64;
         let ms = |sum: u128, n: u64| {
-            if n == 0 {
-                0.0
-            } else {
-                sum as f64 / n as f64 / NS_PER_MS as f64
-            }
+            if n == 0 { 0.0 } else { sum as f64 / n as f64 / NS_PER_MS as f64 }
         };
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let rows = self
@@ -499,10 +469,7 @@ impl ModelKind for Stations {
                     Cell::Int(s.dropped),
                     Cell::Int(s.served),
                     Cell::Fixed(
-                        ratio(
-                            s.measured_arrivals - s.measured_accepted,
-                            s.measured_arrivals,
-                        ),
+                        ratio(s.measured_arrivals - s.measured_accepted, s.measured_arrivals),
                         6,
                     ),
                     Cell::Fixed(busy_area / measured_ns / f64::from(st.servers), 6),
@@ -580,17 +547,11 @@ fn route_table(
             return Err(ConfigError::new(at("to"), msg));
         };
         cumulative += r.p;
-        out.push(RouteOut {
-            to: r.to.clone(),
-            p: r.p,
-        });
+        out.push(RouteOut { to: r.to.clone(), p: r.p });
         table.push((cumulative, target));
     }
     if (cumulative - 1.0).abs() > 1e-9 {
-        return Err(ConfigError::new(
-            "route",
-            format!("probabilities sum to {cumulative}, not 1"),
-        ));
+        return Err(ConfigError::new("route", format!("probabilities sum to {cumulative}, not 1")));
     }
     if let Some(last) = table.last_mut() {
         last.0 = f64::INFINITY;
@@ -663,9 +624,8 @@ fn visit_ratios(params: &StationsParams) -> Result<Vec<f64>, String> {
         })
         .collect();
     for col in 0..n {
-        let pivot = (col..n)
-            .max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))
-            .unwrap_or(col);
+        let pivot =
+            (col..n).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs())).unwrap_or(col);
         a.swap(col, pivot);
         let p = a[col][col];
         if p.abs() < 1e-12 {
