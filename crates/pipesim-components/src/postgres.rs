@@ -269,6 +269,9 @@ pub enum PgOutcome<J> {
     RolledBack(J),
     /// A commit whose client was never answered became visible when the server came back.
     Recovered(J),
+    /// An asynchronous commit (already `Committed`) reached disk: a crash can no longer lose
+    /// it. Only with `synchronous_commit = "off"`; other commits are durable when committed.
+    Durable(J),
 }
 
 /// Counters for the report.
@@ -435,7 +438,7 @@ impl<J: Copy> Postgres<J> {
                 }
                 match self.mode() {
                     // Already answered; now durable.
-                    SyncCommit::Off => flushed.clear(),
+                    SyncCommit::Off => out.extend(flushed.drain(..).map(PgOutcome::Durable)),
                     SyncCommit::Local => {
                         for job in flushed.drain(..) {
                             self.stats.commits += 1;

@@ -10,6 +10,7 @@
 //! the [`pipesim_metrics::Recorder`]. It is generic over the model, so a model's events are plain
 //! enums in the heap and every call is static.
 
+pub mod clients;
 mod ctx;
 mod detail;
 mod driver;

@@ -168,4 +168,8 @@ macro_rules! kinds {
     };
 }
 
-kinds!(crate::kinds::baseline::Baseline, crate::kinds::stations::Stations);
+kinds!(
+    crate::kinds::baseline::Baseline,
+    crate::kinds::sharded::Sharded,
+    crate::kinds::stations::Stations,
+);

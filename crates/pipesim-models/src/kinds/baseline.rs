@@ -10,17 +10,18 @@
 //! through the same pool, so heavy reads starve writes of connections, and a reader that leaves
 //! its transaction open pins a connection.
 
+use crate::clients::{Clients, Request};
 use crate::ctx::Ctx;
 use crate::detail::{Cell, DetailTable};
 use crate::fault::{FaultKind, FaultPhase, FaultSpec};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use pipesim_components::{
-    Deadlines, FleetParams, Link, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Pool,
-    PoolParams, Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers, RetryParams, Txn,
+    FleetParams, Link, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Pool, PoolParams,
+    Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, ParamDoc};
 use pipesim_engine::{NS_PER_MS, SimTime, StreamRng, Zipf};
-use pipesim_metrics::{ReasonId, RunResults};
+use pipesim_metrics::RunResults;
 use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 
@@ -60,17 +61,8 @@ pub struct BaselineParams {
 /// A request as it travels: an event to write, or a reader's poll.
 #[derive(Clone, Copy, Debug)]
 pub enum Job {
-    /// An event to INSERT; `attempt` counts retries; `instance` is the producer.
-    Write {
-        /// The event.
-        ev: EventMeta,
-        /// 0 for the first try.
-        attempt: u32,
-        /// Producer instance (its connection).
-        instance: u32,
-        /// When this attempt was sent: its timeout is `sent_ns + client.timeout`.
-        sent_ns: SimTime,
-    },
+    /// An event to INSERT.
+    Write(Request),
     /// A reader's poll.
     Read {
         /// Which reader.
@@ -87,12 +79,14 @@ pub enum Ev {
     AtDb(Job),
     /// The store's own events.
     Store(PgEvent<Job>),
-    /// An answer reached its client: `ok` or an error.
-    Answer(Job, bool),
-    /// The earliest client timeout is due.
+    /// A write's answer reached its producer: `ok` or an error.
+    Answer(Request, bool),
+    /// A poll's answer reached its reader.
+    ReadAnswer(Job, bool),
+    /// The earliest producer timeout is due.
     TimeoutCheck,
     /// A retry's backoff is over.
-    Retry(Job),
+    Retry(Request),
     /// A reader's poll is due.
     Poll(u32),
     /// A leaked connection is reclaimed by the idle-in-transaction timeout.
@@ -102,8 +96,7 @@ pub enum Ev {
 /// The running design.
 pub struct Baseline {
     params: BaselineParams,
-    up: Vec<Link>,
-    down: Vec<Link>,
+    clients: Clients,
     reader_up: Link,
     reader_down: Link,
     pool: Pool<Job>,
@@ -112,21 +105,12 @@ pub struct Baseline {
     reader_rng: StreamRng,
     rng: StreamRng,
     out: Vec<PgOutcome<Job>>,
-    gave_up: ReasonId,
-    /// Writes whose client is waiting for an answer, by deadline: a late answer after a timeout
-    /// is recognised because its entry is gone.
-    waiting: Deadlines<(u64, u32)>,
-    expired: Vec<(u64, u32)>,
-    /// The jobs behind `waiting`'s keys, to retry them when they time out.
-    in_flight: std::collections::BTreeMap<(u64, u32), Job>,
     stats: BaselineStats,
     measure: (SimTime, SimTime),
 }
 
 #[derive(Clone, Copy, Debug, Default)]
 struct BaselineStats {
-    retries: u64,
-    timeouts: u64,
     failed_reads: u64,
     leaks: u64,
 }
@@ -135,32 +119,17 @@ fn wrap_store(e: PgEvent<Job>) -> Ev {
     Ev::Store(e)
 }
 
-impl Baseline {
-    /// Sends a request from its client to the database. A write arms its client's timeout: a
-    /// request or answer lost on the way surfaces only through it.
-    fn send(&mut self, ctx: &mut Ctx<Ev>, job: Job) {
-        match job {
-            Job::Write { instance, ev, attempt, sent_ns } => {
-                let deadline = sent_ns + self.params.client.timeout.ns;
-                self.waiting.arm(&mut ctx.sim, deadline, (ev.id, attempt), Ev::TimeoutCheck);
-                self.in_flight.insert((ev.id, attempt), job);
-                self.up[instance as usize].send(&mut ctx.sim, Ev::AtDb(job));
-            }
-            // A lost poll is simply never answered; the reader polls again on schedule.
-            Job::Read { .. } => {
-                self.reader_up.send(&mut ctx.sim, Ev::AtDb(job));
-            }
-        }
-    }
+fn at_db(req: Request) -> Ev {
+    Ev::AtDb(Job::Write(req))
+}
 
+impl Baseline {
     /// Answers the client of `job` over its connection.
     fn answer(&mut self, ctx: &mut Ctx<Ev>, job: Job, ok: bool) {
         match job {
-            Job::Write { instance, .. } => {
-                self.down[instance as usize].send(&mut ctx.sim, Ev::Answer(job, ok));
-            }
+            Job::Write(req) => self.clients.answer(ctx, req, ok, Ev::Answer),
             Job::Read { .. } => {
-                self.reader_down.send(&mut ctx.sim, Ev::Answer(job, ok));
+                self.reader_down.send(&mut ctx.sim, Ev::ReadAnswer(job, ok));
             }
         }
     }
@@ -172,8 +141,8 @@ impl Baseline {
         let mut job = job;
         loop {
             let txn = match job {
-                Job::Write { ev, .. } => {
-                    Txn { job, rows: 1, bytes: u64::from(ev.size_bytes), write: true, page: 0 }
+                Job::Write(req) => {
+                    Txn { job, rows: 1, bytes: u64::from(req.ev.size_bytes), write: true, page: 0 }
                 }
                 Job::Read { .. } => {
                     Txn { job, rows: self.readers.rows_per_poll(), bytes: 0, write: false, page: 0 }
@@ -202,8 +171,8 @@ impl Baseline {
         for outcome in out.drain(..) {
             match outcome {
                 PgOutcome::Committed(job) => {
-                    if let Job::Write { ev, .. } = job {
-                        ctx.rec.visible(&ev, ctx.now());
+                    if let Job::Write(req) = job {
+                        ctx.rec.visible(&req.ev, ctx.now());
                     }
                     self.release(ctx);
                     self.answer(ctx, job, true);
@@ -225,39 +194,14 @@ impl Baseline {
                     self.release(ctx);
                     self.answer(ctx, job, false);
                 }
-                PgOutcome::RolledBack(Job::Write { ev, .. }) => ctx.rec.retracted(&ev, ctx.now()),
-                PgOutcome::Recovered(Job::Write { ev, .. }) => ctx.rec.visible(&ev, ctx.now()),
+                PgOutcome::RolledBack(Job::Write(req)) => ctx.rec.retracted(&req.ev, ctx.now()),
+                PgOutcome::Recovered(Job::Write(req)) => ctx.rec.visible(&req.ev, ctx.now()),
                 PgOutcome::RolledBack(Job::Read { .. })
-                | PgOutcome::Recovered(Job::Read { .. }) => {}
+                | PgOutcome::Recovered(Job::Read { .. })
+                | PgOutcome::Durable(_) => {}
             }
         }
         self.out = out;
-    }
-
-    /// A write failed or timed out at its client: retry with backoff, or give up.
-    fn retry_or_give_up(&mut self, ctx: &mut Ctx<Ev>, job: Job) {
-        let Job::Write { ev, attempt, instance, .. } = job else {
-            return;
-        };
-        if attempt < self.params.client.retries {
-            self.stats.retries += 1;
-            let wait = self.params.client.backoff_ns(attempt + 1);
-            let next = Job::Write { ev, attempt: attempt + 1, instance, sent_ns: ctx.now() + wait };
-            ctx.schedule_in(wait, Ev::Retry(next));
-        } else {
-            ctx.rec.dropped(&ev, ctx.now(), self.gave_up);
-        }
-    }
-
-    /// Whether the client of `job` is still waiting for this attempt; stops waiting if so.
-    fn stop_waiting(&mut self, job: &Job) -> bool {
-        match *job {
-            Job::Write { ev, attempt, sent_ns, .. } => {
-                self.in_flight.remove(&(ev.id, attempt));
-                self.waiting.disarm(sent_ns + self.params.client.timeout.ns, (ev.id, attempt))
-            }
-            Job::Read { .. } => true,
-        }
     }
 }
 
@@ -265,10 +209,7 @@ impl Model for Baseline {
     type Event = Ev;
 
     fn init(&mut self, ctx: &mut Ctx<Ev>) {
-        self.gave_up = ctx.rec.register_reason(format!(
-            "client gave up after {} retries",
-            self.params.client.retries
-        ));
+        self.clients.init(ctx);
         if self.readers.active() {
             ctx.rec.enable_read_path();
             self.readers.start(&mut ctx.sim, &mut self.reader_rng, Ev::Poll);
@@ -278,8 +219,8 @@ impl Model for Baseline {
 
     #[inline]
     fn on_arrival(&mut self, ctx: &mut Ctx<Ev>, ev: EventMeta) {
-        let instance = self.params.producers.instance_of(ev.key, &mut self.rng);
-        self.send(ctx, Job::Write { ev, attempt: 0, instance, sent_ns: ctx.now() });
+        let req = self.clients.first(ev, ctx.now());
+        self.clients.send(ctx, req, at_db, Ev::TimeoutCheck);
     }
 
     fn on_event(&mut self, ctx: &mut Ctx<Ev>, event: Ev) {
@@ -295,36 +236,23 @@ impl Model for Baseline {
                 self.out = out;
                 self.outcomes(ctx);
             }
-            Ev::Answer(job, ok) => {
-                if !self.stop_waiting(&job) {
-                    return; // the client already timed out on this attempt
-                }
-                match job {
-                    Job::Write { ev, .. } if ok => ctx.rec.acked(&ev, ctx.now()),
-                    Job::Write { .. } => self.retry_or_give_up(ctx, job),
-                    Job::Read { reader, issued_ns } if ok => {
-                        let latency = ctx.now() - issued_ns;
-                        let now = ctx.now();
-                        ctx.rec.read_many(self.readers.keys(reader).iter().copied(), latency, now);
-                    }
-                    Job::Read { .. } => self.stats.failed_reads += 1,
-                }
+            Ev::Answer(req, ok) => {
+                self.clients.on_answer(ctx, req, ok, Ev::Retry);
             }
-            Ev::TimeoutCheck => {
-                let mut expired = std::mem::take(&mut self.expired);
-                self.waiting.expire(&mut ctx.sim, Ev::TimeoutCheck, &mut expired);
-                for key in expired.drain(..) {
-                    if let Some(job) = self.in_flight.remove(&key) {
-                        self.stats.timeouts += 1;
-                        self.retry_or_give_up(ctx, job);
-                    }
+            Ev::ReadAnswer(job, ok) => match job {
+                Job::Read { reader, issued_ns } if ok => {
+                    let (now, latency) = (ctx.now(), ctx.now() - issued_ns);
+                    ctx.rec.read_many(self.readers.keys(reader).iter().copied(), latency, now);
                 }
-                self.expired = expired;
-            }
-            Ev::Retry(job) => self.send(ctx, job),
+                _ => self.stats.failed_reads += 1,
+            },
+            Ev::TimeoutCheck => self.clients.on_timeout_check(ctx, Ev::TimeoutCheck, Ev::Retry),
+            Ev::Retry(req) => self.clients.send(ctx, req, at_db, Ev::TimeoutCheck),
             Ev::Poll(reader) => {
                 let poll = self.readers.poll(&mut ctx.sim, reader, Ev::Poll);
-                self.send(ctx, Job::Read { reader: poll.reader, issued_ns: poll.issued_ns });
+                let job = Job::Read { reader: poll.reader, issued_ns: poll.issued_ns };
+                // A lost poll is simply never answered; the reader polls again on schedule.
+                self.reader_up.send(&mut ctx.sim, Ev::AtDb(job));
             }
             Ev::Reclaim => {
                 if let Some(job) = self.pool.unleak(ctx.now()) {
@@ -388,11 +316,6 @@ impl ModelKind for Baseline {
     fn build(p: &BaselineParams, env: &RunEnv<'_>) -> Self {
         let link = p.link.as_ref().expect("validated");
         let s = env.streams;
-        let links = |dir: &str| -> Vec<Link> {
-            (0..p.producers.instances)
-                .map(|i| Link::new(link, s.stream(&format!("network/{dir}/{i}"))))
-                .collect()
-        };
         let zipf = match env.workload.keys.popularity {
             Popularity::Zipf { exponent } => {
                 Some(Zipf::new(u64::from(env.workload.keys.count), exponent))
@@ -404,8 +327,7 @@ impl ModelKind for Baseline {
             Readers::new(&p.readers, env.workload.keys.count, zipf.as_ref(), &mut reader_rng);
         Self {
             params: p.clone(),
-            up: links("up"),
-            down: links("down"),
+            clients: Clients::new(&p.producers, &p.client, link, s),
             reader_up: Link::new(link, s.stream("network/readers/up")),
             reader_down: Link::new(link, s.stream("network/readers/down")),
             pool: Pool::new(p.pool.size),
@@ -417,12 +339,8 @@ impl ModelKind for Baseline {
             ),
             readers,
             reader_rng,
-            rng: s.stream("producers"),
+            rng: s.stream("pool"),
             out: Vec::new(),
-            gave_up: ReasonId::UNSET,
-            waiting: Deadlines::new(),
-            expired: Vec::new(),
-            in_flight: std::collections::BTreeMap::new(),
             stats: BaselineStats::default(),
             measure: (env.settings.warmup_ns, env.settings.duration_ns),
         }
@@ -432,7 +350,8 @@ impl ModelKind for Baseline {
         let mut out = Vec::new();
         if p.pool.leak > 0.0 && p.pool.leak_timeout.ns == 0 && p.readers.count > 0 {
             out.push(
-                "pool.leak > 0 with no leak_timeout: leaked connections are never reclaimed, so the pool drains".to_string(),
+                "pool.leak > 0 with no leak_timeout: leaked connections are never reclaimed, so the pool drains"
+                    .to_string(),
             );
         }
         out
@@ -441,8 +360,8 @@ impl ModelKind for Baseline {
     fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
         let s = StoreSnapshot {
             stats: self.store.stats(self.measure.1),
-            retries: self.stats.retries,
-            timeouts: self.stats.timeouts,
+            retries: self.clients.stats.retries,
+            timeouts: self.clients.stats.timeouts,
             leaks: self.stats.leaks,
         };
         vec![store_table(&s, self.measure)]

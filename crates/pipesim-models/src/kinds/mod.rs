@@ -1,4 +1,5 @@
 //! One file per design.
 
 pub mod baseline;
+pub mod sharded;
 pub mod stations;

@@ -1,0 +1,191 @@
+//! Producer clients shared by designs that write over request/response connections: one
+//! connection per producer instance each way, a timeout per request, retries with backoff, and
+//! giving up after the retry budget.
+
+use crate::ctx::Ctx;
+use pipesim_components::{Deadlines, FleetParams, Link, LinkSpec, RetryParams};
+use pipesim_engine::{RngStreams, SimTime, StreamRng};
+use pipesim_metrics::ReasonId;
+use pipesim_workload::EventMeta;
+use std::collections::BTreeMap;
+
+/// One attempt to write one event.
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    /// The event.
+    pub ev: EventMeta,
+    /// 0 for the first try.
+    pub attempt: u32,
+    /// The producer instance (its connections).
+    pub instance: u32,
+    /// When this attempt was sent: its deadline is `sent_ns + timeout`.
+    pub sent_ns: SimTime,
+}
+
+/// What a client does with an answer or a timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientStep {
+    /// Acknowledged: the producer has its answer.
+    Acked,
+    /// A retry is scheduled.
+    Retrying,
+    /// The budget is spent: the event was dropped.
+    GaveUp,
+    /// A late answer for an attempt the client had already given up on: ignored.
+    Stale,
+}
+
+/// Counters for details tables.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientStats {
+    /// Attempts retried.
+    pub retries: u64,
+    /// Attempts that timed out.
+    pub timeouts: u64,
+}
+
+/// The producers of a design.
+pub struct Clients {
+    /// The producer instances.
+    pub fleet: FleetParams,
+    /// Their retry policy.
+    pub retry: RetryParams,
+    up: Vec<Link>,
+    down: Vec<Link>,
+    waiting: Deadlines<(u64, u32)>,
+    in_flight: BTreeMap<(u64, u32), Request>,
+    expired: Vec<(u64, u32)>,
+    rng: StreamRng,
+    gave_up: ReasonId,
+    /// Counters.
+    pub stats: ClientStats,
+}
+
+impl Clients {
+    /// Producers with connections drawn from `link`, streams under `network/...`.
+    pub fn new(
+        fleet: &FleetParams,
+        retry: &RetryParams,
+        link: &LinkSpec,
+        streams: &RngStreams,
+    ) -> Self {
+        let links = |dir: &str| -> Vec<Link> {
+            (0..fleet.instances)
+                .map(|i| Link::new(link, streams.stream(&format!("network/{dir}/{i}"))))
+                .collect()
+        };
+        Self {
+            fleet: fleet.clone(),
+            retry: retry.clone(),
+            up: links("up"),
+            down: links("down"),
+            waiting: Deadlines::new(),
+            in_flight: BTreeMap::new(),
+            expired: Vec::new(),
+            rng: streams.stream("producers"),
+            gave_up: ReasonId::UNSET,
+            stats: ClientStats::default(),
+        }
+    }
+
+    /// Registers the drop reason; call from the model's `init`.
+    pub fn init<E>(&mut self, ctx: &mut Ctx<E>) {
+        self.gave_up = ctx
+            .rec
+            .register_reason(format!("producer gave up after {} retries", self.retry.retries));
+    }
+
+    /// The first attempt for a new event.
+    #[inline]
+    pub fn first(&mut self, ev: EventMeta, now: SimTime) -> Request {
+        let instance = self.fleet.instance_of(ev.key, &mut self.rng);
+        Request { ev, attempt: 0, instance, sent_ns: now }
+    }
+
+    /// Sends `req` to the server: `arrive(req)` fires at the far end unless the message is
+    /// lost; the request's timeout is armed either way (`check` is the model's timeout event).
+    #[inline]
+    pub fn send<E>(
+        &mut self,
+        ctx: &mut Ctx<E>,
+        req: Request,
+        arrive: impl Fn(Request) -> E,
+        check: E,
+    ) {
+        let key = (req.ev.id, req.attempt);
+        self.waiting.arm(&mut ctx.sim, req.sent_ns + self.retry.timeout.ns, key, check);
+        self.in_flight.insert(key, req);
+        self.up[req.instance as usize].send(&mut ctx.sim, arrive(req));
+    }
+
+    /// The server answers `req`: `answered(req, ok)` fires at the client unless lost.
+    #[inline]
+    pub fn answer<E>(
+        &mut self,
+        ctx: &mut Ctx<E>,
+        req: Request,
+        ok: bool,
+        answered: impl Fn(Request, bool) -> E,
+    ) {
+        self.down[req.instance as usize].send(&mut ctx.sim, answered(req, ok));
+    }
+
+    /// An answer reached the client: acknowledges, retries or gives up. `retry(req)` is the
+    /// model's event that re-sends after the backoff.
+    #[inline]
+    pub fn on_answer<E>(
+        &mut self,
+        ctx: &mut Ctx<E>,
+        req: Request,
+        ok: bool,
+        retry: impl Fn(Request) -> E,
+    ) -> ClientStep {
+        let key = (req.ev.id, req.attempt);
+        self.in_flight.remove(&key);
+        if !self.waiting.disarm(req.sent_ns + self.retry.timeout.ns, key) {
+            return ClientStep::Stale;
+        }
+        if ok {
+            ctx.rec.acked(&req.ev, ctx.now());
+            ClientStep::Acked
+        } else {
+            self.retry_or_give_up(ctx, req, retry)
+        }
+    }
+
+    /// The earliest timeout is due: every expired attempt is retried or given up on.
+    pub fn on_timeout_check<E: Copy>(
+        &mut self,
+        ctx: &mut Ctx<E>,
+        check: E,
+        retry: impl Fn(Request) -> E,
+    ) {
+        let mut expired = std::mem::take(&mut self.expired);
+        self.waiting.expire(&mut ctx.sim, check, &mut expired);
+        for key in expired.drain(..) {
+            if let Some(req) = self.in_flight.remove(&key) {
+                self.stats.timeouts += 1;
+                self.retry_or_give_up(ctx, req, &retry);
+            }
+        }
+        self.expired = expired;
+    }
+
+    fn retry_or_give_up<E>(
+        &mut self,
+        ctx: &mut Ctx<E>,
+        req: Request,
+        retry: impl Fn(Request) -> E,
+    ) -> ClientStep {
+        if req.attempt < self.retry.retries {
+            self.stats.retries += 1;
+            let wait = self.retry.backoff_ns(req.attempt + 1);
+            let next = Request { attempt: req.attempt + 1, sent_ns: ctx.now() + wait, ..req };
+            ctx.schedule_in(wait, retry(next));
+            ClientStep::Retrying
+        } else {
+            ctx.rec.dropped(&req.ev, ctx.now(), self.gave_up);
+            ClientStep::GaveUp
+        }
+    }
+}
