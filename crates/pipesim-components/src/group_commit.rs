@@ -19,8 +19,9 @@ pub struct GroupCommit<J> {
     in_flush: Vec<J>,
     buffer: Vec<J>,
     buffer_bytes: u64,
-    /// Counters.
+    /// Counters, over the window set by [`GroupCommit::set_window`].
     pub stats: GroupCommitStats,
+    window: (SimTime, SimTime),
 }
 
 /// What the log has done.
@@ -58,7 +59,17 @@ impl<J> GroupCommit<J> {
             buffer: Vec::new(),
             buffer_bytes: 0,
             stats: GroupCommitStats::default(),
+            window: (0, SimTime::MAX),
         }
+    }
+
+    /// Counts only flushes that start (bytes, busy time) or end (records) within `[from, to)`.
+    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+        self.window = (from, to);
+    }
+
+    fn counting(&self, now: SimTime) -> bool {
+        now >= self.window.0 && now < self.window.1
     }
 
     /// Appends a record of `bytes` bytes; starts a flush at once if none is running.
@@ -88,8 +99,10 @@ impl<J> GroupCommit<J> {
         let write_ns = (bytes as f64 * self.ns_per_byte) as SimTime;
         let duration = self.fsync.sample(&mut self.rng).saturating_add(write_ns);
         self.flushing = true;
-        self.stats.bytes += bytes;
-        self.stats.busy_ns += duration;
+        if self.counting(sim.now()) {
+            self.stats.bytes += bytes;
+            self.stats.busy_ns += duration;
+        }
         sim.schedule_in(duration, done(self.epoch));
     }
 
@@ -110,9 +123,11 @@ impl<J> GroupCommit<J> {
         }
         self.flushing = false;
         let n = self.in_flush.len() as u64;
-        self.stats.flushes += 1;
-        self.stats.records += n;
-        self.stats.max_batch = self.stats.max_batch.max(n);
+        if self.counting(sim.now()) {
+            self.stats.flushes += 1;
+            self.stats.records += n;
+            self.stats.max_batch = self.stats.max_batch.max(n);
+        }
         durable.append(&mut self.in_flush);
         if chain {
             self.start_flush(sim, done);

@@ -4,19 +4,22 @@
 /// cost memory proportional to the whole key space (a 10,000-entry LRU over 20 M keys).
 ///
 /// Unlike `std::collections::HashMap` it has no random state: the same operations give the same
-/// layout everywhere. It is never iterated in simulation code.
+/// layout everywhere. It is never iterated in simulation code. The key `u32::MAX` is reserved
+/// to mark empty slots, which keeps a slot at 8 bytes for a `u32` value.
 #[derive(Clone, Debug)]
 pub struct IntMap<V> {
-    slots: Vec<Option<(u32, V)>>,
+    slots: Vec<(u32, V)>,
     len: usize,
     mask: usize,
 }
 
-impl<V: Copy> IntMap<V> {
+const EMPTY: u32 = u32::MAX;
+
+impl<V: Copy + Default> IntMap<V> {
     /// A map sized for about `capacity` entries before it grows.
     pub fn with_capacity(capacity: usize) -> Self {
         let n = (capacity.max(4) * 2).next_power_of_two();
-        Self { slots: vec![None; n], len: 0, mask: n - 1 }
+        Self { slots: vec![(EMPTY, V::default()); n], len: 0, mask: n - 1 }
     }
 
     #[inline]
@@ -25,61 +28,63 @@ impl<V: Copy> IntMap<V> {
         ((u64::from(key).wrapping_mul(0x9e37_79b9_7f4a_7c15)) >> 32) as usize & self.mask
     }
 
+    /// The slot holding `key`, or the empty slot where it would go.
+    #[inline]
+    fn find(&self, key: u32) -> usize {
+        let mut i = self.home(key);
+        loop {
+            let k = self.slots[i].0;
+            if k == key || k == EMPTY {
+                return i;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
     /// The value for `key`.
     #[inline]
     pub fn get(&self, key: u32) -> Option<V> {
-        let mut i = self.home(key);
-        loop {
-            match &self.slots[i] {
-                None => return None,
-                Some((k, v)) if *k == key => return Some(*v),
-                Some(_) => i = (i + 1) & self.mask,
-            }
-        }
+        let (k, v) = self.slots[self.find(key)];
+        (k == key).then_some(v)
     }
 
     /// Sets `key` to `value`, returning the previous value.
     #[inline]
     pub fn insert(&mut self, key: u32, value: V) -> Option<V> {
+        debug_assert!(key != EMPTY, "u32::MAX is reserved");
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let mut i = self.home(key);
-        loop {
-            match &mut self.slots[i] {
-                slot @ None => {
-                    *slot = Some((key, value));
-                    self.len += 1;
-                    return None;
-                }
-                Some((k, v)) if *k == key => return Some(std::mem::replace(v, value)),
-                Some(_) => i = (i + 1) & self.mask,
-            }
+        let i = self.find(key);
+        let slot = &mut self.slots[i];
+        if slot.0 == key {
+            return Some(std::mem::replace(&mut slot.1, value));
         }
+        *slot = (key, value);
+        self.len += 1;
+        None
     }
 
     /// Removes `key`, returning its value. Backward-shift deletion keeps probe chains intact
     /// without tombstones.
     pub fn remove(&mut self, key: u32) -> Option<V> {
-        let mut i = self.home(key);
-        loop {
-            match &self.slots[i] {
-                None => return None,
-                Some((k, _)) if *k == key => break,
-                Some(_) => i = (i + 1) & self.mask,
-            }
+        let i = self.find(key);
+        if self.slots[i].0 != key {
+            return None;
         }
-        let (_, value) = self.slots[i].take().expect("found above");
+        let value = self.slots[i].1;
+        self.slots[i].0 = EMPTY;
         self.len -= 1;
         let mut hole = i;
         let mut j = (i + 1) & self.mask;
-        while let Some((k, _)) = &self.slots[j] {
-            let home = self.home(*k);
+        while self.slots[j].0 != EMPTY {
+            let home = self.home(self.slots[j].0);
             // Move j into the hole if its home is not cyclically in (hole, j].
             let in_between =
                 if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
             if !in_between {
-                self.slots[hole] = self.slots[j].take();
+                self.slots[hole] = self.slots[j];
+                self.slots[j].0 = EMPTY;
                 hole = j;
             }
             j = (j + 1) & self.mask;
@@ -100,11 +105,13 @@ impl<V: Copy> IntMap<V> {
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
         let n = old.len() * 2;
-        self.slots = vec![None; n];
+        self.slots = vec![(EMPTY, V::default()); n];
         self.mask = n - 1;
         self.len = 0;
-        for (k, v) in old.into_iter().flatten() {
-            self.insert(k, v);
+        for (k, v) in old {
+            if k != EMPTY {
+                self.insert(k, v);
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ mod redis;
 mod server;
 
 pub use client::RetryParams;
-pub use deadlines::Deadlines;
+pub use deadlines::{Deadlines, Ticket, TicketDeadlines};
 pub use fleet::{Affinity, FleetParams};
 pub use group_commit::{GroupCommit, GroupCommitStats};
 pub use int_map::IntMap;

@@ -88,15 +88,28 @@ impl Lru {
         self.index.get(key).map(|i| self.nodes[i as usize].value)
     }
 
-    /// Sets `key` to `value` as the most recently used; returns the key evicted to make room.
+    /// Looks `key` up (a hit or a miss, as [`Lru::get`]); on a miss inserts it with `value`.
+    /// One probe of the index either way. Returns the value found, or `None` if inserted.
     #[inline]
-    pub fn put(&mut self, key: u32, value: u64) -> Option<u32> {
+    pub fn get_or_insert(&mut self, key: u32, value: u64) -> Option<u64> {
         if let Some(i) = self.index.get(key) {
-            self.nodes[i as usize].value = value;
+            self.hits += 1;
             self.unlink(i);
             self.push_front(i);
-            return None;
+            return Some(self.nodes[i as usize].value);
         }
+        self.misses += 1;
+        self.insert_absent(key, value);
+        None
+    }
+
+    /// Sets the value of `key`, present or not, as the most recently used.
+    pub fn set(&mut self, key: u32, value: u64) {
+        self.put(key, value);
+    }
+
+    /// Inserts a key known to be absent, evicting the least recently used if full.
+    fn insert_absent(&mut self, key: u32, value: u64) -> Option<u32> {
         if self.nodes.len() < self.capacity {
             let i = self.nodes.len() as u32;
             self.nodes.push(Node { key, value, prev: NIL, next: NIL });
@@ -112,6 +125,18 @@ impl Lru {
         self.index.insert(key, victim);
         self.push_front(victim);
         Some(old)
+    }
+
+    /// Sets `key` to `value` as the most recently used; returns the key evicted to make room.
+    #[inline]
+    pub fn put(&mut self, key: u32, value: u64) -> Option<u32> {
+        if let Some(i) = self.index.get(key) {
+            self.nodes[i as usize].value = value;
+            self.unlink(i);
+            self.push_front(i);
+            return None;
+        }
+        self.insert_absent(key, value)
     }
 
     /// Removes every key (a restart of the process holding it).

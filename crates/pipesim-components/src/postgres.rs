@@ -318,6 +318,7 @@ pub struct Postgres<J> {
     /// Flushed commits whose clients were never answered, to reappear at restart.
     recovering: Vec<J>,
     stats: PgStats,
+    window: (SimTime, SimTime),
 }
 
 impl<J: Copy> Postgres<J> {
@@ -341,7 +342,23 @@ impl<J: Copy> Postgres<J> {
             down: false,
             recovering: Vec::new(),
             stats: PgStats::default(),
+            window: (0, SimTime::MAX),
         }
+    }
+
+    /// Counts and integrates statistics only within `[from, to)`: the run's measured interval.
+    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+        self.window = (from, to);
+        self.cpu.set_window(from, to);
+        for latch in &mut self.latches {
+            latch.set_window(from, to);
+        }
+        self.wal.set_window(from, to);
+    }
+
+    #[inline]
+    fn counting(&self, now: SimTime) -> u64 {
+        u64::from(now >= self.window.0 && now < self.window.1)
     }
 
     /// Starts the background writer (needed for `synchronous_commit = "off"`).
@@ -375,7 +392,7 @@ impl<J: Copy> Postgres<J> {
         wrap: impl Fn(PgEvent<J>) -> E,
     ) -> bool {
         if self.down {
-            self.stats.failed += 1;
+            self.stats.failed += self.counting(sim.now());
             return false;
         }
         let per_row = if txn.write { &self.spec.insert } else { &self.spec.read };
@@ -405,7 +422,7 @@ impl<J: Copy> Postgres<J> {
                 }
                 self.cpu.complete(sim, |t| wrap(PgEvent::Cpu(epoch, t)));
                 if !txn.write {
-                    self.stats.reads += 1;
+                    self.stats.reads += self.counting(sim.now());
                     out.push(PgOutcome::Read(txn.job));
                 } else if self.spec.params.index == IndexKind::None {
                     self.commit(sim, txn, wrap, out);
@@ -441,7 +458,7 @@ impl<J: Copy> Postgres<J> {
                     SyncCommit::Off => out.extend(flushed.drain(..).map(PgOutcome::Durable)),
                     SyncCommit::Local => {
                         for job in flushed.drain(..) {
-                            self.stats.commits += 1;
+                            self.stats.commits += self.counting(sim.now());
                             out.push(PgOutcome::Committed(job));
                         }
                     }
@@ -471,7 +488,7 @@ impl<J: Copy> Postgres<J> {
                 }
                 if let Some(mut batch) = self.at_standby.pop_front() {
                     for job in batch.drain(..) {
-                        self.stats.commits += 1;
+                        self.stats.commits += self.counting(sim.now());
                         out.push(PgOutcome::Committed(job));
                     }
                     self.spare.push(batch);
@@ -514,7 +531,7 @@ impl<J: Copy> Postgres<J> {
                 let entries = *pending / p.gin_entry.bytes;
                 hold = hold.saturating_add(entries * p.gin_cleanup_per_entry.ns);
                 *pending = 0;
-                self.stats.gin_cleanups += 1;
+                self.stats.gin_cleanups += 1; // whole run: rare events worth seeing all of
             }
         }
         hold
@@ -528,10 +545,10 @@ impl<J: Copy> Postgres<J> {
         out: &mut Vec<PgOutcome<J>>,
     ) {
         let bytes = txn.bytes + u64::from(txn.rows.max(1)) * self.spec.params.wal_row_bytes.bytes;
-        self.stats.rows += u64::from(txn.rows.max(1));
+        self.stats.rows += self.counting(sim.now()) * u64::from(txn.rows.max(1));
         if self.mode() == SyncCommit::Off {
             // Answered and visible now; the background writer makes it durable later.
-            self.stats.commits += 1;
+            self.stats.commits += self.counting(sim.now());
             out.push(PgOutcome::Committed(txn.job));
             self.wal.append_quiet(txn.job, bytes);
             if self.wal.buffered_bytes() >= self.spec.params.wal_writer_flush_after.bytes {

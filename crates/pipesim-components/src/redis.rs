@@ -35,6 +35,13 @@ pub struct RedisSpec {
     command: Dist,
 }
 
+impl RedisSpec {
+    /// Mean run time of one script, ns.
+    pub fn script_mean_ns(&self) -> f64 {
+        self.script.mean_ns()
+    }
+}
+
 impl RedisParams {
     /// Checks the parameters; error paths are relative to the cluster's table.
     pub fn validate(&self, loader: &dyn Loader) -> Result<RedisSpec, ConfigError> {
@@ -69,16 +76,27 @@ impl RedisParams {
     }
 }
 
-/// CRC16-XMODEM, the checksum Redis Cluster uses for key slots.
-pub fn crc16(bytes: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in bytes {
-        crc ^= u16::from(b) << 8;
-        for _ in 0..8 {
+/// CRC16-XMODEM's byte table, computed at compile time.
+const CRC16_TABLE: [u16; 256] = {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut bit = 0;
+        while bit < 8 {
             crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            bit += 1;
         }
+        table[i] = crc;
+        i += 1;
     }
-    crc
+    table
+};
+
+/// CRC16-XMODEM, the checksum Redis Cluster uses for key slots (table-driven: one lookup per
+/// byte).
+pub fn crc16(bytes: &[u8]) -> u16 {
+    bytes.iter().fold(0u16, |crc, &b| (crc << 8) ^ CRC16_TABLE[usize::from((crc >> 8) as u8 ^ b)])
 }
 
 /// The hash slot of key number `key`, written as its decimal digits (as `user:<id>` without
@@ -112,6 +130,13 @@ impl<J: Copy> RedisCluster<J> {
             spec: spec.clone(),
             shards: (0..spec.shards).map(|_| FifoServer::new(1, None)).collect(),
             rng,
+        }
+    }
+
+    /// Counts and integrates shard statistics only within `[from, to)`.
+    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+        for shard in &mut self.shards {
+            shard.set_window(from, to);
         }
     }
 

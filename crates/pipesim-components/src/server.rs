@@ -17,6 +17,8 @@ pub struct FifoServer<J> {
     capacity: u64,
     queue: VecDeque<Waiting<J>>,
     stats: ServerStats,
+    /// Counters and integrals cover only this interval (the run's measured interval).
+    window: (SimTime, SimTime),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -56,14 +58,27 @@ impl<J: Copy> FifoServer<J> {
             capacity: capacity.map_or(u64::MAX, u64::from),
             queue: VecDeque::new(),
             stats: ServerStats::default(),
+            window: (0, SimTime::MAX),
         }
+    }
+
+    /// Counts and integrates only within `[from, to)` (by default: always).
+    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+        self.window = (from, to);
+        self.stats.last_t = from;
+    }
+
+    #[inline]
+    fn counting(&self, now: SimTime) -> bool {
+        now >= self.window.0 && now < self.window.1
     }
 
     #[inline]
     fn integrate(&mut self, now: SimTime) {
-        if now > self.stats.last_t {
-            self.stats.busy_area += f64::from(self.busy) * (now - self.stats.last_t) as f64;
-            self.stats.last_t = now;
+        let t = now.clamp(self.window.0, self.window.1);
+        if t > self.stats.last_t {
+            self.stats.busy_area += f64::from(self.busy) * (t - self.stats.last_t) as f64;
+            self.stats.last_t = t;
         }
     }
 
@@ -78,15 +93,16 @@ impl<J: Copy> FifoServer<J> {
         wrap: impl Fn(J) -> E,
     ) -> bool {
         let now = sim.now();
-        self.stats.offered += 1;
+        let counting = self.counting(now);
+        self.stats.offered += u64::from(counting);
         if self.in_system() >= self.capacity {
-            self.stats.refused += 1;
+            self.stats.refused += u64::from(counting);
             return false;
         }
         if self.busy < self.servers {
             self.integrate(now);
             self.busy += 1;
-            self.stats.started += 1;
+            self.stats.started += u64::from(counting);
             sim.schedule_in(service_ns, wrap(job));
         } else {
             self.queue.push_back(Waiting { job, since: now, service_ns });
@@ -105,10 +121,12 @@ impl<J: Copy> FifoServer<J> {
         self.busy -= 1;
         if let Some(next) = self.queue.pop_front() {
             self.busy += 1;
-            self.stats.started += 1;
-            let wait = now - next.since;
-            self.stats.waited += u64::from(wait > 0);
-            self.stats.wait_sum_ns += u128::from(wait);
+            if self.counting(now) {
+                self.stats.started += 1;
+                let wait = now - next.since;
+                self.stats.waited += u64::from(wait > 0);
+                self.stats.wait_sum_ns += u128::from(wait);
+            }
             sim.schedule_in(next.service_ns, wrap(next.job));
         }
     }
@@ -152,9 +170,10 @@ impl<J: Copy> FifoServer<J> {
     /// Counters and integrals up to `now`.
     pub fn stats(&self, now: SimTime) -> ServerStats {
         let mut s = self.stats;
-        if now > s.last_t {
-            s.busy_area += f64::from(self.busy) * (now - s.last_t) as f64;
-            s.last_t = now;
+        let t = now.clamp(self.window.0, self.window.1);
+        if t > s.last_t {
+            s.busy_area += f64::from(self.busy) * (t - s.last_t) as f64;
+            s.last_t = t;
         }
         s
     }

@@ -19,9 +19,12 @@ pub struct EventQueue<E> {
     next_seq: u64,
 }
 
+/// A heap slot. The event is an `Option` only so that sifting can move it out of one slot and
+/// into another (a "hole") without unsafe code or a `Copy` bound; every slot in the heap holds
+/// `Some` between calls. For enums the `None` niche usually makes it free.
 struct Entry<E> {
     key: u128,
-    event: E,
+    event: Option<E>,
 }
 
 #[inline]
@@ -51,16 +54,20 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         let seq = self.take_seq();
         let key = pack(time, seq);
+        // Sift up with a hole: each parent that must move goes down once, and the new entry is
+        // written once where the hole stops.
         let mut i = self.heap.len();
-        self.heap.push(Entry { key, event });
+        self.heap.push(Entry { key, event: None });
         while i > 0 {
             let parent = (i - 1) / ARITY;
             if self.heap[parent].key <= key {
                 break;
             }
-            self.heap.swap(i, parent);
+            self.heap[i].key = self.heap[parent].key;
+            self.heap[i].event = self.heap[parent].event.take();
             i = parent;
         }
+        self.heap[i] = Entry { key, event: Some(event) };
     }
 
     /// Claims the next insertion sequence number without pushing anything.
@@ -86,12 +93,16 @@ impl<E> EventQueue<E> {
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let last = self.heap.pop()?;
         if self.heap.is_empty() {
-            return Some(((last.key >> 64) as u64, last.event));
+            return Some((
+                (last.key >> 64) as u64,
+                last.event.expect("every heap slot holds an event"),
+            ));
         }
-        // Put the last entry at the root and sift it down to where it belongs.
-        let top = std::mem::replace(&mut self.heap[0], last);
+        // The root leaves a hole; the smallest child moves up into it, level by level, until
+        // the last entry fits; each entry moves once.
+        let top_key = self.heap[0].key;
+        let top_event = self.heap[0].event.take();
         let len = self.heap.len();
-        let key = self.heap[0].key;
         let mut i = 0;
         loop {
             let first = ARITY * i + 1;
@@ -108,13 +119,15 @@ impl<E> EventQueue<E> {
                     best_key = k;
                 }
             }
-            if best_key >= key {
+            if best_key >= last.key {
                 break;
             }
-            self.heap.swap(i, best);
+            self.heap[i].key = best_key;
+            self.heap[i].event = self.heap[best].event.take();
             i = best;
         }
-        Some(((top.key >> 64) as u64, top.event))
+        self.heap[i] = last;
+        Some(((top_key >> 64) as u64, top_event.expect("every heap slot holds an event")))
     }
 
     /// The number of pending events.

@@ -3,11 +3,10 @@
 //! giving up after the retry budget.
 
 use crate::ctx::Ctx;
-use pipesim_components::{Deadlines, FleetParams, Link, LinkSpec, RetryParams};
+use pipesim_components::{FleetParams, Link, LinkSpec, RetryParams, Ticket, TicketDeadlines};
 use pipesim_engine::{RngStreams, SimTime, StreamRng};
 use pipesim_metrics::ReasonId;
 use pipesim_workload::EventMeta;
-use std::collections::BTreeMap;
 
 /// One attempt to write one event.
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +19,8 @@ pub struct Request {
     pub instance: u32,
     /// When this attempt was sent: its deadline is `sent_ns + timeout`.
     pub sent_ns: SimTime,
+    /// The attempt's timeout, to disarm it when the answer comes.
+    pub ticket: Ticket,
 }
 
 /// What a client does with an answer or a timeout.
@@ -52,9 +53,9 @@ pub struct Clients {
     pub retry: RetryParams,
     up: Vec<Link>,
     down: Vec<Link>,
-    waiting: Deadlines<(u64, u32)>,
-    in_flight: BTreeMap<(u64, u32), Request>,
-    expired: Vec<(u64, u32)>,
+    /// Attempts waiting for an answer, by deadline, with the request to retry on a timeout.
+    waiting: TicketDeadlines<Request>,
+    expired: Vec<Request>,
     rng: StreamRng,
     gave_up: ReasonId,
     /// Counters.
@@ -79,8 +80,7 @@ impl Clients {
             retry: retry.clone(),
             up: links("up"),
             down: links("down"),
-            waiting: Deadlines::new(),
-            in_flight: BTreeMap::new(),
+            waiting: TicketDeadlines::new(),
             expired: Vec::new(),
             rng: streams.stream("producers"),
             gave_up: ReasonId::UNSET,
@@ -99,7 +99,7 @@ impl Clients {
     #[inline]
     pub fn first(&mut self, ev: EventMeta, now: SimTime) -> Request {
         let instance = self.fleet.instance_of(ev.key, &mut self.rng);
-        Request { ev, attempt: 0, instance, sent_ns: now }
+        Request { ev, attempt: 0, instance, sent_ns: now, ticket: Ticket(u64::MAX) }
     }
 
     /// Sends `req` to the server: `arrive(req)` fires at the far end unless the message is
@@ -112,9 +112,9 @@ impl Clients {
         arrive: impl Fn(Request) -> E,
         check: E,
     ) {
-        let key = (req.ev.id, req.attempt);
-        self.waiting.arm(&mut ctx.sim, req.sent_ns + self.retry.timeout.ns, key, check);
-        self.in_flight.insert(key, req);
+        let mut req = req;
+        req.ticket =
+            self.waiting.arm(&mut ctx.sim, req.sent_ns + self.retry.timeout.ns, req, check);
         self.up[req.instance as usize].send(&mut ctx.sim, arrive(req));
     }
 
@@ -140,9 +140,7 @@ impl Clients {
         ok: bool,
         retry: impl Fn(Request) -> E,
     ) -> ClientStep {
-        let key = (req.ev.id, req.attempt);
-        self.in_flight.remove(&key);
-        if !self.waiting.disarm(req.sent_ns + self.retry.timeout.ns, key) {
+        if self.waiting.disarm(req.ticket, req.sent_ns + self.retry.timeout.ns).is_none() {
             return ClientStep::Stale;
         }
         if ok {
@@ -162,11 +160,9 @@ impl Clients {
     ) {
         let mut expired = std::mem::take(&mut self.expired);
         self.waiting.expire(&mut ctx.sim, check, &mut expired);
-        for key in expired.drain(..) {
-            if let Some(req) = self.in_flight.remove(&key) {
-                self.stats.timeouts += 1;
-                self.retry_or_give_up(ctx, req, &retry);
-            }
+        for req in expired.drain(..) {
+            self.stats.timeouts += 1;
+            self.retry_or_give_up(ctx, req, &retry);
         }
         self.expired = expired;
     }

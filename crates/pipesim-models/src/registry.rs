@@ -171,5 +171,6 @@ macro_rules! kinds {
 kinds!(
     crate::kinds::baseline::Baseline,
     crate::kinds::sharded::Sharded,
+    crate::kinds::lua_ordered::LuaOrdered,
     crate::kinds::stations::Stations,
 );

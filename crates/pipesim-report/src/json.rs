@@ -329,7 +329,10 @@ pub(crate) fn model_values(report: &RunReport<'_>) -> Vec<Value> {
     report
         .models
         .iter()
-        .map(|m| serde_json::to_value(model_json(m, &report.scenario.faults)).expect("a model entry serializes"))
+        .map(|m| {
+            serde_json::to_value(model_json(m, &report.scenario.faults))
+                .expect("a model entry serializes")
+        })
         .collect()
 }
 

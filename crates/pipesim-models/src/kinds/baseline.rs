@@ -16,8 +16,8 @@ use crate::detail::{Cell, DetailTable};
 use crate::fault::{FaultKind, FaultPhase, FaultSpec};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use pipesim_components::{
-    FleetParams, Link, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Pool, PoolParams,
-    Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers, RetryParams, Txn,
+    Affinity, FleetParams, Link, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Pool,
+    PoolParams, Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, ParamDoc};
 use pipesim_engine::{NS_PER_MS, SimTime, StreamRng, Zipf};
@@ -281,7 +281,7 @@ impl ModelKind for Baseline {
     type Params = BaselineParams;
 
     fn params_doc() -> Vec<ParamDoc> {
-        let mut docs = FleetParams::docs("producers");
+        let mut docs = FleetParams::docs_with("producers", Affinity::Key);
         docs.extend(LinkParams::docs("network"));
         docs.extend(PoolParams::docs("pool"));
         docs.extend(PostgresParams::docs("store"));
@@ -295,7 +295,7 @@ impl ModelKind for Baseline {
     }
 
     fn validate(c: BaselineConfig, env: &BuildEnv<'_>) -> Result<BaselineParams, ConfigError> {
-        let producers = c.producers.validate().map_err(|e| e.within("producers"))?;
+        let producers = c.producers.resolve(Affinity::Key).map_err(|e| e.within("producers"))?;
         let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
         let pool = c.pool.validate().map_err(|e| e.within("pool"))?;
         let pg = c.store.validate(env.loader).map_err(|e| e.within("store"))?;
@@ -331,12 +331,12 @@ impl ModelKind for Baseline {
             reader_up: Link::new(link, s.stream("network/readers/up")),
             reader_down: Link::new(link, s.stream("network/readers/down")),
             pool: Pool::new(p.pool.size),
-            store: Postgres::new(
-                p.pg.as_ref().expect("validated"),
-                1,
-                s.stream("store"),
-                s.stream("store/wal"),
-            ),
+            store: {
+                let pg = p.pg.as_ref().expect("validated");
+                let mut store = Postgres::new(pg, 1, s.stream("store"), s.stream("store/wal"));
+                store.set_window(env.settings.warmup_ns, env.settings.duration_ns);
+                store
+            },
             readers,
             reader_rng,
             rng: s.stream("pool"),
@@ -376,7 +376,7 @@ pub(crate) struct StoreSnapshot {
     pub(crate) leaks: u64,
 }
 
-/// The `store` details table: what the database did.
+/// The `store` details table: what the database did over the measured interval.
 pub(crate) fn store_table(s: &StoreSnapshot, measure: (SimTime, SimTime)) -> DetailTable {
     let seconds = (measure.1.saturating_sub(measure.0)).max(1) as f64 / 1e9;
     let w = &s.stats.wal;
@@ -389,6 +389,7 @@ pub(crate) fn store_table(s: &StoreSnapshot, measure: (SimTime, SimTime)) -> Det
         name: "store",
         columns: vec![
             "commits",
+            "commits_per_s",
             "rows",
             "reads",
             "wal_flushes",
@@ -404,6 +405,7 @@ pub(crate) fn store_table(s: &StoreSnapshot, measure: (SimTime, SimTime)) -> Det
         ],
         rows: vec![vec![
             Cell::Int(s.stats.commits),
+            Cell::Fixed(s.stats.commits as f64 / seconds, 3),
             Cell::Int(s.stats.rows),
             Cell::Int(s.stats.reads),
             Cell::Int(w.flushes),

@@ -1,5 +1,6 @@
 //! One file per design.
 
 pub mod baseline;
+pub mod lua_ordered;
 pub mod sharded;
 pub mod stations;

@@ -20,8 +20,8 @@ use crate::fault::{FaultKind, FaultPhase, FaultSpec};
 use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use pipesim_components::{
-    FleetParams, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Postgres, PostgresParams,
-    PostgresSpec, RetryParams, Txn,
+    Affinity, FleetParams, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Postgres,
+    PostgresParams, PostgresSpec, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, Duration, ParamDoc};
 use pipesim_engine::SimTime;
@@ -323,7 +323,7 @@ impl ModelKind for Sharded {
     type Params = ShardedParams;
 
     fn params_doc() -> Vec<ParamDoc> {
-        let mut docs = FleetParams::docs("producers");
+        let mut docs = FleetParams::docs_with("producers", Affinity::Key);
         docs.extend(LinkParams::docs("network"));
         docs.extend(
             [
@@ -375,7 +375,7 @@ impl ModelKind for Sharded {
     }
 
     fn validate(c: ShardedConfig, env: &BuildEnv<'_>) -> Result<ShardedParams, ConfigError> {
-        let producers = c.producers.validate().map_err(|e| e.within("producers"))?;
+        let producers = c.producers.resolve(Affinity::Key).map_err(|e| e.within("producers"))?;
         let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
         let r = &c.router;
         for (field, value) in [
@@ -434,12 +434,11 @@ impl ModelKind for Sharded {
                 .collect(),
             stores: (0..r.instances)
                 .map(|i| {
-                    Postgres::new(
-                        pg,
-                        pages,
-                        s.stream(&format!("store/{i}")),
-                        s.stream(&format!("store/{i}/wal")),
-                    )
+                    let (rng, wal) =
+                        (s.stream(&format!("store/{i}")), s.stream(&format!("store/{i}/wal")));
+                    let mut store = Postgres::new(pg, pages, rng, wal);
+                    store.set_window(env.settings.warmup_ns, env.settings.duration_ns);
+                    store
                 })
                 .collect(),
             batches: Vec::new(),

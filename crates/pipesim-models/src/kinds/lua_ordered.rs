@@ -1,0 +1,485 @@
+//! `lua_ordered`: seed 000's two-tier design. A producer-local LRU, then a Redis Cluster shard
+//! running the Lua compare-and-append guard, then Postgres behind, written asynchronously.
+//!
+//! Each event leaves from some producer instance (by default any instance: app servers behind a
+//! load balancer), so two events of one key can race over different connections and reach
+//! their Redis shard out of order. The shard runs the guard, one script at a time (a shard is a
+//! single thread, each call `redis.script` long):
+//!
+//! ```lua
+//! local last = redis.call('GET', KEYS[1])
+//! if not last or tonumber(ARGV[1]) > tonumber(last) then
+//!   redis.call('SET', KEYS[1], ARGV[1]); redis.call('LPUSH', KEYS[2], ARGV[2])
+//! end
+//! ```
+//!
+//! An event newer than the key's last one is appended (visible to readers of the Redis list);
+//! an older one is discarded. Order is kept by dropping: every discarded event is counted as
+//! `dropped` with the guard as its reason — never as an ordering violation, never as a
+//! duplicate — so the claim "duplicates dropped to zero" is shown with its price.
+//!
+//! The producer's local LRU remembers, per key, the newest sequence number that instance has
+//! sent; a retry or a stale event older than that is dropped locally and never costs a script.
+//! A write-behind writer per shard flushes the appended events to Postgres every
+//! `writeback.interval` as one multi-row transaction, which is why Postgres sees a few thousand
+//! transactions per second instead of one per event.
+
+use crate::clients::{Clients, Request};
+use crate::ctx::Ctx;
+use crate::detail::{Cell, DetailTable};
+use crate::fault::{FaultKind, FaultPhase, FaultSpec};
+use crate::kinds::baseline::{StoreSnapshot, store_table};
+use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
+use pipesim_components::{
+    Affinity, FleetParams, LinkParams, LinkSpec, Lru, PgEvent, PgOutcome, Postgres, PostgresParams,
+    PostgresSpec, RedisCluster, RedisParams, RedisSpec, RetryParams, Txn,
+};
+use pipesim_config::{ConfigError, Duration, ParamDoc};
+use pipesim_engine::{NS_PER_MS, SimTime};
+use pipesim_metrics::{ReasonId, RunResults};
+use pipesim_workload::{EventMeta, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+
+/// The producer-local LRU (`[model.lru]`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LruParams {
+    /// Keys each producer instance remembers.
+    pub capacity: u32,
+}
+
+impl Default for LruParams {
+    fn default() -> Self {
+        Self { capacity: 10_000 }
+    }
+}
+
+/// The write-behind writer to Postgres (`[model.writeback]`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WritebackParams {
+    /// How often each shard's writer flushes what it has appended since.
+    pub interval: Duration,
+    /// Most rows in one transaction.
+    pub batch_max: u32,
+}
+
+impl Default for WritebackParams {
+    fn default() -> Self {
+        Self { interval: Duration { ns: 10 * NS_PER_MS }, batch_max: 10_000 }
+    }
+}
+
+/// The model table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LuaConfig {
+    #[serde(default)]
+    producers: FleetParams,
+    #[serde(default)]
+    network: LinkParams,
+    #[serde(default)]
+    lru: LruParams,
+    #[serde(default)]
+    redis: RedisParams,
+    #[serde(default)]
+    writeback: WritebackParams,
+    #[serde(default)]
+    store: PostgresParams,
+    #[serde(default)]
+    client: RetryParams,
+}
+
+/// Validated parameters.
+#[derive(Clone, Serialize)]
+pub struct LuaParams {
+    producers: FleetParams,
+    network: LinkParams,
+    lru: LruParams,
+    redis: RedisParams,
+    writeback: WritebackParams,
+    store: PostgresParams,
+    client: RetryParams,
+    #[serde(skip)]
+    link: Option<LinkSpec>,
+    #[serde(skip)]
+    redis_spec: Option<RedisSpec>,
+    #[serde(skip)]
+    pg: Option<PostgresSpec>,
+}
+
+/// The model's events.
+#[derive(Clone, Copy, Debug)]
+pub enum Ev {
+    /// An event reached its Redis shard.
+    AtRedis(Request),
+    /// A shard finished a script.
+    Redis(u16, Request),
+    /// A write's answer reached its producer.
+    Answer(Request, bool),
+    /// The earliest producer timeout is due.
+    TimeoutCheck,
+    /// A retry's backoff is over.
+    Retry(Request),
+    /// The write-behind writers' timer.
+    Writeback,
+    /// Postgres's own events; the job is the shard whose batch it is.
+    Store(PgEvent<u32>),
+}
+
+/// One shard's write-behind state.
+#[derive(Clone, Copy, Debug, Default)]
+struct Writer {
+    /// Rows and bytes appended since the last flush started.
+    rows: u32,
+    bytes: u64,
+    /// A transaction of this shard is running.
+    busy: bool,
+    /// Rows in the running transaction.
+    in_flight_rows: u32,
+}
+
+/// The running design.
+pub struct LuaOrdered {
+    params: LuaParams,
+    clients: Clients,
+    lrus: Vec<Lru>,
+    redis: RedisCluster<Request>,
+    /// Per key, 1 + the sequence number of the last event the guard appended (0: none).
+    last_appended: Vec<u64>,
+    writers: Vec<Writer>,
+    store: Postgres<u32>,
+    out: Vec<PgOutcome<u32>>,
+    guard_drop: ReasonId,
+    lru_drop: ReasonId,
+    stats: LuaStats,
+    measure: (SimTime, SimTime),
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct LuaStats {
+    scripts: u64,
+    appended: u64,
+    guard_drops: u64,
+    lru_drops: u64,
+    writeback_rows: u64,
+    writeback_failed_rows: u64,
+}
+
+impl LuaOrdered {
+    /// Sends an attempt, unless this producer already sent a newer event of the key.
+    fn send(&mut self, ctx: &mut Ctx<Ev>, req: Request) {
+        let lru = &mut self.lrus[req.instance as usize];
+        let next = req.ev.seq + 1;
+        match lru.get_or_insert(req.ev.key, next) {
+            Some(sent) if sent > next => {
+                self.stats.lru_drops += 1;
+                ctx.rec.dropped(&req.ev, ctx.now(), self.lru_drop);
+                return;
+            }
+            Some(sent) if sent < next => lru.set(req.ev.key, next),
+            _ => {}
+        }
+        self.clients.send(ctx, req, Ev::AtRedis, Ev::TimeoutCheck);
+    }
+
+    /// Flushes each idle shard writer's appended rows as one transaction.
+    fn writeback(&mut self, ctx: &mut Ctx<Ev>) {
+        let batch_max = self.params.writeback.batch_max;
+        for shard in 0..self.writers.len() {
+            let w = &mut self.writers[shard];
+            if w.busy || w.rows == 0 {
+                continue;
+            }
+            let rows = w.rows.min(batch_max);
+            let bytes = w.bytes * u64::from(rows) / u64::from(w.rows);
+            w.rows -= rows;
+            w.bytes -= bytes;
+            w.busy = true;
+            w.in_flight_rows = rows;
+            let txn = Txn { job: shard as u32, rows, bytes, write: true, page: 0 };
+            if !self.store.submit(&mut ctx.sim, txn, Ev::Store) {
+                self.writer_done(shard as u32, false);
+            }
+        }
+    }
+
+    fn writer_done(&mut self, shard: u32, committed: bool) {
+        let w = &mut self.writers[shard as usize];
+        w.busy = false;
+        if committed {
+            self.stats.writeback_rows += u64::from(w.in_flight_rows);
+        } else {
+            // Put the rows back: they are retried at the next flush.
+            self.stats.writeback_failed_rows += u64::from(w.in_flight_rows);
+            w.rows += w.in_flight_rows;
+        }
+        w.in_flight_rows = 0;
+    }
+
+    fn outcomes(&mut self) {
+        let mut out = std::mem::take(&mut self.out);
+        for outcome in out.drain(..) {
+            match outcome {
+                PgOutcome::Committed(shard) => self.writer_done(shard, true),
+                PgOutcome::Failed(shard) => self.writer_done(shard, false),
+                PgOutcome::RolledBack(_)
+                | PgOutcome::Recovered(_)
+                | PgOutcome::Durable(_)
+                | PgOutcome::Read(_) => {}
+            }
+        }
+        self.out = out;
+    }
+}
+
+impl Model for LuaOrdered {
+    type Event = Ev;
+
+    fn init(&mut self, ctx: &mut Ctx<Ev>) {
+        self.clients.init(ctx);
+        self.guard_drop =
+            ctx.rec.register_reason("Lua guard: the key already has a newer event appended");
+        self.lru_drop = ctx
+            .rec
+            .register_reason("producer LRU: this instance already sent a newer event of the key");
+        self.store.start(&mut ctx.sim, Ev::Store);
+        ctx.schedule_in(self.params.writeback.interval.ns, Ev::Writeback);
+    }
+
+    #[inline]
+    fn on_arrival(&mut self, ctx: &mut Ctx<Ev>, ev: EventMeta) {
+        let req = self.clients.first(ev, ctx.now());
+        self.send(ctx, req);
+    }
+
+    #[inline]
+    fn on_event(&mut self, ctx: &mut Ctx<Ev>, event: Ev) {
+        match event {
+            Ev::AtRedis(req) => {
+                self.stats.scripts += 1;
+                self.redis.script(&mut ctx.sim, req.ev.key, req, Ev::Redis);
+            }
+            Ev::Redis(shard, req) => {
+                self.redis.complete(&mut ctx.sim, shard, Ev::Redis);
+                let last = &mut self.last_appended[req.ev.key as usize];
+                if req.ev.seq + 1 > *last {
+                    *last = req.ev.seq + 1;
+                    self.stats.appended += 1;
+                    ctx.rec.visible(&req.ev, ctx.now());
+                    let w = &mut self.writers[shard as usize];
+                    w.rows += 1;
+                    w.bytes += u64::from(req.ev.size_bytes);
+                } else {
+                    self.stats.guard_drops += 1;
+                    ctx.rec.dropped(&req.ev, ctx.now(), self.guard_drop);
+                }
+                // The script returned normally either way: the producer is answered.
+                self.clients.answer(ctx, req, true, Ev::Answer);
+            }
+            Ev::Answer(req, ok) => {
+                self.clients.on_answer(ctx, req, ok, Ev::Retry);
+            }
+            Ev::TimeoutCheck => self.clients.on_timeout_check(ctx, Ev::TimeoutCheck, Ev::Retry),
+            Ev::Retry(req) => self.send(ctx, req),
+            Ev::Writeback => {
+                self.writeback(ctx);
+                ctx.schedule_in(self.params.writeback.interval.ns, Ev::Writeback);
+            }
+            Ev::Store(e) => {
+                let mut out = std::mem::take(&mut self.out);
+                self.store.handle(&mut ctx.sim, e, Ev::Store, &mut out);
+                self.out = out;
+                self.outcomes();
+            }
+        }
+    }
+
+    fn on_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
+        if let (FaultKind::Crash { restart_ns }, "store", FaultPhase::Begin) =
+            (&fault.kind, fault.role.as_str(), phase)
+        {
+            // Postgres is behind Redis: readers do not notice; the write-behind rows wait.
+            let mut out = std::mem::take(&mut self.out);
+            self.store.crash(&mut ctx.sim, *restart_ns, Ev::Store, &mut out);
+            self.out = out;
+            self.outcomes();
+        }
+    }
+}
+
+impl ModelKind for LuaOrdered {
+    const KIND: &'static str = "lua_ordered";
+    const SUMMARY: &'static str = "producer-local LRU, then a Redis Cluster shard running a Lua compare-and-append guard, then Postgres written behind";
+    type Config = LuaConfig;
+    type Params = LuaParams;
+
+    fn params_doc() -> Vec<ParamDoc> {
+        let mut docs = FleetParams::docs_with("producers", Affinity::Random);
+        docs.extend(LinkParams::docs("network"));
+        docs.push(ParamDoc::new(
+            "lru.capacity",
+            "integer >= 1",
+            "10000",
+            "keys each producer instance remembers (seed 000: 10,000 events)",
+        ));
+        docs.extend(RedisParams::docs("redis"));
+        docs.extend([
+            ParamDoc::new(
+                "writeback.interval",
+                "duration",
+                "\"10ms\"",
+                "how often each shard's writer flushes its appended events to Postgres",
+            ),
+            ParamDoc::new(
+                "writeback.batch_max",
+                "integer >= 1",
+                "10000",
+                "most rows in one write-behind transaction",
+            ),
+        ]);
+        docs.extend(PostgresParams::docs("store"));
+        docs.extend(RetryParams::docs("client"));
+        docs
+    }
+
+    fn fault_roles() -> &'static [&'static str] {
+        &["store"]
+    }
+
+    fn validate(c: LuaConfig, env: &BuildEnv<'_>) -> Result<LuaParams, ConfigError> {
+        let producers = c.producers.resolve(Affinity::Random).map_err(|e| e.within("producers"))?;
+        let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
+        if c.lru.capacity == 0 {
+            return Err(ConfigError::new("lru.capacity", "must be at least 1"));
+        }
+        let redis_spec = c.redis.validate(env.loader).map_err(|e| e.within("redis"))?;
+        if c.writeback.interval.ns == 0 {
+            return Err(ConfigError::new("writeback.interval", "must be greater than zero"));
+        }
+        if c.writeback.batch_max == 0 {
+            return Err(ConfigError::new("writeback.batch_max", "must be at least 1"));
+        }
+        let pg = c.store.validate(env.loader).map_err(|e| e.within("store"))?;
+        let client = c.client.validate().map_err(|e| e.within("client"))?;
+        Ok(LuaParams {
+            producers,
+            network: c.network,
+            lru: c.lru,
+            redis: c.redis,
+            writeback: c.writeback,
+            store: c.store,
+            client,
+            link: Some(link),
+            redis_spec: Some(redis_spec),
+            pg: Some(pg),
+        })
+    }
+
+    fn build(p: &LuaParams, env: &RunEnv<'_>) -> Self {
+        let s = env.streams;
+        Self {
+            params: p.clone(),
+            clients: Clients::new(&p.producers, &p.client, p.link.as_ref().expect("validated"), s),
+            lrus: (0..p.producers.instances).map(|_| Lru::new(p.lru.capacity as usize)).collect(),
+            redis: {
+                let mut redis =
+                    RedisCluster::new(p.redis_spec.as_ref().expect("validated"), s.stream("redis"));
+                redis.set_window(env.settings.warmup_ns, env.settings.duration_ns);
+                redis
+            },
+            last_appended: vec![0; env.workload.keys.count as usize],
+            writers: vec![Writer::default(); p.redis.shards as usize],
+            store: {
+                let pg = p.pg.as_ref().expect("validated");
+                let mut store = Postgres::new(pg, 1, s.stream("store"), s.stream("store/wal"));
+                store.set_window(env.settings.warmup_ns, env.settings.duration_ns);
+                store
+            },
+            out: Vec::new(),
+            guard_drop: ReasonId::UNSET,
+            lru_drop: ReasonId::UNSET,
+            stats: LuaStats::default(),
+            measure: (env.settings.warmup_ns, env.settings.duration_ns),
+        }
+    }
+
+    fn warnings(p: &LuaParams, workload: &WorkloadSpec) -> Vec<String> {
+        let Some(spec) = &p.redis_spec else { return Vec::new() };
+        let per_shard = workload.peak_rate_per_s() / f64::from(p.redis.shards);
+        let capacity = 1e9 / spec.script_mean_ns();
+        let rho = per_shard / capacity;
+        if rho >= 1.0 {
+            vec![format!(
+                "redis: {:.0} scripts/s per shard at the peak rate against a capacity of {:.0}/s (one script every {:.0} us): utilisation {:.3} >= 1, even before hot keys",
+                per_shard,
+                capacity,
+                spec.script_mean_ns() / 1e3,
+                rho
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
+        let end = self.measure.1;
+        let measured_ns = end.saturating_sub(self.measure.0).max(1) as f64;
+        let seconds = measured_ns / 1e9;
+        let shards = self.redis.stats(end);
+        let busy: Vec<f64> = shards.iter().map(|s| s.busy_area / measured_ns).collect();
+        let mean_util = busy.iter().sum::<f64>() / busy.len().max(1) as f64;
+        let max_util = busy.iter().copied().fold(0.0, f64::max);
+        let max_queue = shards.iter().map(|s| s.max_queue).max().unwrap_or(0);
+        let pg = self.store.stats(end);
+        let snapshot = StoreSnapshot {
+            stats: pg,
+            retries: self.clients.stats.retries,
+            timeouts: self.clients.stats.timeouts,
+            leaks: 0,
+        };
+        let lru_hits: u64 = self.lrus.iter().map(|l| l.hits).sum();
+        let lru_lookups: u64 = self.lrus.iter().map(|l| l.hits + l.misses).sum();
+        vec![
+            DetailTable {
+                name: "redis",
+                columns: vec![
+                    "shards",
+                    "scripts",
+                    "appended",
+                    "guard_drops",
+                    "lru_drops",
+                    "lru_hit_ratio",
+                    "mean_shard_utilisation",
+                    "max_shard_utilisation",
+                    "max_shard_queue",
+                ],
+                rows: vec![vec![
+                    Cell::Int(u64::from(self.params.redis.shards)),
+                    Cell::Int(self.stats.scripts),
+                    Cell::Int(self.stats.appended),
+                    Cell::Int(self.stats.guard_drops),
+                    Cell::Int(self.stats.lru_drops),
+                    Cell::Fixed(
+                        if lru_lookups == 0 { 0.0 } else { lru_hits as f64 / lru_lookups as f64 },
+                        6,
+                    ),
+                    Cell::Fixed(mean_util, 6),
+                    Cell::Fixed(max_util, 6),
+                    Cell::Int(max_queue),
+                ]],
+            },
+            DetailTable {
+                name: "writeback",
+                columns: vec!["rows_written", "rows_per_s", "transactions_per_s", "failed_rows"],
+                rows: vec![vec![
+                    Cell::Int(self.stats.writeback_rows),
+                    Cell::Fixed(self.stats.writeback_rows as f64 / seconds, 3),
+                    Cell::Fixed(pg.commits as f64 / seconds, 3),
+                    Cell::Int(self.stats.writeback_failed_rows),
+                ]],
+            },
+            store_table(&snapshot, self.measure),
+        ]
+    }
+}
