@@ -197,32 +197,35 @@ impl LuaOrdered {
             w.bytes -= bytes;
             w.busy = true;
             w.in_flight_rows = rows;
-            let txn = Txn { job: shard as u32, rows, bytes, write: true, page: 0 };
+            // The table behind is partitioned like the slots: each shard's writer has its own
+            // index page, so writers do not serialise on one latch.
+            let txn = Txn { job: shard as u32, rows, bytes, write: true, page: shard as u32 };
             if !self.store.submit(&mut ctx.sim, txn, Ev::Store) {
-                self.writer_done(shard as u32, false);
+                self.writer_done(shard as u32, false, ctx.now());
             }
         }
     }
 
-    fn writer_done(&mut self, shard: u32, committed: bool) {
+    fn writer_done(&mut self, shard: u32, committed: bool, now: SimTime) {
+        let measured = now >= self.measure.0 && now < self.measure.1;
         let w = &mut self.writers[shard as usize];
         w.busy = false;
         if committed {
-            self.stats.writeback_rows += u64::from(w.in_flight_rows);
+            self.stats.writeback_rows += u64::from(measured) * u64::from(w.in_flight_rows);
         } else {
             // Put the rows back: they are retried at the next flush.
-            self.stats.writeback_failed_rows += u64::from(w.in_flight_rows);
+            self.stats.writeback_failed_rows += u64::from(measured) * u64::from(w.in_flight_rows);
             w.rows += w.in_flight_rows;
         }
         w.in_flight_rows = 0;
     }
 
-    fn outcomes(&mut self) {
+    fn outcomes(&mut self, now: SimTime) {
         let mut out = std::mem::take(&mut self.out);
         for outcome in out.drain(..) {
             match outcome {
-                PgOutcome::Committed(shard) => self.writer_done(shard, true),
-                PgOutcome::Failed(shard) => self.writer_done(shard, false),
+                PgOutcome::Committed(shard) => self.writer_done(shard, true, now),
+                PgOutcome::Failed(shard) => self.writer_done(shard, false, now),
                 PgOutcome::RolledBack(_)
                 | PgOutcome::Recovered(_)
                 | PgOutcome::Durable(_)
@@ -290,7 +293,7 @@ impl Model for LuaOrdered {
                 let mut out = std::mem::take(&mut self.out);
                 self.store.handle(&mut ctx.sim, e, Ev::Store, &mut out);
                 self.out = out;
-                self.outcomes();
+                self.outcomes(ctx.now());
             }
         }
     }
@@ -303,7 +306,7 @@ impl Model for LuaOrdered {
             let mut out = std::mem::take(&mut self.out);
             self.store.crash(&mut ctx.sim, *restart_ns, Ev::Store, &mut out);
             self.out = out;
-            self.outcomes();
+            self.outcomes(ctx.now());
         }
     }
 }
@@ -392,7 +395,8 @@ impl ModelKind for LuaOrdered {
             writers: vec![Writer::default(); p.redis.shards as usize],
             store: {
                 let pg = p.pg.as_ref().expect("validated");
-                let mut store = Postgres::new(pg, 1, s.stream("store"), s.stream("store/wal"));
+                let mut store =
+                    Postgres::new(pg, p.redis.shards, s.stream("store"), s.stream("store/wal"));
                 store.set_window(env.settings.warmup_ns, env.settings.duration_ns);
                 store
             },
@@ -471,12 +475,21 @@ impl ModelKind for LuaOrdered {
             },
             DetailTable {
                 name: "writeback",
-                columns: vec!["rows_written", "rows_per_s", "transactions_per_s", "failed_rows"],
+                columns: vec![
+                    "rows_written",
+                    "rows_per_s",
+                    "transactions_per_s",
+                    "failed_rows",
+                    "rows_waiting_at_end",
+                ],
                 rows: vec![vec![
                     Cell::Int(self.stats.writeback_rows),
                     Cell::Fixed(self.stats.writeback_rows as f64 / seconds, 3),
                     Cell::Fixed(pg.commits as f64 / seconds, 3),
                     Cell::Int(self.stats.writeback_failed_rows),
+                    Cell::Int(
+                        self.writers.iter().map(|w| u64::from(w.rows + w.in_flight_rows)).sum(),
+                    ),
                 ]],
             },
             store_table(&snapshot, self.measure),
