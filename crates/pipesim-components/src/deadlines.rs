@@ -275,11 +275,11 @@ mod tests {
                 fired.extend(out.into_iter().map(|v| (t, v)));
             }
             sim.set_now(now);
-            let deadline = if x % 17 == 0 { now + 500 + (x >> 40) % 300 } else { now + 100 };
+            let deadline = if x.is_multiple_of(17) { now + 500 + (x >> 40) % 300 } else { now + 100 };
             let t = d.arm(&mut sim, deadline, i, Check);
             reference.insert(i, deadline);
             tickets.push((t, deadline, i));
-            if x % 5 != 0 && tickets.len() > 3 {
+            if !x.is_multiple_of(5) && tickets.len() > 3 {
                 let (t, dl, v) = tickets.swap_remove(((x >> 32) % 3) as usize + tickets.len() - 3);
                 if d.disarm(t, dl).is_some() {
                     reference.remove(&v);

@@ -7,6 +7,8 @@
 //! they return outcomes, and the model decides what an outcome means for an event
 //! (acknowledged, visible, dropped), so the same store serves every design.
 
+pub mod cache;
+pub mod cdc;
 mod client;
 mod deadlines;
 mod fleet;

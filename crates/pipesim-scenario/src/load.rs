@@ -548,12 +548,17 @@ impl<'a> Loading<'a> {
                     msg.push_str(&format!("; known kinds: {}", names.join(", ")));
                     return Err(at("kind", msg));
                 }
+                // Parameter errors name the model as well as the field, since `model[1]` alone
+                // makes the reader count tables.
                 Err(ParseModelError::Deserialize(e)) => {
                     let inner = FieldPath::from_serde(&track.path().to_string());
-                    return Err(self.toml_error(lookup, &base.join(&inner), &e));
+                    let mut err = self.toml_error(lookup, &base.join(&inner), &e);
+                    err.message.push_str(&format!(" (model \"{name}\", kind {kind})"));
+                    return Err(err);
                 }
                 Err(ParseModelError::Invalid(ConfigError { path, message })) => {
                     let inner = FieldPath::parse(&path).unwrap_or_default();
+                    let message = format!("{message} (model \"{name}\", kind {kind})");
                     return Err(self.error_at(lookup, &base.join(&inner), message));
                 }
             }

@@ -360,6 +360,7 @@ impl ModelKind for Baseline {
     fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
         let s = StoreSnapshot {
             stats: self.store.stats(self.measure.1),
+            cores: self.params.store.cores,
             retries: self.clients.stats.retries,
             timeouts: self.clients.stats.timeouts,
             leaks: self.stats.leaks,
@@ -371,6 +372,8 @@ impl ModelKind for Baseline {
 /// What the store table shows.
 pub(crate) struct StoreSnapshot {
     pub(crate) stats: PgStats,
+    /// CPU cores across the servers, for utilisation.
+    pub(crate) cores: u32,
     pub(crate) retries: u64,
     pub(crate) timeouts: u64,
     pub(crate) leaks: u64,
@@ -390,6 +393,7 @@ pub(crate) fn store_table(s: &StoreSnapshot, measure: (SimTime, SimTime)) -> Det
         columns: vec![
             "commits",
             "commits_per_s",
+            "cpu_utilisation",
             "rows",
             "reads",
             "wal_flushes",
@@ -406,6 +410,7 @@ pub(crate) fn store_table(s: &StoreSnapshot, measure: (SimTime, SimTime)) -> Det
         rows: vec![vec![
             Cell::Int(s.stats.commits),
             Cell::Fixed(s.stats.commits as f64 / seconds, 3),
+            Cell::Fixed(s.stats.cpu_busy / (seconds * 1e9 * f64::from(s.cores.max(1))), 6),
             Cell::Int(s.stats.rows),
             Cell::Int(s.stats.reads),
             Cell::Int(w.flushes),

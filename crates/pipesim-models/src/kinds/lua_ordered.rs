@@ -438,6 +438,7 @@ impl ModelKind for LuaOrdered {
         let pg = self.store.stats(end);
         let snapshot = StoreSnapshot {
             stats: pg,
+            cores: self.params.store.cores,
             retries: self.clients.stats.retries,
             timeouts: self.clients.stats.timeouts,
             leaks: 0,

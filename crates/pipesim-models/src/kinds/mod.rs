@@ -1,6 +1,7 @@
 //! One file per design.
 
 pub mod baseline;
+pub mod cached;
 pub mod lua_ordered;
 pub mod sharded;
 pub mod stations;

@@ -477,9 +477,11 @@ impl ModelKind for Sharded {
             stats.wal.bytes += s.wal.bytes;
             stats.latch_waited += s.latch_waited;
             stats.latch_wait_sum_ns += s.latch_wait_sum_ns;
+            stats.cpu_busy += s.cpu_busy;
         }
         let snapshot = StoreSnapshot {
             stats,
+            cores: self.params.store.cores * self.params.router.instances,
             retries: self.clients.stats.retries,
             timeouts: self.clients.stats.timeouts,
             leaks: 0,
