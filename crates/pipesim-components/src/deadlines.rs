@@ -275,7 +275,8 @@ mod tests {
                 fired.extend(out.into_iter().map(|v| (t, v)));
             }
             sim.set_now(now);
-            let deadline = if x.is_multiple_of(17) { now + 500 + (x >> 40) % 300 } else { now + 100 };
+            let deadline =
+                if x.is_multiple_of(17) { now + 500 + (x >> 40) % 300 } else { now + 100 };
             let t = d.arm(&mut sim, deadline, i, Check);
             reference.insert(i, deadline);
             tickets.push((t, deadline, i));
