@@ -14,6 +14,7 @@ mod deadlines;
 mod fleet;
 mod group_commit;
 mod int_map;
+pub mod kafka;
 mod link;
 mod lru;
 mod pool;
@@ -21,6 +22,7 @@ pub mod postgres;
 mod readers;
 mod redis;
 mod server;
+pub mod stream;
 
 pub use client::RetryParams;
 pub use deadlines::{Deadlines, Ticket, TicketDeadlines};

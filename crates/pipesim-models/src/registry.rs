@@ -171,6 +171,7 @@ macro_rules! kinds {
 kinds!(
     crate::kinds::baseline::Baseline,
     crate::kinds::cached::Cached,
+    crate::kinds::event_sourced::EventSourced,
     crate::kinds::sharded::Sharded,
     crate::kinds::lua_ordered::LuaOrdered,
     crate::kinds::stations::Stations,

@@ -1,0 +1,1321 @@
+//! `event_sourced`: producers append events to a Kafka-like log; a stream processor or a
+//! projection worker turns the log into a read view; readers query the view, optionally through
+//! a cache.
+//!
+//! The write path: each producer instance batches records per partition (`[model.producer]`,
+//! Kafka's producer), sends each batch over its connection (`[model.network]`) to the
+//! partition's leader (`[model.log]`), which appends it and replicates it; the producer is
+//! acknowledged according to `acks`. The consumer (`consumer = "processor"` or `"projection"`)
+//! fetches committed records (below the high watermark) and makes them visible: the processor
+//! at its checkpoint's commit (exactly-once) or at once (at-least-once), the projection when its
+//! UPSERT returns. Readers (`[model.reads]`) ask for one key at a time; a cache in front of the
+//! view (`[model.cache]`) answers hits, and misses go to the view's store (`[model.view]`). A
+//! view update invalidates the key's cache entry `invalidation_lag` later (seed 002's stream of
+//! invalidations); meanwhile a hit returns the old value (counted as a stale hit).
+//!
+//! What each finding means here: duplicates come from non-idempotent retries after a lost
+//! acknowledgement and from replays after a consumer crash (at-least-once); ordering violations
+//! from retried batches landing after later ones (without idempotence), from producers racing
+//! (`affinity = "random"`) and from deferred retries; lost events from `acks = 0` requests lost
+//! on the way and `acks = 1` records truncated by a leader change; dropped events from the
+//! producer (delivery timeout, full buffer, crash), compaction overtaking the consumer, and the
+//! projection's dead-letter queue.
+//!
+//! Fault roles: `network` (a crash is an outage: every message sent during it is lost),
+//! `producer` (each crash takes the next producer instance down in turn), `log` (each crash takes
+//! the next broker down in turn: a sequence of crashes is a rolling restart), `processor` (the
+//! consumer, whichever it is), `cache` (restarts empty, or pre-warmed), `store` (the view's
+//! database: reads that miss the cache fail, UPSERTs fail and are retried).
+
+use crate::ctx::Ctx;
+use crate::detail::{Cell, DetailTable};
+use crate::fault::{FaultKind, FaultPhase, FaultSpec};
+use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
+use pipesim_components::kafka::{
+    Acks, KafkaLog, KafkaLogParams, KafkaLogSpec, KafkaProducer, KafkaProducerParams, LogEvent,
+    LogOutcome, ProduceReq, ProduceResult, ProducerDrop, ProducerOut, Record,
+};
+use pipesim_components::stream::{
+    ConsumerParams, DeadLetter, Projection, ProjectionEvent, ProjectionParams, ProjectionSpec,
+    StreamEvent, StreamParams, StreamProcessor, StreamSpec, zipf_probabilities,
+};
+use pipesim_components::{
+    FifoServer, FleetParams, IntMap, Link, LinkParams, LinkSpec, Lru, ReaderKeys, che_hit_ratio,
+};
+use pipesim_config::{ConfigError, DistSpec, Duration, ParamDoc, Rate};
+use pipesim_engine::{Dist, NS_PER_MS, SimTime, StreamRng, Zipf};
+use pipesim_metrics::{ReasonId, RunResults};
+use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+
+/// A log record: the event itself. Compaction marks a record by its id.
+#[derive(Clone, Copy, Debug)]
+pub struct Rec(pub EventMeta);
+
+const COMPACTED: u64 = u64::MAX;
+
+impl Record for Rec {
+    #[inline]
+    fn key(&self) -> u32 {
+        self.0.key
+    }
+    #[inline]
+    fn bytes(&self) -> u32 {
+        self.0.size_bytes
+    }
+    #[inline]
+    fn id(&self) -> u64 {
+        self.0.id
+    }
+    #[inline]
+    fn mark_compacted(&mut self) {
+        self.0.id = COMPACTED;
+    }
+    #[inline]
+    fn is_compacted(&self) -> bool {
+        self.0.id == COMPACTED
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+
+/// Which consumer builds the view.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsumerKind {
+    /// A Flink-like stream processor (checkpoints, exactly-once or at-least-once output).
+    #[default]
+    Processor,
+    /// A projection worker UPSERTing into a database (retry budget, dead-letter queue).
+    Projection,
+}
+
+/// The view's store as readers see it (`[model.view]`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ViewParams {
+    /// Reads the store serves in parallel.
+    pub servers: u32,
+    /// Time to serve one read.
+    pub read: DistSpec,
+}
+
+impl Default for ViewParams {
+    fn default() -> Self {
+        Self {
+            servers: 16,
+            read: DistSpec::LogNormal {
+                p50: Duration { ns: 500_000 },
+                p99: Duration { ns: 4 * NS_PER_MS },
+            },
+        }
+    }
+}
+
+/// The cache in front of the view (`[model.cache]`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheParams {
+    /// Whether readers go through a cache.
+    pub enabled: bool,
+    /// Keys it holds (least recently used evicted).
+    pub capacity: u32,
+    /// Time to answer a hit.
+    pub hit: DistSpec,
+    /// Time from a view update to the eviction of the key's entry.
+    pub invalidation_lag: DistSpec,
+    /// Whether a restarted cache is filled with the most popular keys before it serves.
+    pub prewarm: bool,
+}
+
+impl Default for CacheParams {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            capacity: 100_000,
+            hit: DistSpec::LogNormal {
+                p50: Duration { ns: 150_000 },
+                p99: Duration { ns: 800_000 },
+            },
+            invalidation_lag: DistSpec::Const { value: Duration { ns: NS_PER_MS } },
+            prewarm: false,
+        }
+    }
+}
+
+/// The readers (`[model.reads]`).
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReadParams {
+    /// Reads per second, each for one key (absent: no readers).
+    pub rate: Option<Rate>,
+    /// Which keys readers ask for.
+    pub keys: ReadKeys,
+    /// With `keys = "popular"`, a Zipf exponent of their own instead of the workload's.
+    pub exponent: Option<f64>,
+}
+
+/// Which keys readers ask for (as [`ReaderKeys`]).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadKeys {
+    /// By popularity (the workload's, or Zipf with `exponent`).
+    #[default]
+    Popular,
+    /// Uniformly over the key space.
+    Uniform,
+}
+
+impl From<ReadKeys> for ReaderKeys {
+    fn from(k: ReadKeys) -> Self {
+        match k {
+            ReadKeys::Popular => ReaderKeys::Popular,
+            ReadKeys::Uniform => ReaderKeys::Uniform,
+        }
+    }
+}
+
+/// The model table as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EventSourcedConfig {
+    #[serde(default)]
+    consumer: ConsumerKind,
+    #[serde(default)]
+    producers: FleetParams,
+    #[serde(default)]
+    producer: KafkaProducerParams,
+    #[serde(default)]
+    network: LinkParams,
+    #[serde(default)]
+    log: KafkaLogParams,
+    #[serde(default)]
+    kafka_consumer: ConsumerParams,
+    #[serde(default)]
+    processor: StreamParams,
+    #[serde(default)]
+    projection: ProjectionParams,
+    #[serde(default)]
+    view: ViewParams,
+    #[serde(default)]
+    cache: CacheParams,
+    #[serde(default)]
+    reads: ReadParams,
+}
+
+/// Validated parameters (echoed in the report) and their resolved forms.
+#[derive(Clone, Serialize)]
+pub struct EventSourcedParams {
+    consumer: ConsumerKind,
+    producers: FleetParams,
+    producer: KafkaProducerParams,
+    network: LinkParams,
+    log: KafkaLogParams,
+    kafka_consumer: ConsumerParams,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    processor: Option<StreamParams>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    projection: Option<ProjectionParams>,
+    view: ViewParams,
+    cache: CacheParams,
+    reads: ReadParams,
+    #[serde(skip)]
+    resolved: Option<Resolved>,
+}
+
+#[derive(Clone)]
+struct Resolved {
+    link: LinkSpec,
+    fetch_delay: Dist,
+    log: KafkaLogSpec,
+    processor: StreamSpec,
+    projection: ProjectionSpec,
+    view_read: Dist,
+    cache_hit: Dist,
+    invalidation_lag: Dist,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events and state
+
+/// A read waiting for the view's store.
+#[derive(Clone, Copy, Debug)]
+pub struct ViewJob {
+    key: u32,
+    issued: SimTime,
+}
+
+/// The model's events.
+#[derive(Clone, Copy, Debug)]
+pub enum Ev {
+    /// A batch's linger timer: (slot, generation).
+    Linger(u32, u32),
+    /// The earliest producer request timeout is due.
+    ProducerTimeout,
+    /// A producer retry's backoff is over: (slot, generation).
+    ProducerRetry(u32, u32),
+    /// A produce request reached the cluster.
+    ToBroker(ProduceReq),
+    /// An answer reached its producer.
+    ToProducer(ProduceReq, ProduceResult),
+    /// The log's own events.
+    Log(LogEvent),
+    /// The stream processor's events.
+    Stream(StreamEvent),
+    /// The projection's events.
+    Projection(ProjectionEvent),
+    /// The next read is due.
+    ReadTick,
+    /// A read that missed the cache reached the view's store.
+    ViewArrive(ViewJob),
+    /// The store served a read (with the store's epoch).
+    ViewDone(u32, ViewJob),
+    /// A read's answer reached its reader: (key, issued).
+    ReadDone(u32, SimTime),
+}
+
+fn wrap_log(e: LogEvent) -> Ev {
+    Ev::Log(e)
+}
+fn wrap_stream(e: StreamEvent) -> Ev {
+    Ev::Stream(e)
+}
+fn wrap_projection(e: ProjectionEvent) -> Ev {
+    Ev::Projection(e)
+}
+
+// One consumer per model, so the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
+enum Consumer {
+    Processor(StreamProcessor),
+    Projection(Projection),
+}
+
+struct Cache {
+    lru: Lru,
+    /// Keys updated in the view while cached: when their entry is evicted.
+    invalid_at: IntMap<u64>,
+    hit: Dist,
+    lag: Dist,
+    prewarm: bool,
+    down: bool,
+    rng: StreamRng,
+    hits: u64,
+    misses: u64,
+    stale_hits: u64,
+    invalidations: u64,
+    capacity_hint: u32,
+}
+
+struct ReadPath {
+    mean_gap_ns: f64,
+    rng: StreamRng,
+    zipf: Option<Zipf>,
+    /// The Zipf exponent of `zipf`.
+    exponent: Option<f64>,
+    key_count: u32,
+    up: Link,
+    down: Link,
+    cache: Option<Cache>,
+    view: FifoServer<ViewJob>,
+    view_read: Dist,
+    view_rng: StreamRng,
+    view_epoch: u32,
+    view_down: bool,
+    /// Reads issued in the measured interval, and those that failed.
+    reads: u64,
+    failed: u64,
+    /// The measured interval `[from, to)`: cache counters cover reads issued in it.
+    measure: (SimTime, SimTime),
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Stats {
+    visible: u64,
+    lost_requests: u64,
+    lost_answers: u64,
+}
+
+struct Reasons {
+    producer: [ReasonId; 5],
+    compacted: ReasonId,
+    poison: ReasonId,
+    failing: ReasonId,
+}
+
+/// The running design.
+pub struct EventSourced {
+    p: EventSourcedParams,
+    producer: KafkaProducer<Rec>,
+    pout: ProducerOut<Rec>,
+    up: Vec<Link>,
+    down: Vec<Link>,
+    log: KafkaLog<Rec>,
+    lout: Vec<LogOutcome<Rec>>,
+    consumer: Consumer,
+    visible: Vec<Rec>,
+    dead: Vec<(Rec, DeadLetter)>,
+    reads: Option<ReadPath>,
+    rng: StreamRng,
+    net_down: bool,
+    /// Active crashes of producer instances and brokers: (start, end, which).
+    producer_crashes: Vec<(SimTime, SimTime, u32)>,
+    broker_crashes: Vec<(SimTime, SimTime, u32)>,
+    next_producer_crash: u32,
+    next_broker_crash: u32,
+    reasons: Reasons,
+    stats: Stats,
+    measure: (SimTime, SimTime),
+}
+
+impl EventSourced {
+    /// Hands everything the producer and the log produced to where it goes, until both are quiet.
+    fn drain(&mut self, ctx: &mut Ctx<Ev>) {
+        loop {
+            let mut busy = false;
+            if !self.pout.is_empty() {
+                busy = true;
+                self.producer_outcomes(ctx);
+            }
+            if !self.lout.is_empty() {
+                busy = true;
+                self.log_outcomes(ctx);
+            }
+            if !busy {
+                return;
+            }
+        }
+    }
+
+    fn producer_outcomes(&mut self, ctx: &mut Ctx<Ev>) {
+        let mut out = std::mem::take(&mut self.pout);
+        let now = ctx.now();
+        for r in out.acked.drain(..) {
+            ctx.rec.acked(&r.0, now);
+        }
+        for (r, why) in out.dropped.drain(..) {
+            ctx.rec.dropped(&r.0, now, self.reasons.producer[why.index()]);
+        }
+        for (producer, partition, seq) in out.abandoned.drain(..) {
+            self.log.skip_sequence(producer, partition, seq);
+        }
+        for req in out.sends.drain(..) {
+            let sent = !self.net_down
+                && self.up[req.producer as usize].send(&mut ctx.sim, Ev::ToBroker(req));
+            if !sent {
+                self.stats.lost_requests += 1;
+                self.producer.lost(req);
+            }
+        }
+        self.pout = out;
+    }
+
+    fn log_outcomes(&mut self, ctx: &mut Ctx<Ev>) {
+        let mut out = std::mem::take(&mut self.lout);
+        let now = ctx.now();
+        for o in out.drain(..) {
+            match o {
+                LogOutcome::Respond(req, result) => {
+                    if self.p.producer.acks == Acks::Zero {
+                        // Nobody waits for an answer: the producer only lets go of the batch.
+                        self.producer.response(
+                            &mut ctx.sim,
+                            req,
+                            result,
+                            Ev::ProducerRetry,
+                            Ev::ProducerTimeout,
+                            &mut self.pout,
+                        );
+                    } else {
+                        let sent = !self.net_down
+                            && self.down[req.producer as usize]
+                                .send(&mut ctx.sim, Ev::ToProducer(req, result));
+                        if !sent {
+                            self.stats.lost_answers += 1;
+                        }
+                    }
+                }
+                LogOutcome::Available(p) => match &mut self.consumer {
+                    Consumer::Processor(c) => {
+                        c.data_available(&mut ctx.sim, &self.log, p, wrap_stream)
+                    }
+                    Consumer::Projection(c) => {
+                        c.data_available(&mut ctx.sim, &self.log, p, wrap_projection)
+                    }
+                },
+                LogOutcome::Compacted(r) => ctx.rec.dropped(&r.0, now, self.reasons.compacted),
+                LogOutcome::Led(_) => {
+                    if let Consumer::Processor(c) = &mut self.consumer {
+                        c.leaders_changed(&mut ctx.sim, &self.log, wrap_stream);
+                    }
+                }
+            }
+        }
+        self.lout = out;
+    }
+
+    /// Reports what the consumer made visible or dead-lettered.
+    fn consumer_outcomes(&mut self, ctx: &mut Ctx<Ev>) {
+        let now = ctx.now();
+        let mut visible = std::mem::take(&mut self.visible);
+        for r in visible.drain(..) {
+            ctx.rec.visible(&r.0, now);
+            self.stats.visible += 1;
+            if let Some(c) = self.reads.as_mut().and_then(|rp| rp.cache.as_mut())
+                && !c.down
+                && c.lru.peek(r.0.key).is_some()
+                && c.invalid_at.get(r.0.key).is_none()
+            {
+                let at = now + c.lag.sample(&mut c.rng);
+                c.invalid_at.insert(r.0.key, at);
+            }
+        }
+        self.visible = visible;
+        let mut dead = std::mem::take(&mut self.dead);
+        for (r, why) in dead.drain(..) {
+            let reason = match why {
+                DeadLetter::Poison => self.reasons.poison,
+                DeadLetter::Failing => self.reasons.failing,
+            };
+            ctx.rec.dropped(&r.0, now, reason);
+        }
+        self.dead = dead;
+    }
+
+    fn read_tick(&mut self, ctx: &mut Ctx<Ev>) {
+        let Some(rp) = self.reads.as_mut() else { return };
+        let now = ctx.now();
+        let gap = (rp.mean_gap_ns * rp.rng.exp1()) as SimTime;
+        ctx.schedule_in(gap.max(1), Ev::ReadTick);
+        let key = match &rp.zipf {
+            Some(z) => (z.sample(&mut rp.rng) - 1) as u32,
+            None => rp.rng.below(u64::from(rp.key_count)) as u32,
+        };
+        let measured = now >= rp.measure.0 && now < rp.measure.1;
+        rp.reads += u64::from(measured);
+        let Some(at_server) = rp.up.transit(now) else {
+            rp.failed += u64::from(measured);
+            return;
+        };
+        if let Some(c) = rp.cache.as_mut()
+            && !c.down
+        {
+            let mut hit = c.lru.get(key).is_some();
+            if hit && let Some(t) = c.invalid_at.get(key) {
+                if t <= now {
+                    // The invalidation arrived: the entry is gone.
+                    c.invalid_at.remove(key);
+                    c.invalidations += u64::from(measured);
+                    hit = false;
+                } else {
+                    c.stale_hits += u64::from(measured);
+                }
+            }
+            if hit {
+                c.hits += u64::from(measured);
+                let served = at_server + c.hit.sample(&mut c.rng);
+                match rp.down.transit(served) {
+                    Some(back) => ctx.schedule_at(back, Ev::ReadDone(key, now)),
+                    None => rp.failed += u64::from(measured),
+                }
+                return;
+            }
+            c.misses += u64::from(measured);
+        }
+        ctx.schedule_at(at_server, Ev::ViewArrive(ViewJob { key, issued: now }));
+    }
+
+    fn view_arrive(&mut self, ctx: &mut Ctx<Ev>, job: ViewJob) {
+        let Some(rp) = self.reads.as_mut() else { return };
+        if rp.view_down {
+            rp.failed += u64::from(job.issued >= rp.measure.0 && job.issued < rp.measure.1);
+            return;
+        }
+        let t = rp.view_read.sample(&mut rp.view_rng);
+        let epoch = rp.view_epoch;
+        rp.view.offer(&mut ctx.sim, job, t, |j| Ev::ViewDone(epoch, j));
+    }
+
+    fn view_done(&mut self, ctx: &mut Ctx<Ev>, epoch: u32, job: ViewJob) {
+        let Some(rp) = self.reads.as_mut() else { return };
+        let measured = job.issued >= rp.measure.0 && job.issued < rp.measure.1;
+        if epoch != rp.view_epoch {
+            rp.failed += u64::from(measured);
+            return;
+        }
+        rp.view.complete(&mut ctx.sim, |j| Ev::ViewDone(epoch, j));
+        let now = ctx.now();
+        if let Some(c) = rp.cache.as_mut()
+            && !c.down
+        {
+            c.invalid_at.remove(job.key);
+            if let Some(evicted) = c.lru.put(job.key, now) {
+                c.invalid_at.remove(evicted);
+            }
+        }
+        match rp.down.transit(now) {
+            Some(back) => ctx.schedule_at(back, Ev::ReadDone(job.key, job.issued)),
+            None => rp.failed += u64::from(measured),
+        }
+    }
+
+    fn prewarm(c: &mut Cache, keys: u32) {
+        // The most popular keys (key 0 is the hottest), the hottest last so it is the most recent.
+        let n = c.capacity_hint.min(keys);
+        for k in (0..n).rev() {
+            c.lru.put(k, 0);
+        }
+    }
+
+    fn crash_consumer(&mut self, ctx: &mut Ctx<Ev>) {
+        match &mut self.consumer {
+            Consumer::Processor(c) => c.crash(ctx.now()),
+            Consumer::Projection(c) => c.crash(),
+        }
+    }
+
+    fn restart_consumer(&mut self, ctx: &mut Ctx<Ev>) {
+        match &mut self.consumer {
+            Consumer::Processor(c) => c.restart(&mut ctx.sim, wrap_stream),
+            Consumer::Projection(c) => c.restart(&mut ctx.sim, wrap_projection),
+        }
+    }
+}
+
+impl Model for EventSourced {
+    type Event = Ev;
+
+    fn init(&mut self, ctx: &mut Ctx<Ev>) {
+        for (i, why) in ProducerDrop::ALL.iter().enumerate() {
+            self.reasons.producer[i] = ctx.rec.register_reason(why.describe());
+        }
+        if self.p.log.compaction {
+            self.reasons.compacted = ctx
+                .rec
+                .register_reason("log: compaction removed the record before the consumer read it");
+        }
+        if let Some(pp) = &self.p.projection {
+            self.reasons.poison = ctx.rec.register_reason(format!(
+                "projection: poison event dead-lettered after {} retries",
+                pp.retries
+            ));
+            self.reasons.failing = ctx.rec.register_reason(format!(
+                "projection: UPSERT kept failing, dead-lettered after {} retries",
+                pp.retries
+            ));
+        }
+        self.log.start(&mut ctx.sim, wrap_log);
+        match &mut self.consumer {
+            Consumer::Processor(c) => c.start(&mut ctx.sim, wrap_stream),
+            Consumer::Projection(c) => c.start(&mut ctx.sim, wrap_projection),
+        }
+        if let Some(rp) = self.reads.as_mut() {
+            ctx.rec.enable_read_path();
+            let first = (rp.mean_gap_ns * rp.rng.exp1()) as SimTime;
+            ctx.schedule_in(first, Ev::ReadTick);
+            let keys = rp.key_count;
+            if let Some(c) = rp.cache.as_mut()
+                && c.prewarm
+            {
+                Self::prewarm(c, keys);
+            }
+        }
+    }
+
+    #[inline]
+    fn on_arrival(&mut self, ctx: &mut Ctx<Ev>, ev: EventMeta) {
+        let instance = self.p.producers.instance_of(ev.key, &mut self.rng);
+        let partition = self.log.partition_of(ev.key);
+        self.producer.send(
+            &mut ctx.sim,
+            Rec(ev),
+            instance,
+            partition,
+            Ev::Linger,
+            Ev::ProducerTimeout,
+            &mut self.pout,
+        );
+        if !self.pout.is_empty() {
+            self.drain(ctx);
+        }
+    }
+
+    fn on_event(&mut self, ctx: &mut Ctx<Ev>, event: Ev) {
+        match event {
+            Ev::Linger(slot, generation) => {
+                self.producer.linger(
+                    &mut ctx.sim,
+                    slot,
+                    generation,
+                    Ev::ProducerTimeout,
+                    &mut self.pout,
+                );
+            }
+            Ev::ProducerTimeout => {
+                self.producer.check_timeouts(
+                    &mut ctx.sim,
+                    Ev::ProducerRetry,
+                    Ev::ProducerTimeout,
+                    &mut self.pout,
+                );
+            }
+            Ev::ProducerRetry(slot, generation) => {
+                self.producer.retry_due(
+                    &mut ctx.sim,
+                    slot,
+                    generation,
+                    Ev::ProducerTimeout,
+                    &mut self.pout,
+                );
+            }
+            Ev::ToBroker(req) => self.log.produce(&mut ctx.sim, req, wrap_log, &mut self.lout),
+            Ev::ToProducer(req, result) => {
+                self.producer.response(
+                    &mut ctx.sim,
+                    req,
+                    result,
+                    Ev::ProducerRetry,
+                    Ev::ProducerTimeout,
+                    &mut self.pout,
+                );
+            }
+            Ev::Log(LogEvent::Served { broker, epoch, req }) => {
+                let records = self.producer.records(&req);
+                self.log.served(
+                    &mut ctx.sim,
+                    broker,
+                    epoch,
+                    req,
+                    records,
+                    wrap_log,
+                    &mut self.lout,
+                );
+            }
+            Ev::Log(e) => self.log.handle(&mut ctx.sim, e, wrap_log, &mut self.lout),
+            Ev::Stream(e) => {
+                if let Consumer::Processor(c) = &mut self.consumer {
+                    c.handle(&mut ctx.sim, &mut self.log, e, wrap_stream, &mut self.visible);
+                }
+                self.consumer_outcomes(ctx);
+            }
+            Ev::Projection(e) => {
+                if let Consumer::Projection(c) = &mut self.consumer {
+                    c.handle(
+                        &mut ctx.sim,
+                        &mut self.log,
+                        e,
+                        wrap_projection,
+                        &mut self.visible,
+                        &mut self.dead,
+                    );
+                }
+                self.consumer_outcomes(ctx);
+            }
+            Ev::ReadTick => self.read_tick(ctx),
+            Ev::ViewArrive(job) => self.view_arrive(ctx, job),
+            Ev::ViewDone(epoch, job) => self.view_done(ctx, epoch, job),
+            Ev::ReadDone(key, issued) => {
+                let now = ctx.now();
+                ctx.rec.read(key, now - issued, now);
+            }
+        }
+        self.drain(ctx);
+    }
+
+    fn on_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
+        let FaultKind::Crash { .. } = fault.kind;
+        let (start, end) = (fault.start_ns, fault.end_ns);
+        match (fault.role.as_str(), phase) {
+            ("network", FaultPhase::Begin) => self.net_down = true,
+            ("network", FaultPhase::End) => self.net_down = false,
+            ("producer", FaultPhase::Begin) => {
+                let instance = self.next_producer_crash % self.p.producers.instances;
+                self.next_producer_crash += 1;
+                self.producer_crashes.push((start, end, instance));
+                self.producer.crash(instance, &mut self.pout);
+            }
+            ("producer", FaultPhase::End) => {
+                if let Some(i) =
+                    self.producer_crashes.iter().position(|&(s, e, _)| s == start && e == end)
+                {
+                    let (_, _, instance) = self.producer_crashes.remove(i);
+                    self.producer.restart(instance);
+                    self.log.reset_producer(instance);
+                }
+            }
+            ("log", FaultPhase::Begin) => {
+                let broker = self.next_broker_crash % self.log.brokers();
+                self.next_broker_crash += 1;
+                self.broker_crashes.push((start, end, broker));
+                self.log.crash(&mut ctx.sim, broker, wrap_log, &mut self.lout);
+            }
+            ("log", FaultPhase::End) => {
+                if let Some(i) =
+                    self.broker_crashes.iter().position(|&(s, e, _)| s == start && e == end)
+                {
+                    let (_, _, broker) = self.broker_crashes.remove(i);
+                    self.log.restart(&mut ctx.sim, broker, wrap_log, &mut self.lout);
+                }
+            }
+            ("processor", FaultPhase::Begin) => self.crash_consumer(ctx),
+            ("processor", FaultPhase::End) => self.restart_consumer(ctx),
+            ("cache", phase) => {
+                let keys = self.reads.as_ref().map_or(0, |rp| rp.key_count);
+                if let Some(c) = self.reads.as_mut().and_then(|rp| rp.cache.as_mut()) {
+                    match phase {
+                        FaultPhase::Begin => {
+                            c.down = true;
+                            c.lru.clear();
+                            c.invalid_at = IntMap::with_capacity(1024);
+                        }
+                        FaultPhase::End => {
+                            c.down = false;
+                            if c.prewarm {
+                                Self::prewarm(c, keys);
+                            }
+                        }
+                    }
+                }
+            }
+            ("store", phase) => {
+                let down = phase == FaultPhase::Begin;
+                if let Consumer::Projection(c) = &mut self.consumer {
+                    c.set_store_down(down);
+                }
+                if let Some(rp) = self.reads.as_mut() {
+                    rp.view_down = down;
+                    if down {
+                        let mut lost = Vec::new();
+                        rp.view.reset(ctx.now(), &mut lost);
+                        let m = rp.measure;
+                        rp.failed +=
+                            lost.iter().filter(|j| j.issued >= m.0 && j.issued < m.1).count()
+                                as u64;
+                        rp.view_epoch = rp.view_epoch.wrapping_add(1);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.drain(ctx);
+    }
+}
+
+impl ModelKind for EventSourced {
+    const KIND: &'static str = "event_sourced";
+    const SUMMARY: &'static str = "producers append to a replicated Kafka-like log; a stream processor (checkpoints, exactly-once) or a projection worker (UPSERT, dead-letter queue) builds the view readers query, optionally through a cache";
+    type Config = EventSourcedConfig;
+    type Params = EventSourcedParams;
+
+    fn params_doc() -> Vec<ParamDoc> {
+        let mut docs = vec![ParamDoc::new(
+            "consumer",
+            "\"processor\" or \"projection\"",
+            "\"processor\"",
+            "what builds the view: a Flink-like stream processor (seed 002) or a projection worker UPSERTing into Postgres (seeds 003, 004)",
+        )];
+        docs.extend(FleetParams::docs("producers"));
+        docs.extend(KafkaProducerParams::docs("producer"));
+        docs.extend(LinkParams::docs("network"));
+        docs.extend(KafkaLogParams::docs("log"));
+        docs.extend(ConsumerParams::docs("kafka_consumer"));
+        docs.extend(StreamParams::docs("processor"));
+        docs.extend(ProjectionParams::docs("projection"));
+        docs.extend(view_docs());
+        docs.extend(cache_docs());
+        docs.extend(read_docs());
+        docs
+    }
+
+    fn fault_roles() -> &'static [&'static str] {
+        &["network", "producer", "log", "processor", "cache", "store"]
+    }
+
+    fn validate(
+        c: EventSourcedConfig,
+        env: &BuildEnv<'_>,
+    ) -> Result<EventSourcedParams, ConfigError> {
+        let producers = c.producers.validate().map_err(|e| e.within("producers"))?;
+        let producer = c.producer.validate().map_err(|e| e.within("producer"))?;
+        let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
+        let fetch_delay = c
+            .network
+            .delay
+            .resolve(env.loader)
+            .map_err(|m| ConfigError::new("network.delay", m))?;
+        let log = c.log.validate(env.loader).map_err(|e| e.within("log"))?;
+        let kafka_consumer = c.kafka_consumer.validate().map_err(|e| e.within("kafka_consumer"))?;
+        let processor = c.processor.validate(env.loader).map_err(|e| e.within("processor"))?;
+        let projection = c.projection.validate(env.loader).map_err(|e| e.within("projection"))?;
+        if c.view.servers == 0 {
+            return Err(ConfigError::new("view.servers", "must be at least 1"));
+        }
+        let view_read =
+            c.view.read.resolve(env.loader).map_err(|m| ConfigError::new("view.read", m))?;
+        if c.cache.enabled && c.cache.capacity == 0 {
+            return Err(ConfigError::new(
+                "cache.capacity",
+                "must be at least 1: a cache of zero keys holds nothing",
+            ));
+        }
+        let cache_hit =
+            c.cache.hit.resolve(env.loader).map_err(|m| ConfigError::new("cache.hit", m))?;
+        let invalidation_lag = c
+            .cache
+            .invalidation_lag
+            .resolve(env.loader)
+            .map_err(|m| ConfigError::new("cache.invalidation_lag", m))?;
+        if let Some(x) = c.reads.exponent
+            && !(x.is_finite() && x > 0.0)
+        {
+            return Err(ConfigError::new(
+                "reads.exponent",
+                format!("must be a finite number greater than zero, found {x}"),
+            ));
+        }
+        if c.reads.exponent.is_some() && c.reads.keys == ReadKeys::Uniform {
+            return Err(ConfigError::new("reads.exponent", "only applies to keys = \"popular\""));
+        }
+        let (proc_params, proj_params) = match c.consumer {
+            ConsumerKind::Processor => (Some(c.processor.clone()), None),
+            ConsumerKind::Projection => (None, Some(c.projection.clone())),
+        };
+        Ok(EventSourcedParams {
+            consumer: c.consumer,
+            producers,
+            producer,
+            network: c.network,
+            log: c.log,
+            kafka_consumer,
+            processor: proc_params,
+            projection: proj_params,
+            view: c.view,
+            cache: c.cache,
+            reads: c.reads,
+            resolved: Some(Resolved {
+                link,
+                fetch_delay,
+                log,
+                processor,
+                projection,
+                view_read,
+                cache_hit,
+                invalidation_lag,
+            }),
+        })
+    }
+
+    fn build(p: &EventSourcedParams, env: &RunEnv<'_>) -> Self {
+        let r = p.resolved.as_ref().expect("validated");
+        let s = env.streams;
+        let partitions = r.log.params().partitions;
+        let links = |dir: &str| -> Vec<Link> {
+            (0..p.producers.instances)
+                .map(|i| Link::new(&r.link, s.stream(&format!("network/{dir}/{i}"))))
+                .collect()
+        };
+        let consumer = match p.consumer {
+            ConsumerKind::Processor => Consumer::Processor(StreamProcessor::new(
+                &r.processor,
+                &p.kafka_consumer,
+                partitions,
+                r.fetch_delay.clone(),
+                s.stream("processor"),
+            )),
+            ConsumerKind::Projection => Consumer::Projection(Projection::new(
+                &r.projection,
+                &p.kafka_consumer,
+                partitions,
+                r.fetch_delay.clone(),
+                s.stream("projection"),
+            )),
+        };
+        let reads = p.reads.rate.map(|rate| {
+            let keys = env.workload.keys;
+            let exponent = match (p.reads.keys, p.reads.exponent, keys.popularity) {
+                (ReadKeys::Uniform, _, _) => None,
+                (ReadKeys::Popular, Some(x), _) => Some(x),
+                (ReadKeys::Popular, None, Popularity::Zipf { exponent }) => Some(exponent),
+                (ReadKeys::Popular, None, Popularity::Uniform) => None,
+            };
+            let zipf = exponent.map(|x| Zipf::new(u64::from(keys.count), x));
+            let cache = p.cache.enabled.then(|| Cache {
+                lru: Lru::new(p.cache.capacity as usize),
+                invalid_at: IntMap::with_capacity(1024),
+                hit: r.cache_hit.clone(),
+                lag: r.invalidation_lag.clone(),
+                prewarm: p.cache.prewarm,
+                down: false,
+                rng: s.stream("cache"),
+                hits: 0,
+                misses: 0,
+                stale_hits: 0,
+                invalidations: 0,
+                capacity_hint: p.cache.capacity,
+            });
+            ReadPath {
+                mean_gap_ns: 1e9 / rate.per_s,
+                rng: s.stream("reads"),
+                zipf,
+                exponent,
+                key_count: keys.count,
+                up: Link::new(&r.link, s.stream("network/readers/up")),
+                down: Link::new(&r.link, s.stream("network/readers/down")),
+                cache,
+                view: FifoServer::new(p.view.servers, None),
+                view_read: r.view_read.clone(),
+                view_rng: s.stream("view"),
+                view_epoch: 0,
+                view_down: false,
+                reads: 0,
+                failed: 0,
+                measure: (env.settings.warmup_ns, env.settings.duration_ns),
+            }
+        });
+        Self {
+            p: p.clone(),
+            producer: KafkaProducer::new(&p.producer, p.producers.instances, partitions),
+            pout: ProducerOut::default(),
+            up: links("up"),
+            down: links("down"),
+            log: KafkaLog::new(&r.log, p.producer.acks, p.producers.instances, s.stream("log")),
+            lout: Vec::new(),
+            consumer,
+            visible: Vec::new(),
+            dead: Vec::new(),
+            reads,
+            rng: s.stream("producers"),
+            net_down: false,
+            producer_crashes: Vec::new(),
+            broker_crashes: Vec::new(),
+            next_producer_crash: 0,
+            next_broker_crash: 0,
+            reasons: Reasons {
+                producer: [ReasonId::UNSET; 5],
+                compacted: ReasonId::UNSET,
+                poison: ReasonId::UNSET,
+                failing: ReasonId::UNSET,
+            },
+            stats: Stats::default(),
+            measure: (env.settings.warmup_ns, env.settings.duration_ns),
+        }
+    }
+
+    fn warnings(p: &EventSourcedParams, workload: &WorkloadSpec) -> Vec<String> {
+        let mut out = Vec::new();
+        let Some(r) = p.resolved.as_ref() else { return out };
+        let peak = workload.peak_rate_per_s();
+        let payload = f64::from(workload.payload_bytes);
+        let lp = r.log.params();
+        // Broker handler threads: bytes alone, spread over the brokers leading partitions.
+        let leaders = lp.brokers.min(lp.partitions) as f64;
+        let rho =
+            peak * payload / lp.append_bandwidth.bytes_per_s / (leaders * f64::from(lp.io_threads));
+        if rho >= 1.0 {
+            out.push(format!(
+                "log: appending {} bytes at {peak:.0}/s needs {rho:.2} of the brokers' handler threads: the log saturates",
+                workload.payload_bytes
+            ));
+        }
+        match p.consumer {
+            ConsumerKind::Processor => {
+                let subtasks =
+                    r.processor.params().parallelism.unwrap_or(lp.partitions).min(lp.partitions);
+                let rho = peak * r.processor.mean_record_ns() / 1e9 / f64::from(subtasks);
+                if rho >= 1.0 {
+                    out.push(format!(
+                        "processor: {subtasks} subtasks at {peak:.0}/s are {rho:.2} busy: its lag grows without bound"
+                    ));
+                }
+            }
+            ConsumerKind::Projection => {
+                let pp = r.projection.params();
+                let workers = pp.workers.min(lp.partitions);
+                let batch = f64::from(pp.batch);
+                let capacity =
+                    f64::from(workers) * batch / (r.projection.mean_statement_ns(batch) / 1e9);
+                if peak >= capacity {
+                    out.push(format!(
+                        "projection: {workers} workers applying up to {} rows per statement manage about {capacity:.0}/s, below the peak {peak:.0}/s: its lag grows without bound",
+                        pp.batch
+                    ));
+                }
+            }
+        }
+        if lp.min_insync_replicas == lp.replication_factor && p.producer.acks == Acks::All {
+            out.push(
+                "log: min_insync_replicas equals the replication factor: one broker down stops every acks=all write to its partitions"
+                    .to_string(),
+            );
+        }
+        if !p.producer.idempotence && p.producer.max_in_flight > 1 && p.producer.acks != Acks::Zero
+        {
+            out.push(format!(
+                "producer: without idempotence, {} requests in flight let a retried batch land after a later one (reordering) and a retry after a lost answer duplicate records",
+                p.producer.max_in_flight
+            ));
+        }
+        out
+    }
+
+    fn details(&self, results: &RunResults) -> Vec<DetailTable> {
+        let mut tables = Vec::new();
+        let ps = self.producer.stats;
+        tables.push(DetailTable {
+            name: "producer",
+            columns: vec![
+                "batches",
+                "records_per_batch",
+                "requests",
+                "retries",
+                "timeouts",
+                "errors",
+                "requests_lost",
+                "answers_lost",
+            ],
+            rows: vec![vec![
+                Cell::Int(ps.batches),
+                Cell::Fixed(ratio(ps.records, ps.batches), 3),
+                Cell::Int(ps.requests),
+                Cell::Int(ps.retries),
+                Cell::Int(ps.timeouts),
+                Cell::Int(ps.errors),
+                Cell::Int(self.stats.lost_requests),
+                Cell::Int(self.stats.lost_answers),
+            ]],
+        });
+        let ls = self.log.stats;
+        let duplicates = results.invariants.duplicates;
+        tables.push(DetailTable {
+            name: "log",
+            columns: vec![
+                "records_appended",
+                "batches_appended",
+                "deduplicated_batches",
+                "out_of_order",
+                "not_enough_replicas",
+                "not_leader",
+                "disconnected",
+                "truncated",
+                "cleaned",
+                "compacted",
+                "elections",
+                "peak_appended_per_s",
+                "duplicate_fraction",
+            ],
+            rows: vec![vec![
+                Cell::Int(ls.records),
+                Cell::Int(ls.batches),
+                Cell::Int(ls.deduplicated),
+                Cell::Int(ls.out_of_order),
+                Cell::Int(ls.not_enough_replicas),
+                Cell::Int(ls.not_leader),
+                Cell::Int(ls.disconnected),
+                Cell::Int(ls.truncated),
+                Cell::Int(ls.cleaned),
+                Cell::Int(ls.compacted),
+                Cell::Int(ls.elections),
+                Cell::Int(ls.peak_window_records),
+                Cell::Fixed(ratio(duplicates, self.stats.visible.saturating_sub(duplicates)), 9),
+            ]],
+        });
+        let seconds = self.measure.1.max(1) as f64;
+        let leaders = self.log.leaders_per_broker();
+        let stations = self.log.station_stats(self.measure.1);
+        tables.push(DetailTable {
+            name: "brokers",
+            columns: vec!["broker", "requests", "utilisation", "max_queue", "leaders_at_end"],
+            rows: stations
+                .iter()
+                .enumerate()
+                .map(|(b, st)| {
+                    vec![
+                        Cell::Int(b as u64),
+                        Cell::Int(st.started),
+                        Cell::Fixed(st.busy_area / seconds / f64::from(self.p.log.io_threads), 4),
+                        Cell::Int(st.max_queue),
+                        Cell::Int(leaders[b]),
+                    ]
+                })
+                .collect(),
+        });
+        match &self.consumer {
+            Consumer::Processor(c) => {
+                let s = c.stats;
+                let cycles = s.checkpoints.max(1) as f64;
+                tables.push(DetailTable {
+                    name: "processor",
+                    columns: vec![
+                        "subtasks",
+                        "processed",
+                        "checkpoints",
+                        "aborted",
+                        "mean_alignment_ms",
+                        "max_alignment_ms",
+                        "mean_checkpoint_ms",
+                        "max_checkpoint_ms",
+                        "blocked_fraction",
+                        "restarts",
+                        "replayed",
+                    ],
+                    rows: vec![vec![
+                        Cell::Int(u64::from(c.subtasks())),
+                        Cell::Int(s.processed),
+                        Cell::Int(s.checkpoints),
+                        Cell::Int(s.aborted),
+                        Cell::Fixed(s.align_sum_ns as f64 / cycles / NS_PER_MS as f64, 3),
+                        Cell::Fixed(s.align_max_ns as f64 / NS_PER_MS as f64, 3),
+                        Cell::Fixed(s.cycle_sum_ns as f64 / cycles / NS_PER_MS as f64, 3),
+                        Cell::Fixed(s.cycle_max_ns as f64 / NS_PER_MS as f64, 3),
+                        Cell::Fixed(s.blocked_area / seconds / f64::from(c.subtasks()), 6),
+                        Cell::Int(s.restarts),
+                        Cell::Int(s.replayed),
+                    ]],
+                });
+            }
+            Consumer::Projection(c) => {
+                let s = c.stats;
+                tables.push(DetailTable {
+                    name: "projection",
+                    columns: vec![
+                        "workers",
+                        "statements",
+                        "rows_per_statement",
+                        "failures",
+                        "dead_lettered",
+                        "utilisation",
+                        "restarts",
+                        "replayed",
+                    ],
+                    rows: vec![vec![
+                        Cell::Int(u64::from(c.workers())),
+                        Cell::Int(s.statements),
+                        Cell::Fixed(ratio(s.rows, s.statements), 3),
+                        Cell::Int(s.failures),
+                        Cell::Int(s.dead_lettered),
+                        Cell::Fixed(s.busy_ns as f64 / seconds / f64::from(c.workers()), 4),
+                        Cell::Int(s.restarts),
+                        Cell::Int(s.replayed),
+                    ]],
+                });
+            }
+        }
+        if let Some(rp) = &self.reads {
+            let mut columns = vec!["reads", "failed"];
+            let mut row = vec![Cell::Int(rp.reads), Cell::Int(rp.failed)];
+            if let Some(c) = &rp.cache {
+                columns.extend(["hits", "misses", "hit_ratio", "stale_hits", "invalidations"]);
+                row.extend([
+                    Cell::Int(c.hits),
+                    Cell::Int(c.misses),
+                    Cell::Fixed(ratio(c.hits, c.hits + c.misses), 6),
+                    Cell::Int(c.stale_hits),
+                    Cell::Int(c.invalidations),
+                ]);
+                if let Some(che) = self.che(c) {
+                    columns.push("che_hit_ratio");
+                    row.push(Cell::Fixed(che, 6));
+                }
+            }
+            tables.push(DetailTable { name: "reads", columns, rows: vec![row] });
+        }
+        tables
+    }
+}
+
+impl EventSourced {
+    /// Che's approximation of the cache's hit ratio without invalidations, for the key
+    /// popularity readers use (key spaces up to 1 M keys; beyond that it takes seconds).
+    fn che(&self, c: &Cache) -> Option<f64> {
+        let rp = self.reads.as_ref()?;
+        if rp.key_count > 1_000_000 {
+            return None;
+        }
+        let n = rp.key_count as usize;
+        let probs: Vec<f64> = match rp.exponent {
+            Some(s) => zipf_probabilities(rp.key_count, s),
+            None => vec![1.0 / n as f64; n],
+        };
+        Some(che_hit_ratio(&probs, c.capacity_hint as usize))
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn view_docs() -> Vec<ParamDoc> {
+    vec![
+        ParamDoc::new(
+            "view.servers",
+            "integer >= 1",
+            "16",
+            "reads the view's store serves at once (a connection pool in front of it)",
+        ),
+        ParamDoc::new(
+            "view.read",
+            "distribution",
+            "{ dist = \"lognormal\", p50 = \"0.5ms\", p99 = \"4ms\" }",
+            "time the store takes to serve a read that missed the cache (assumed: an indexed point lookup)",
+        ),
+    ]
+}
+
+fn cache_docs() -> Vec<ParamDoc> {
+    vec![
+        ParamDoc::new(
+            "cache.enabled",
+            "boolean",
+            "false",
+            "readers go through a cache (seed 002's Dragonfly)",
+        ),
+        ParamDoc::new(
+            "cache.capacity",
+            "integer >= 1",
+            "100000",
+            "keys the cache holds, least recently used evicted",
+        ),
+        ParamDoc::new(
+            "cache.hit",
+            "distribution",
+            "{ dist = \"lognormal\", p50 = \"150us\", p99 = \"800us\" }",
+            "time to answer a hit (seed 002: sub-millisecond)",
+        ),
+        ParamDoc::new(
+            "cache.invalidation_lag",
+            "distribution",
+            "\"1ms\"",
+            "from a view update to the eviction of the key's entry (seed 002 invalidates through a Redis stream)",
+        ),
+        ParamDoc::new(
+            "cache.prewarm",
+            "boolean",
+            "false",
+            "a restarted cache is filled with the most popular keys before it serves (seed 002's fix)",
+        ),
+    ]
+}
+
+fn read_docs() -> Vec<ParamDoc> {
+    vec![
+        ParamDoc::new(
+            "reads.rate",
+            "rate",
+            "none",
+            "reads per second, one key each, Poisson (absent: no readers)",
+        ),
+        ParamDoc::new(
+            "reads.keys",
+            "\"popular\" or \"uniform\"",
+            "\"popular\"",
+            "which keys readers ask for: by popularity, or uniformly",
+        ),
+        ParamDoc::new(
+            "reads.exponent",
+            "number > 0",
+            "the workload's",
+            "with keys = \"popular\", readers' own Zipf exponent",
+        ),
+    ]
+}
