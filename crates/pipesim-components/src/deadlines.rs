@@ -87,11 +87,18 @@ const RING_CAP: usize = 1 << 16;
 /// deadline lies beyond later first attempts') and live slots pushed out of a full ring go to an
 /// ordered overflow map, so the ring stays bounded even when a request is never answered.
 /// Exact: every deadline fires at its time, never late.
+///
+/// Liveness is kept in its own deque of flags, one byte a slot, apart from the values: a disarm
+/// (one per answered request, the common case) touches only the flag, which stays in cache,
+/// while the slot's value (tens of bytes, written a round trip earlier) is read again only if
+/// the timeout fires.
 #[derive(Clone, Debug)]
 pub struct TicketDeadlines<V> {
     /// Ticket of `ring[0]`.
     base: u64,
     ring: std::collections::VecDeque<(SimTime, Option<V>)>,
+    /// `alive[i]`: `ring[i]` is still armed.
+    alive: std::collections::VecDeque<bool>,
     overflow: BTreeMap<(SimTime, Ticket), V>,
     next_ticket: u64,
     next_check: Option<SimTime>,
@@ -110,6 +117,7 @@ impl<V> TicketDeadlines<V> {
         Self {
             base: 0,
             ring: std::collections::VecDeque::new(),
+            alive: std::collections::VecDeque::new(),
             overflow: BTreeMap::new(),
             next_ticket: 0,
             next_check: None,
@@ -134,9 +142,11 @@ impl<V> TicketDeadlines<V> {
                 // by padding with dead slots (rare: only after out-of-order arms).
                 while self.base + (self.ring.len() as u64) < ticket.0 {
                     self.ring.push_back((deadline, None));
+                    self.alive.push_back(false);
                 }
             }
             self.ring.push_back((deadline, Some(value)));
+            self.alive.push_back(true);
             if self.ring.len() > RING_CAP {
                 self.spill();
             }
@@ -150,15 +160,24 @@ impl<V> TicketDeadlines<V> {
         ticket
     }
 
+    /// Removes the front slot, with its value if it was still armed.
+    #[inline]
+    fn pop_front(&mut self) -> Option<(SimTime, Option<V>)> {
+        let alive = self.alive.pop_front()?;
+        let (deadline, value) = self.ring.pop_front()?;
+        self.base += 1;
+        Some((deadline, if alive { value } else { None }))
+    }
+
     /// Moves the oldest quarter of the ring out: dead slots vanish, live ones go to the
     /// overflow map.
     fn spill(&mut self) {
         for _ in 0..RING_CAP / 4 {
-            let Some((deadline, value)) = self.ring.pop_front() else { break };
+            let ticket = Ticket(self.base);
+            let Some((deadline, value)) = self.pop_front() else { break };
             if let Some(v) = value {
-                self.overflow.insert((deadline, Ticket(self.base)), v);
+                self.overflow.insert((deadline, ticket), v);
             }
-            self.base += 1;
         }
         self.trim();
     }
@@ -166,27 +185,27 @@ impl<V> TicketDeadlines<V> {
     /// Drops dead slots at the front.
     #[inline]
     fn trim(&mut self) {
-        while matches!(self.ring.front(), Some((_, None))) {
-            self.ring.pop_front();
-            self.base += 1;
+        while self.alive.front() == Some(&false) {
+            self.pop_front();
         }
     }
 
-    /// Disarms the timeout of `ticket`, armed at `deadline`; returns its value if it was still
-    /// armed (`None`: it already expired).
+    /// Disarms the timeout of `ticket`, armed at `deadline`; returns whether it was still armed
+    /// (`false`: it already expired).
     #[inline]
-    pub fn disarm(&mut self, ticket: Ticket, deadline: SimTime) -> Option<V> {
-        let value = if ticket.0 >= self.base && ticket.0 < self.base + self.ring.len() as u64 {
-            let v = self.ring[(ticket.0 - self.base) as usize].1.take();
-            if v.is_some() {
+    pub fn disarm(&mut self, ticket: Ticket, deadline: SimTime) -> bool {
+        let armed = if ticket.0 >= self.base && ticket.0 < self.base + self.ring.len() as u64 {
+            let alive = &mut self.alive[(ticket.0 - self.base) as usize];
+            let was = std::mem::replace(alive, false);
+            if was {
                 self.trim();
             }
-            v
+            was
         } else {
-            self.overflow.remove(&(deadline, ticket))
+            self.overflow.remove(&(deadline, ticket)).is_some()
         };
-        self.live -= usize::from(value.is_some());
-        value
+        self.live -= usize::from(armed);
+        armed
     }
 
     /// The check event fired: moves the values of every timeout whose deadline has passed into
@@ -202,11 +221,10 @@ impl<V> TicketDeadlines<V> {
             self.trim();
             match self.ring.front() {
                 Some(&(deadline, _)) if deadline <= now => {
-                    if let Some((_, Some(v))) = self.ring.pop_front() {
+                    if let Some((_, Some(v))) = self.pop_front() {
                         expired.push(v);
                         self.live -= 1;
                     }
-                    self.base += 1;
                 }
                 _ => break,
             }
@@ -282,7 +300,7 @@ mod tests {
             tickets.push((t, deadline, i));
             if !x.is_multiple_of(5) && tickets.len() > 3 {
                 let (t, dl, v) = tickets.swap_remove(((x >> 32) % 3) as usize + tickets.len() - 3);
-                if d.disarm(t, dl).is_some() {
+                if d.disarm(t, dl) {
                     reference.remove(&v);
                 }
             }
@@ -312,7 +330,7 @@ mod tests {
         }
         // Disarm every other one, old (spilled) and recent alike.
         for (t, dl) in tickets.iter().step_by(2) {
-            assert!(d.disarm(*t, *dl).is_some());
+            assert!(d.disarm(*t, *dl));
         }
         assert_eq!(d.len(), (n / 2) as usize);
         let mut fired = Vec::new();

@@ -41,6 +41,12 @@ impl<V: Copy + Default> IntMap<V> {
         }
     }
 
+    /// A hint: `key` is about to be looked up (warms its home slot).
+    #[inline]
+    pub fn prefetch(&self, key: u32) {
+        pipesim_engine::prefetch(&self.slots, self.home(key));
+    }
+
     /// The value for `key`.
     #[inline]
     pub fn get(&self, key: u32) -> Option<V> {

@@ -66,6 +66,19 @@ impl Lru {
         }
     }
 
+    /// A hint: `key` is about to be looked up. Warms its index slot and, for the eviction a
+    /// miss would cause, the victim's index slot and its neighbour in the recency list (the
+    /// victim's own node was warmed when it became the tail).
+    #[inline]
+    pub fn prefetch(&self, key: u32) {
+        self.index.prefetch(key);
+        if self.nodes.len() == self.capacity && self.tail != NIL {
+            let victim = self.nodes[self.tail as usize];
+            self.index.prefetch(victim.key);
+            pipesim_engine::prefetch(&self.nodes, victim.prev as usize);
+        }
+    }
+
     /// Looks `key` up, counting a hit or a miss; a hit makes it the most recently used.
     #[inline]
     pub fn get(&mut self, key: u32) -> Option<u64> {
@@ -124,6 +137,8 @@ impl Lru {
         self.nodes[victim as usize] = Node { key, value, prev: NIL, next: NIL };
         self.index.insert(key, victim);
         self.push_front(victim);
+        // The next eviction's victim: warm its node for the prefetch hint.
+        pipesim_engine::prefetch(&self.nodes, self.tail as usize);
         Some(old)
     }
 

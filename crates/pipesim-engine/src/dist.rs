@@ -1,4 +1,4 @@
-//! Distributions of durations, sampled by inversion in nanoseconds.
+//! Distributions of durations in nanoseconds.
 
 use crate::empirical::EmpiricalTable;
 use crate::normal::inverse_normal_cdf;
@@ -12,8 +12,9 @@ pub const MAX_SAMPLE_NS: u64 = 1_000_000_000_000_000;
 
 /// A distribution of durations.
 ///
-/// The exponential samples by a ziggurat (one ChaCha word, a lookup and a multiply 99 % of the
-/// time); the others by inversion of one uniform draw. Two models that draw from streams of the
+/// The exponential and the lognormal (the exponential of a normal) sample by a ziggurat (one
+/// ChaCha word, a lookup and a multiply 99 % of the time); the others by inversion of one
+/// uniform draw. Two models that draw from streams of the
 /// same name see the same underlying randomness (common random numbers).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
@@ -70,9 +71,7 @@ impl Dist {
             Self::Const { ns } => return *ns,
             Self::Exp { mean_ns } => mean_ns * rng.exp1(),
             Self::Uniform { min_ns, max_ns } => min_ns + (max_ns - min_ns) * rng.open01(),
-            Self::LogNormal { mu, sigma } => {
-                libm::exp(mu + sigma * inverse_normal_cdf(rng.open01()))
-            }
+            Self::LogNormal { mu, sigma } => libm::exp(mu + sigma * rng.normal()),
             Self::Pareto { scale_ns, shape } => {
                 scale_ns * libm::exp(-libm::log(rng.open01()) / shape)
             }

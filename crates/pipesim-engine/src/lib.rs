@@ -10,8 +10,8 @@
 //!   root seed and a stable stream name ([`RngStreams::stream`]). Adding a component does not shift
 //!   the numbers any other component sees.
 //! - **Same bits on every machine.** Distributions sample with the pure-Rust `libm` crate rather
-//!   than the platform's math library (exponentials by a ziggurat whose tables `libm` computes,
-//!   the rest by inversion), so a seed gives the same samples on any machine, operating system or
+//!   than the platform's math library (exponentials and normals by ziggurats whose tables `libm`
+//!   computes, the rest by inversion), so a seed gives the same samples on any machine, operating system or
 //!   compiler version.
 //!
 //! The engine knows nothing of scenario files, serde, models or reports.
@@ -19,16 +19,19 @@
 mod dist;
 mod empirical;
 mod normal;
+mod prefetch;
 mod queue;
 mod rng;
 mod sim;
 mod time;
 mod ziggurat;
+mod ziggurat_normal;
 mod zipf;
 
 pub use dist::{Dist, MAX_SAMPLE_NS};
 pub use empirical::{EmpiricalError, EmpiricalTable};
 pub use normal::inverse_normal_cdf;
+pub use prefetch::prefetch;
 pub use queue::EventQueue;
 pub use rng::{RngStreams, StreamRng, stream_id};
 pub use sim::Sim;

@@ -94,6 +94,12 @@ impl StreamRng {
         crate::ziggurat::exp1(self)
     }
 
+    /// A standard normal variate (mean 0, variance 1), by the ziggurat method.
+    #[inline]
+    pub fn normal(&mut self) -> f64 {
+        crate::ziggurat_normal::normal(self)
+    }
+
     /// True with probability `p` (clamped to \[0, 1\]).
     #[inline]
     pub fn chance(&mut self, p: f64) -> bool {

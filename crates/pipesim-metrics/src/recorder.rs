@@ -142,6 +142,12 @@ impl Recorder {
         }
     }
 
+    /// A hint: an event of `key` arrives next, and its visibility will read this key's state.
+    #[inline]
+    pub fn prefetch(&self, key: u32) {
+        pipesim_engine::prefetch(&self.highest_visible, key as usize);
+    }
+
     /// The producer of `ev` received its acknowledgement at `now`. Call once per event.
     #[inline]
     pub fn acked(&mut self, ev: &EventMeta, now: SimTime) {

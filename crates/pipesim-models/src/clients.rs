@@ -57,6 +57,10 @@ pub struct Clients {
     waiting: TicketDeadlines<Request>,
     expired: Vec<Request>,
     rng: StreamRng,
+    /// The instance drawn for the next new event under random affinity, drawn early so that a
+    /// model can prefetch that instance's state ([`Clients::next_instance`]). Draws stay in
+    /// arrival order, so drawing early changes nothing.
+    drawn: Option<u32>,
     gave_up: ReasonId,
     /// Counters.
     pub stats: ClientStats,
@@ -83,6 +87,7 @@ impl Clients {
             waiting: TicketDeadlines::new(),
             expired: Vec::new(),
             rng: streams.stream("producers"),
+            drawn: None,
             gave_up: ReasonId::UNSET,
             stats: ClientStats::default(),
         }
@@ -98,8 +103,22 @@ impl Clients {
     /// The first attempt for a new event.
     #[inline]
     pub fn first(&mut self, ev: EventMeta, now: SimTime) -> Request {
-        let instance = self.fleet.instance_of(ev.key, &mut self.rng);
+        let instance = self.next_instance(ev.key);
+        self.drawn = None;
         Request { ev, attempt: 0, instance, sent_ns: now, ticket: Ticket(u64::MAX) }
+    }
+
+    /// The instance the next new event, of `key`, will leave from.
+    #[inline]
+    pub fn next_instance(&mut self, key: u32) -> u32 {
+        if let Some(i) = self.drawn {
+            return i;
+        }
+        let i = self.fleet.instance_of(key, &mut self.rng);
+        if self.fleet.affinity == Some(pipesim_components::Affinity::Random) {
+            self.drawn = Some(i);
+        }
+        i
     }
 
     /// Sends `req` to the server: `arrive(req)` fires at the far end unless the message is
@@ -140,7 +159,7 @@ impl Clients {
         ok: bool,
         retry: impl Fn(Request) -> E,
     ) -> ClientStep {
-        if self.waiting.disarm(req.ticket, req.sent_ns + self.retry.timeout.ns).is_none() {
+        if !self.waiting.disarm(req.ticket, req.sent_ns + self.retry.timeout.ns) {
             return ClientStep::Stale;
         }
         if ok {

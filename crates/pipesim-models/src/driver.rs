@@ -92,6 +92,10 @@ pub fn run<M: Model>(
                 ctx.rec.created(&ev);
                 model.on_arrival(&mut ctx, ev);
                 next_arrival = arrivals.next_event().map(|ev| (ctx.sim.queue().take_seq(), ev));
+                if let Some((_, next)) = &next_arrival {
+                    ctx.rec.prefetch(next.key);
+                    model.prefetch(next);
+                }
             }
             Source::Model => {
                 let Some((t, event)) = ctx.sim.queue().pop() else { unreachable!() };

@@ -20,6 +20,12 @@ pub trait Model {
     /// Before the first arrival: register drop reasons, enable the read path, schedule timers.
     fn init(&mut self, _ctx: &mut Ctx<Self::Event>) {}
 
+    /// `ev` is the next arrival (it has not happened yet): a hint to prefetch the per-key state
+    /// its arrival will touch. It must not change the model's state in any way a run can
+    /// observe; the default does nothing.
+    #[inline]
+    fn prefetch(&mut self, _ev: &EventMeta) {}
+
     /// A producer created `ev` at `ctx.now()`.
     fn on_arrival(&mut self, ctx: &mut Ctx<Self::Event>, ev: EventMeta);
 

@@ -251,6 +251,15 @@ impl Model for LuaOrdered {
     }
 
     #[inline]
+    fn prefetch(&mut self, ev: &EventMeta) {
+        // The arrival looks the key up in its producer's LRU; its script, later, reads the
+        // guard's last append.
+        let instance = self.clients.next_instance(ev.key);
+        self.lrus[instance as usize].prefetch(ev.key);
+        pipesim_engine::prefetch(&self.last_appended, ev.key as usize);
+    }
+
+    #[inline]
     fn on_arrival(&mut self, ctx: &mut Ctx<Ev>, ev: EventMeta) {
         let req = self.clients.first(ev, ctx.now());
         self.send(ctx, req);
