@@ -5,7 +5,11 @@
 //! brokers`, the first one leading, so leaders are spread round-robin). Each broker has one
 //! request-handling station (`io_threads` servers); a produce request costs `request` plus its
 //! bytes at `append_bandwidth` on the leader, which then appends it (to the page cache: no
-//! fsync, Kafka's default). Each follower copies the batch after a `replica_lag` (its fetch
+//! fsync, Kafka's default). A broker handles one request of a producer instance's connection at
+//! a time, in arrival order (Kafka reads a connection's next request only once the current one
+//! is processed), so a connection's batches are appended in the order they were sent; the
+//! connection is free again once the leader has appended, not when the answer goes out (Kafka
+//! keeps it muted until then). Each follower copies the batch after a `replica_lag` (its fetch
 //! returns as soon as data arrives, plus the round trip); followers fetch in order, so a
 //! follower's copy of a batch is never before its copy of the previous one. The high watermark
 //! (HW) is the offset every in-sync replica (ISR) has; consumers see records below it only.
@@ -625,6 +629,14 @@ pub struct KafkaLog<R> {
     parts: Vec<Partition<R>>,
     ns_per_byte: f64,
     scratch: Vec<ProduceReq>,
+    producers: usize,
+    /// Per connection (broker × producer instance): whether one of its requests is in the
+    /// broker's handler station. A broker reads a connection's next request only once the
+    /// previous one is handled, so a connection's requests are appended in the order sent.
+    conn_busy: Vec<bool>,
+    /// Requests that arrived while their connection's previous one was being handled, with
+    /// their service times.
+    conn_wait: Vec<VecDeque<(ProduceReq, SimTime)>>,
     /// Counters.
     pub stats: LogStats,
 }
@@ -674,6 +686,9 @@ impl<R: Record> KafkaLog<R> {
             parts,
             ns_per_byte: 1e9 / p.append_bandwidth.bytes_per_s,
             scratch: Vec::new(),
+            producers: producers as usize,
+            conn_busy: vec![false; p.brokers as usize * producers as usize],
+            conn_wait: vec![VecDeque::new(); p.brokers as usize * producers as usize],
             stats: LogStats::default(),
         }
     }
@@ -758,6 +773,14 @@ impl<R: Record> KafkaLog<R> {
         self.parts.iter().map(|p| p.records.len() as u64).sum()
     }
 
+    /// Restricts the brokers' station statistics to `[from, to)`; by default they cover the
+    /// whole run.
+    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+        for st in &mut self.stations {
+            st.set_window(from, to);
+        }
+    }
+
     /// Each broker's request station statistics up to `now`.
     pub fn station_stats(&self, now: SimTime) -> Vec<ServerStats> {
         self.stations.iter().map(|s| s.stats(now)).collect()
@@ -790,9 +813,34 @@ impl<R: Record> KafkaLog<R> {
             .request
             .sample(&mut self.rng)
             .saturating_add((f64::from(req.bytes) * self.ns_per_byte) as SimTime);
+        let c = broker as usize * self.producers + req.producer as usize;
+        if self.conn_busy[c] {
+            self.conn_wait[c].push_back((req, cost));
+            return;
+        }
+        self.conn_busy[c] = true;
         let epoch = self.broker_epoch[broker as usize];
         self.stations[broker as usize]
             .offer(sim, req, cost, |req| wrap(LogEvent::Served { broker, epoch, req }));
+    }
+
+    /// The broker handled a request of `producer`'s connection: it reads the next one.
+    fn next_on_connection<E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        broker: u16,
+        producer: u32,
+        wrap: impl Fn(LogEvent) -> E,
+    ) {
+        let c = broker as usize * self.producers + producer as usize;
+        match self.conn_wait[c].pop_front() {
+            Some((req, cost)) => {
+                let epoch = self.broker_epoch[broker as usize];
+                self.stations[broker as usize]
+                    .offer(sim, req, cost, |req| wrap(LogEvent::Served { broker, epoch, req }));
+            }
+            None => self.conn_busy[c] = false,
+        }
     }
 
     /// A handler thread finished `req` on `broker`: the leader appends `records` (the batch, or
@@ -816,6 +864,7 @@ impl<R: Record> KafkaLog<R> {
         }
         self.stations[broker as usize]
             .complete(sim, |req| wrap(LogEvent::Served { broker, epoch, req }));
+        self.next_on_connection(sim, broker, req.producer, wrap);
         let min_isr = self.spec.params.min_insync_replicas;
         let acks = self.acks;
         let part = &mut self.parts[req.partition as usize];
@@ -1066,6 +1115,10 @@ impl<R: Record> KafkaLog<R> {
         self.broker_epoch[b] = self.broker_epoch[b].wrapping_add(1);
         let mut waiting = std::mem::take(&mut self.scratch);
         self.stations[b].reset(now, &mut waiting);
+        for c in b * self.producers..(b + 1) * self.producers {
+            self.conn_busy[c] = false;
+            waiting.extend(self.conn_wait[c].drain(..).map(|(req, _)| req));
+        }
         for req in waiting.drain(..) {
             self.stats.disconnected += 1;
             out.push(LogOutcome::Respond(req, ProduceResult::Disconnected));

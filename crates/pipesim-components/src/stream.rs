@@ -127,6 +127,13 @@ fn take_fetch<R: Record>(feed: &mut Feed, p: u32, log: &mut KafkaLog<R>, max: u3
     n
 }
 
+/// How much of `[from, to)` lies inside `window`, ns (time integrals cover the measured
+/// interval only).
+#[inline]
+fn overlap(from: SimTime, to: SimTime, window: (SimTime, SimTime)) -> SimTime {
+    to.min(window.1).saturating_sub(from.max(window.0))
+}
+
 /// The sum of `n` draws of `d` (one multiplication for a constant).
 #[inline]
 fn total_cost(d: &Dist, n: u64, rng: &mut StreamRng) -> SimTime {
@@ -322,7 +329,8 @@ pub struct StreamStats {
     pub restarts: u64,
     /// Records processed again after restarts.
     pub replayed: u64,
-    /// ∫ subtasks blocked by alignment dt, subtask·ns.
+    /// ∫ subtasks blocked by alignment dt over the window set by
+    /// [`StreamProcessor::set_window`], subtask·ns.
     pub blocked_area: f64,
 }
 
@@ -348,6 +356,7 @@ pub struct StreamProcessor {
     down: bool,
     epoch: u32,
     blocked_since: Vec<SimTime>,
+    window: (SimTime, SimTime),
     /// Counters.
     pub stats: StreamStats,
 }
@@ -395,8 +404,15 @@ impl StreamProcessor {
             down: false,
             epoch: 0,
             blocked_since: vec![0; n as usize],
+            window: (0, SimTime::MAX),
             stats: StreamStats::default(),
         }
+    }
+
+    /// Restricts the time integral (`blocked_area`) to `[from, to)`; by default it covers the
+    /// whole run.
+    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+        self.window = (from, to);
     }
 
     /// Number of subtasks.
@@ -660,7 +676,7 @@ impl StreamProcessor {
         let t = self.spec.snapshot.sample(&mut self.rng);
         sim.schedule_in(t, wrap(StreamEvent::Snapshot { id: self.ckpt_id }));
         for s in 0..self.subtasks.len() {
-            self.stats.blocked_area += (now - self.blocked_since[s]) as f64;
+            self.stats.blocked_area += overlap(self.blocked_since[s], now, self.window) as f64;
             self.subtasks[s].aligned = false;
         }
         for s in 0..self.subtasks.len() as u32 {
@@ -679,7 +695,8 @@ impl StreamProcessor {
             if self.phase == Phase::Aligning {
                 for s in 0..self.subtasks.len() {
                     if self.subtasks[s].aligned {
-                        self.stats.blocked_area += (now - self.blocked_since[s]) as f64;
+                        self.stats.blocked_area +=
+                            overlap(self.blocked_since[s], now, self.window) as f64;
                     }
                 }
             }
@@ -928,7 +945,7 @@ pub struct ProjectionStats {
     pub replayed: u64,
     /// Restarts.
     pub restarts: u64,
-    /// ∫ busy workers dt, worker·ns.
+    /// ∫ busy workers dt over the window set by [`Projection::set_window`], worker·ns.
     pub busy_ns: u128,
 }
 
@@ -948,6 +965,7 @@ pub struct Projection {
     down: bool,
     store_down: bool,
     epoch: u32,
+    window: (SimTime, SimTime),
     /// Counters.
     pub stats: ProjectionStats,
 }
@@ -994,8 +1012,15 @@ impl Projection {
             down: false,
             store_down: false,
             epoch: 0,
+            window: (0, SimTime::MAX),
             stats: ProjectionStats::default(),
         }
+    }
+
+    /// Restricts the time integral (`busy_ns`) to `[from, to)`; by default it covers the whole
+    /// run.
+    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+        self.window = (from, to);
     }
 
     /// Number of workers.
@@ -1210,7 +1235,8 @@ impl Projection {
         worker.busy = true;
         worker.stmt = stmt;
         self.stats.statements += 1;
-        self.stats.busy_ns += u128::from(cost);
+        let now = sim.now();
+        self.stats.busy_ns += u128::from(overlap(now, now.saturating_add(cost), self.window));
         let epoch = self.epoch;
         sim.schedule_in(cost, wrap(ProjectionEvent::Statement { worker: w, epoch }));
     }

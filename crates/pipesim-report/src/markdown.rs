@@ -158,7 +158,32 @@ pub fn report_markdown(report: &RunReport<'_>) -> String {
 fn short_number(x: f64) -> String {
     if x == x.trunc() && x.abs() < 1e15 && x >= 0.0 {
         thousands(x as u64)
-    } else {
+    } else if x.abs() >= 0.1 || !x.is_finite() {
         format!("{}", round_to(x, 3))
+    } else {
+        // Small fractions (a duplicate rate of 0.002 %) keep three significant digits rather
+        // than rounding to 0. Counting decimals by multiplication avoids a platform `log10`.
+        let mut decimals = 3u8;
+        let mut scaled = x.abs();
+        while scaled < 0.1 && decimals < 15 {
+            scaled *= 10.0;
+            decimals += 1;
+        }
+        format!("{}", round_to(x, decimals))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_number;
+
+    #[test]
+    fn short_numbers_keep_small_fractions() {
+        assert_eq!(short_number(300_000.0), "300,000");
+        assert_eq!(short_number(1207.96), "1207.96");
+        assert_eq!(short_number(0.94), "0.94");
+        assert_eq!(short_number(0.00002), "0.00002");
+        assert_eq!(short_number(0.012345), "0.0123");
+        assert_eq!(short_number(0.0), "0");
     }
 }

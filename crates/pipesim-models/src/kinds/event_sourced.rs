@@ -915,22 +915,34 @@ impl ModelKind for EventSourced {
                 .map(|i| Link::new(&r.link, s.stream(&format!("network/{dir}/{i}"))))
                 .collect()
         };
+        let (from, to) = (env.settings.warmup_ns, env.settings.duration_ns);
         let consumer = match p.consumer {
-            ConsumerKind::Processor => Consumer::Processor(StreamProcessor::new(
-                &r.processor,
-                &p.kafka_consumer,
-                partitions,
-                r.fetch_delay.clone(),
-                s.stream("processor"),
-            )),
-            ConsumerKind::Projection => Consumer::Projection(Projection::new(
-                &r.projection,
-                &p.kafka_consumer,
-                partitions,
-                r.fetch_delay.clone(),
-                s.stream("projection"),
-            )),
+            ConsumerKind::Processor => {
+                let mut c = StreamProcessor::new(
+                    &r.processor,
+                    &p.kafka_consumer,
+                    partitions,
+                    r.fetch_delay.clone(),
+                    s.stream("processor"),
+                );
+                c.set_window(from, to);
+                Consumer::Processor(c)
+            }
+            ConsumerKind::Projection => {
+                let mut c = Projection::new(
+                    &r.projection,
+                    &p.kafka_consumer,
+                    partitions,
+                    r.fetch_delay.clone(),
+                    s.stream("projection"),
+                );
+                c.set_window(from, to);
+                Consumer::Projection(c)
+            }
         };
+        let mut log =
+            KafkaLog::new(&r.log, p.producer.acks, p.producers.instances, s.stream("log"));
+        log.set_window(from, to);
         let reads = p.reads.rate.map(|rate| {
             let keys = env.workload.keys;
             let exponent = match (p.reads.keys, p.reads.exponent, keys.popularity) {
@@ -979,7 +991,7 @@ impl ModelKind for EventSourced {
             pout: ProducerOut::default(),
             up: links("up"),
             down: links("down"),
-            log: KafkaLog::new(&r.log, p.producer.acks, p.producers.instances, s.stream("log")),
+            log,
             lout: Vec::new(),
             consumer,
             visible: Vec::new(),
@@ -1120,7 +1132,8 @@ impl ModelKind for EventSourced {
                 Cell::Fixed(ratio(duplicates, self.stats.visible.saturating_sub(duplicates)), 9),
             ]],
         });
-        let seconds = self.measure.1.max(1) as f64;
+        // Time integrals cover the measured interval (the components' windows).
+        let seconds = self.measure.1.saturating_sub(self.measure.0).max(1) as f64;
         let leaders = self.log.leaders_per_broker();
         let stations = self.log.station_stats(self.measure.1);
         tables.push(DetailTable {
