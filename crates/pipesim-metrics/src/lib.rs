@@ -15,6 +15,7 @@
 mod examples;
 mod histogram;
 mod idwindow;
+mod phases;
 mod recorder;
 mod results;
 mod timeline;
@@ -22,6 +23,7 @@ mod timeline;
 pub use examples::{Example, ExampleKind};
 pub use histogram::{LatencyHistogram, LatencySummary};
 pub use idwindow::IdWindow;
+pub use phases::PhaseStats;
 pub use recorder::{ReasonId, Recorder, RecorderConfig};
 pub use results::{DropReason, Invariants, RunResults, Throughput};
 pub use timeline::{Timeline, WindowRow};

@@ -3,6 +3,7 @@
 use crate::examples::{EXAMPLES_PER_KIND, Example, ExampleKind};
 use crate::histogram::LatencyHistogram;
 use crate::idwindow::IdWindow;
+use crate::phases::Phases;
 use crate::results::{DropReason, Invariants, RunResults, Throughput};
 use crate::timeline::Timeline;
 use pipesim_engine::{NS_PER_S, SimTime};
@@ -49,8 +50,8 @@ pub struct Recorder {
     unresolved: IdWindow,
     /// Acknowledged and not (or no longer) visible: (key, seq) → (id, ack time). Keyed by key so
     /// a read can find the oldest event its key is missing (staleness). Empty for models that
-    /// acknowledge at visibility.
-    acked_pending: BTreeMap<(u32, u64), (u64, SimTime)>,
+    /// acknowledge at visibility. The value is (id, ack time, creation time).
+    acked_pending: BTreeMap<(u32, u64), (u64, SimTime, SimTime)>,
     /// Events that were visible and then rolled back (a crash lost them): seeing one again is a
     /// duplicate to anyone who read it the first time.
     retracted: BTreeSet<u64>,
@@ -65,6 +66,8 @@ pub struct Recorder {
     /// ∫ unresolved dt over the measured interval, in event·ns, and the time it was last updated.
     area_in_system: f64,
     area_t: SimTime,
+    /// Statistics by fault window (empty without faults).
+    phases: Phases,
 }
 
 impl Recorder {
@@ -88,7 +91,14 @@ impl Recorder {
             delivered: 0,
             area_in_system: 0.0,
             area_t: cfg.warmup_ns,
+            phases: Phases::default(),
         }
+    }
+
+    /// Keeps statistics by phase for these fault windows (start, end), besides the run's; call
+    /// before the first event. Without windows nothing is kept and nothing costs.
+    pub fn set_fault_windows(&mut self, windows: &[(SimTime, SimTime)]) {
+        self.phases = Phases::new(windows, (self.cfg.warmup_ns, self.cfg.duration_ns));
     }
 
     /// Declares a drop reason once, before the run; the id is passed to [`Recorder::dropped`].
@@ -140,6 +150,9 @@ impl Recorder {
         if self.measured(ev.created_ns) {
             self.offered += 1;
         }
+        if !self.phases.is_empty() {
+            self.phases.each(ev.created_ns, |p| p.created += 1);
+        }
     }
 
     /// A hint: an event of `key` arrives next, and its visibility will read this key's state.
@@ -154,8 +167,11 @@ impl Recorder {
         if self.measured(ev.created_ns) {
             self.ack.record(now - ev.created_ns);
         }
+        if !self.phases.is_empty() {
+            self.phases.each(ev.created_ns, |p| p.ack.record(now - ev.created_ns));
+        }
         if self.unresolved.contains(ev.id) {
-            self.acked_pending.entry((ev.key, ev.seq)).or_insert((ev.id, now));
+            self.acked_pending.entry((ev.key, ev.seq)).or_insert((ev.id, now, ev.created_ns));
         }
     }
 
@@ -165,7 +181,7 @@ impl Recorder {
         if !self.acked_pending.is_empty() {
             self.acked_pending.remove(&(ev.key, ev.seq));
         }
-        if let Some(latency) = self.first_visibility(ev, now) {
+        if let Some(latency) = self.first_visibility(ev, now, false) {
             self.e2e.record(latency);
         }
     }
@@ -174,7 +190,7 @@ impl Recorder {
     /// request/response system). Same as [`Recorder::acked`] then [`Recorder::visible`].
     #[inline]
     pub fn delivered(&mut self, ev: &EventMeta, now: SimTime) {
-        if let Some(latency) = self.first_visibility(ev, now) {
+        if let Some(latency) = self.first_visibility(ev, now, true) {
             self.ack_and_e2e.record(latency);
         }
     }
@@ -182,14 +198,22 @@ impl Recorder {
     /// Checks and counts a visibility; returns the latency to record if this is the event's
     /// first visibility and it was created in the measured interval.
     #[inline]
-    fn first_visibility(&mut self, ev: &EventMeta, now: SimTime) -> Option<SimTime> {
+    /// `acked_too`: the visibility is also the acknowledgement (for the phase statistics).
+    fn first_visibility(
+        &mut self,
+        ev: &EventMeta,
+        now: SimTime,
+        acked_too: bool,
+    ) -> Option<SimTime> {
         self.accumulate_area(now);
         if !self.unresolved.remove(ev.id) {
+            self.phases.each(ev.created_ns, |p| p.duplicates += 1);
             self.invariants.duplicates += 1;
             self.example(ExampleKind::Duplicate, ev, now, || "visible again".to_string());
             return None;
         }
         if !self.retracted.is_empty() && self.retracted.remove(&ev.id) {
+            self.phases.each(ev.created_ns, |p| p.duplicates += 1);
             self.invariants.duplicates += 1;
             self.example(ExampleKind::Duplicate, ev, now, || {
                 "visible again after a rollback".to_string()
@@ -199,6 +223,7 @@ impl Recorder {
         let highest = &mut self.highest_visible[ev.key as usize];
         if ev.seq + 1 < *highest {
             let after = *highest - 1;
+            self.phases.each(ev.created_ns, |p| p.ordering_violations += 1);
             self.invariants.ordering_violations += 1;
             self.example(ExampleKind::OrderingViolation, ev, now, || {
                 format!("visible after seq {after}")
@@ -209,6 +234,15 @@ impl Recorder {
         let latency = now - ev.created_ns;
         if self.in_measured_interval(now) {
             self.delivered += 1;
+        }
+        if !self.phases.is_empty() {
+            self.phases.each(ev.created_ns, |p| {
+                p.delivered += 1;
+                p.e2e.record(latency);
+                if acked_too {
+                    p.ack.record(latency);
+                }
+            });
         }
         self.timeline.current_row().delivered += 1;
         self.timeline
@@ -229,6 +263,7 @@ impl Recorder {
         let r = &mut self.reasons[reason.0 as usize];
         if first {
             r.events += 1;
+            self.phases.each(ev.created_ns, |p| p.dropped += 1);
             self.invariants.dropped += 1;
             self.timeline.current_row().dropped += 1;
             let why = r.reason.clone();
@@ -245,7 +280,7 @@ impl Recorder {
         self.accumulate_area(now);
         if self.unresolved.reinsert(ev.id) {
             self.retracted.insert(ev.id);
-            self.acked_pending.entry((ev.key, ev.seq)).or_insert((ev.id, now));
+            self.acked_pending.entry((ev.key, ev.seq)).or_insert((ev.id, now, ev.created_ns));
         }
     }
 
@@ -276,7 +311,7 @@ impl Recorder {
                     .acked_pending
                     .range((key, 0)..=(key, u64::MAX))
                     .next()
-                    .map(|(_, &(_, t))| t);
+                    .map(|(_, &(_, t, _))| t);
                 h.record(oldest.map_or(0, |acked_at| now.saturating_sub(acked_at)));
             }
         }
@@ -319,8 +354,13 @@ impl Recorder {
         let mut first_lost: Vec<(SimTime, u32, u64)> = self
             .acked_pending
             .iter()
-            .map(|(&(key, seq), &(_, acked_at))| (acked_at, key, seq))
+            .map(|(&(key, seq), &(_, acked_at, _))| (acked_at, key, seq))
             .collect();
+        if !self.phases.is_empty() {
+            for &(_, _, created_ns) in self.acked_pending.values() {
+                self.phases.each(created_ns, |p| p.lost += 1);
+            }
+        }
         first_lost.sort_unstable();
         for &(acked_at, key, seq) in first_lost.iter().take(EXAMPLES_PER_KIND) {
             self.invariants.examples.push(Example {
@@ -363,6 +403,7 @@ impl Recorder {
             } else {
                 0.0
             },
+            phases: self.phases.finish(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::examples::Example;
 use crate::histogram::LatencyHistogram;
+use crate::phases::PhaseStats;
 use crate::timeline::WindowRow;
 use pipesim_engine::SimTime;
 
@@ -76,4 +77,6 @@ pub struct RunResults {
     /// Time-average number of events in the system over the measured interval (created, not yet
     /// visible or dropped), for Little's law.
     pub mean_in_system: f64,
+    /// Statistics by fault window, then outside all windows; empty without faults.
+    pub phases: Vec<PhaseStats>,
 }

@@ -45,6 +45,8 @@ pub fn run<M: Model>(
         key_count: workload.keys.count,
     });
     let mut ctx = Ctx::new(rec);
+    let windows: Vec<(SimTime, SimTime)> = faults.iter().map(|f| (f.start_ns, f.end_ns)).collect();
+    ctx.rec.set_fault_windows(&windows);
 
     // Fault boundaries in time order; ties keep the timeline's order, begins before ends.
     let mut boundaries: Vec<(SimTime, usize, FaultPhase)> = Vec::with_capacity(faults.len() * 2);

@@ -3,7 +3,7 @@
 use crate::numbers::{ms, ms_f, round_to, secs};
 use crate::{ModelRun, RunReport};
 use pipesim_config::format_rate;
-use pipesim_metrics::{LatencyHistogram, RunResults};
+use pipesim_metrics::{LatencyHistogram, PhaseStats, RunResults};
 use pipesim_models::{Cell, DetailTable, FaultSpec};
 use pipesim_workload::{Popularity, Process};
 use serde::Serialize;
@@ -77,6 +77,10 @@ struct ModelJson<'a> {
     simulation: Simulation,
     timeline: Vec<WindowJson>,
     faults: Vec<FaultJson>,
+    /// Only with faults: the statistics of events created during each fault window, then of
+    /// those created outside all of them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    phases: Vec<FaultPhaseJson>,
     details: Map<String, Value>,
     histograms: Histograms,
 }
@@ -152,6 +156,52 @@ struct WindowJson {
     p99_ms: f64,
     max_ms: f64,
     backlog: u64,
+    /// Indices into `faults[]` of the fault windows that overlap this window.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    faults: Vec<usize>,
+}
+
+#[derive(Serialize)]
+struct FaultPhaseJson {
+    /// "fault" or "outside".
+    phase: &'static str,
+    /// Index into `faults[]` (fault phases only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fault: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<String>,
+    start_s: f64,
+    end_s: f64,
+    created: u64,
+    delivered: u64,
+    e2e: Latency,
+    ack: Latency,
+    ordering_violations: u64,
+    duplicates: u64,
+    lost: u64,
+    dropped: u64,
+}
+
+fn fault_phase_json(p: &PhaseStats, faults: &[FaultSpec]) -> FaultPhaseJson {
+    let f = p.fault.and_then(|i| faults.get(i));
+    FaultPhaseJson {
+        phase: if p.fault.is_some() { "fault" } else { "outside" },
+        fault: p.fault,
+        kind: f.map(|f| f.kind.name()),
+        target: f.map(|f| f.role.clone()),
+        start_s: secs(p.start_ns),
+        end_s: secs(p.end_ns),
+        created: p.created,
+        delivered: p.delivered,
+        e2e: latency(&p.e2e),
+        ack: latency(&p.ack),
+        ordering_violations: p.ordering_violations,
+        duplicates: p.duplicates,
+        lost: p.lost,
+        dropped: p.dropped,
+    }
 }
 
 #[derive(Serialize)]
@@ -273,8 +323,15 @@ fn model_json<'a>(m: &ModelRun<'a>, faults: &[FaultSpec]) -> ModelJson<'a> {
             .enumerate()
             .map(|(i, w)| {
                 let q = |p: f64| w.e2e.as_ref().map_or(0, |h| h.quantile_ns(p));
+                let (start, end) = (i as u64 * r.window_ns, (i as u64 + 1) * r.window_ns);
                 WindowJson {
-                    t_s: secs(i as u64 * r.window_ns),
+                    faults: faults
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| f.start_ns < end && f.end_ns > start)
+                        .map(|(k, _)| k)
+                        .collect(),
+                    t_s: secs(start),
                     offered: w.offered,
                     delivered: w.delivered,
                     dropped: w.dropped,
@@ -286,6 +343,7 @@ fn model_json<'a>(m: &ModelRun<'a>, faults: &[FaultSpec]) -> ModelJson<'a> {
             })
             .collect(),
         faults: faults.iter().map(fault_json).collect(),
+        phases: r.phases.iter().map(|p| fault_phase_json(p, faults)).collect(),
         details: details(&m.outcome.details),
         histograms: Histograms {
             e2e: r.e2e.to_v2_base64(),

@@ -122,6 +122,9 @@ pub fn report_markdown(report: &RunReport<'_>) -> String {
                 ));
             }
         }
+        if !r.phases.is_empty() {
+            md.push_str(&phase_table(r, &report.scenario.faults));
+        }
         for t in &m.outcome.details {
             md.push_str(&format!("\n### {}\n\n", t.name));
             let table = TextTable {
@@ -152,6 +155,58 @@ pub fn report_markdown(report: &RunReport<'_>) -> String {
         ));
     }
     md
+}
+
+/// Statistics of the events created during each fault window, and outside all of them.
+fn phase_table(r: &pipesim_metrics::RunResults, faults: &[pipesim_models::FaultSpec]) -> String {
+    let table = TextTable {
+        headers: [
+            "events created",
+            "from s",
+            "to s",
+            "created",
+            "delivered",
+            "e2e p50 ms",
+            "e2e p99 ms",
+            "e2e max ms",
+            "ack p99 ms",
+            "order",
+            "dup",
+            "lost",
+            "dropped",
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows: r
+            .phases
+            .iter()
+            .map(|p| {
+                let e2e = p.e2e.summary();
+                let ack = p.ack.summary();
+                let name = match p.fault.and_then(|i| faults.get(i)) {
+                    Some(f) => format!("during {} {}", f.kind.name(), f.role),
+                    None => "outside faults".to_string(),
+                };
+                vec![
+                    name,
+                    format_time_s(p.start_ns),
+                    format_time_s(p.end_ns),
+                    thousands(p.created),
+                    thousands(p.delivered),
+                    ms_text(e2e.p50_ns),
+                    ms_text(e2e.p99_ns),
+                    ms_text(e2e.max_ns),
+                    ms_text(ack.p99_ns),
+                    thousands(p.ordering_violations),
+                    thousands(p.duplicates),
+                    thousands(p.lost),
+                    thousands(p.dropped),
+                ]
+            })
+            .collect(),
+    };
+    format!("\nBy phase (events by their creation time):\n\n{}", table.to_markdown())
 }
 
 /// A number for a table: integers without decimals, others with up to 3.
