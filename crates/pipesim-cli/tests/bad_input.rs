@@ -650,14 +650,14 @@ fn phase_after_the_end_of_arrivals() {
 #[test]
 fn fault_kind_not_simulated_yet() {
     let text = format!(
-        "{BASE}[[fault]]\nkind = \"partition\"\ntarget = \"network\"\nat = \"1s\"\nduration = \"2s\"\n"
+        "{BASE}[[fault]]\nkind = \"disk_stall\"\ntarget = \"store\"\nat = \"1s\"\nduration = \"2s\"\n"
     );
     check(
         "fault kind planned",
         &text,
         &[],
         &[
-            "s.toml:13:8: fault[0].kind: fault kind `partition` is not simulated yet; available: crash",
+            "s.toml:13:8: fault[0].kind: fault kind `disk_stall` is not simulated yet; available: crash, partition, latency_spike, packet_loss",
         ],
     );
 }

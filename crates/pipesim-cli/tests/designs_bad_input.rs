@@ -142,7 +142,9 @@ fn a_fault_role_the_model_lacks() {
     check(
         "lua has no log",
         "[[model]]\nname = \"l\"\nkind = \"lua_ordered\"\n[[fault]]\nkind = \"crash\"\ntarget = \"log\"\nat = \"1s\"\nduration = \"1s\"\n",
-        &["fault[0].target: model \"l\" (lua_ordered) has no role `log`; its roles: store"],
+        &[
+            "fault[0].target: model \"l\" (lua_ordered) has no role `log`; its roles: store, network",
+        ],
     );
 }
 

@@ -93,6 +93,27 @@ impl Clients {
         }
     }
 
+    /// Puts the network faults of `role` on the connections: requests on the links up,
+    /// responses on the links down.
+    pub fn set_link_faults(&mut self, faults: &[crate::fault::FaultSpec], role: &str) {
+        let up = crate::fault::link_faults(faults, role, true);
+        let down = crate::fault::link_faults(faults, role, false);
+        for l in &mut self.up {
+            l.set_faults(std::sync::Arc::clone(&up));
+        }
+        for l in &mut self.down {
+            l.set_faults(std::sync::Arc::clone(&down));
+        }
+    }
+
+    /// Messages lost to partitions and retransmissions after packet loss, over every link.
+    pub fn network_fault_counts(&self) -> (u64, u64) {
+        self.up
+            .iter()
+            .chain(&self.down)
+            .fold((0, 0), |(lost, re), l| (lost + l.partition_lost, re + l.retransmissions))
+    }
+
     /// Registers the drop reason; call from the model's `init`.
     pub fn init<E>(&mut self, ctx: &mut Ctx<E>) {
         self.gave_up = ctx

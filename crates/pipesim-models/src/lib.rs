@@ -22,6 +22,8 @@ pub mod registry;
 pub use ctx::Ctx;
 pub use detail::{Cell, DetailTable};
 pub use driver::{RunSettings, run};
-pub use fault::{FaultKind, FaultPhase, FaultSpec};
+pub use fault::{
+    Direction, FAULT_KINDS, FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS, link_faults,
+};
 pub use model::{BuildEnv, Model, ModelKind, RunEnv};
 pub use registry::{KindInfo, ModelOutcome, ModelSpec, ParseModelError, kinds, parse_model};

@@ -53,6 +53,9 @@ pub struct RunEnv<'a> {
     pub workload: &'a WorkloadSpec,
     /// The run's seed and time settings (warmup, duration, drain).
     pub settings: &'a RunSettings,
+    /// The fault timeline (also delivered to [`Model::on_fault`] as it happens): components
+    /// whose faults act on messages in flight, such as links, take their windows up front.
+    pub faults: &'a [FaultSpec],
 }
 
 /// A design: its name, its parameters and how to build it. One file per kind.
@@ -81,6 +84,12 @@ pub trait ModelKind: Model + Sized + 'static {
     /// `processor`, …): a fault aimed at another role is an error naming these.
     fn fault_roles() -> &'static [&'static str] {
         &[]
+    }
+
+    /// The fault kinds the design can apply to `role` (one of [`ModelKind::fault_roles`]): a
+    /// fault of another kind there is an error naming these. By default, only crashes.
+    fn fault_kinds(_role: &str) -> &'static [&'static str] {
+        &["crash"]
     }
 
     /// Things worth telling the user before the run, such as a utilisation at or above 1.

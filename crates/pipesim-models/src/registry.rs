@@ -61,6 +61,11 @@ impl ModelSpec {
         self.inner.fault_roles()
     }
 
+    /// The fault kinds the model can apply to `role`.
+    pub fn fault_kinds(&self, role: &str) -> &'static [&'static str] {
+        self.inner.fault_kinds(role)
+    }
+
     /// The validated parameters, defaults included, as JSON for the report.
     pub fn parameters(&self) -> serde_json::Value {
         self.inner.parameters()
@@ -86,6 +91,7 @@ trait ErasedKind: Send + Sync {
         faults: &[FaultSpec],
     ) -> ModelOutcome;
     fn fault_roles(&self) -> &'static [&'static str];
+    fn fault_kinds(&self, role: &str) -> &'static [&'static str];
     fn parameters(&self) -> serde_json::Value;
     fn warnings(&self, workload: &WorkloadSpec) -> Vec<String>;
 }
@@ -100,7 +106,8 @@ impl<K: ModelKind> ErasedKind for Erased<K> {
         faults: &[FaultSpec],
     ) -> ModelOutcome {
         let streams = RngStreams::new(settings.seed);
-        let mut model = K::build(&self.0, &RunEnv { streams: &streams, workload, settings });
+        let mut model =
+            K::build(&self.0, &RunEnv { streams: &streams, workload, settings, faults });
         let results = run(&mut model, settings, workload, faults);
         let details = model.details(&results);
         ModelOutcome { results, details }
@@ -108,6 +115,10 @@ impl<K: ModelKind> ErasedKind for Erased<K> {
 
     fn fault_roles(&self) -> &'static [&'static str] {
         K::fault_roles()
+    }
+
+    fn fault_kinds(&self, role: &str) -> &'static [&'static str] {
+        K::fault_kinds(role)
     }
 
     fn parameters(&self) -> serde_json::Value {

@@ -60,6 +60,21 @@ pub(crate) struct RawFault {
     pub target: String,
     pub at: Duration,
     pub duration: Duration,
+    /// partition: "both" (default), "requests" or "responses".
+    #[serde(default)]
+    pub direction: Option<String>,
+    /// partition: "drop" (default) or "hold".
+    #[serde(default)]
+    pub in_flight: Option<String>,
+    /// latency_spike: the extra delay.
+    #[serde(default)]
+    pub extra: Option<DistSpec>,
+    /// packet_loss: chance one transmission is lost.
+    #[serde(default)]
+    pub probability: Option<f64>,
+    /// packet_loss: the first retransmission timeout (default and minimum 200 ms).
+    #[serde(default)]
+    pub rto: Option<Duration>,
 }
 
 pub(crate) fn default_drain() -> Duration {

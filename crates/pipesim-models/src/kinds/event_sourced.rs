@@ -724,7 +724,10 @@ impl Model for EventSourced {
     }
 
     fn on_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
-        let FaultKind::Crash { .. } = fault.kind;
+        // Scenario validation lets only crashes through (`fault_kinds`).
+        if !matches!(fault.kind, FaultKind::Crash { .. }) {
+            return;
+        }
         let (start, end) = (fault.start_ns, fault.end_ns);
         match (fault.role.as_str(), phase) {
             ("network", FaultPhase::Begin) => self.net_down = true,

@@ -356,7 +356,12 @@ impl ModelKind for LuaOrdered {
     }
 
     fn fault_roles() -> &'static [&'static str] {
-        &["store"]
+        &["store", "network"]
+    }
+
+    fn fault_kinds(role: &str) -> &'static [&'static str] {
+        // `network`: the producers' connections to the design (requests up, answers down).
+        if role == "network" { &crate::fault::NETWORK_FAULT_KINDS } else { &["crash"] }
     }
 
     fn validate(c: LuaConfig, env: &BuildEnv<'_>) -> Result<LuaParams, ConfigError> {
@@ -392,7 +397,12 @@ impl ModelKind for LuaOrdered {
         let s = env.streams;
         Self {
             params: p.clone(),
-            clients: Clients::new(&p.producers, &p.client, p.link.as_ref().expect("validated"), s),
+            clients: {
+                let mut clients =
+                    Clients::new(&p.producers, &p.client, p.link.as_ref().expect("validated"), s);
+                clients.set_link_faults(env.faults, "network");
+                clients
+            },
             lrus: (0..p.producers.instances).map(|_| Lru::new(p.lru.capacity as usize)).collect(),
             redis: {
                 let mut redis =
