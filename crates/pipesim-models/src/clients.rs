@@ -67,23 +67,34 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Producers with connections drawn from `link`, streams under `network/...`.
+    /// The fault role of the producers' connections (requests up, answers down).
+    pub const ROLE: &'static str = "network";
+
+    /// Producers with connections drawn from `link`, streams under `network/...`; the network
+    /// faults of [`Clients::ROLE`] in `faults` act on the connections (requests on the links
+    /// up, answers on the links down).
     pub fn new(
         fleet: &FleetParams,
         retry: &RetryParams,
         link: &LinkSpec,
         streams: &RngStreams,
+        faults: &[crate::fault::FaultSpec],
     ) -> Self {
-        let links = |dir: &str| -> Vec<Link> {
+        let links = |dir: &str, requests: bool| -> Vec<Link> {
+            let faults = crate::fault::link_faults(faults, Self::ROLE, requests);
             (0..fleet.instances)
-                .map(|i| Link::new(link, streams.stream(&format!("network/{dir}/{i}"))))
+                .map(|i| {
+                    let mut l = Link::new(link, streams.stream(&format!("network/{dir}/{i}")));
+                    l.set_faults(std::sync::Arc::clone(&faults));
+                    l
+                })
                 .collect()
         };
         Self {
             fleet: fleet.clone(),
             retry: retry.clone(),
-            up: links("up"),
-            down: links("down"),
+            up: links("up", true),
+            down: links("down", false),
             waiting: TicketDeadlines::new(),
             expired: Vec::new(),
             rng: streams.stream("producers"),
@@ -93,25 +104,10 @@ impl Clients {
         }
     }
 
-    /// Puts the network faults of `role` on the connections: requests on the links up,
-    /// responses on the links down.
-    pub fn set_link_faults(&mut self, faults: &[crate::fault::FaultSpec], role: &str) {
-        let up = crate::fault::link_faults(faults, role, true);
-        let down = crate::fault::link_faults(faults, role, false);
-        for l in &mut self.up {
-            l.set_faults(std::sync::Arc::clone(&up));
-        }
-        for l in &mut self.down {
-            l.set_faults(std::sync::Arc::clone(&down));
-        }
-    }
-
-    /// Messages lost to partitions and retransmissions after packet loss, over every link.
-    pub fn network_fault_counts(&self) -> (u64, u64) {
-        self.up
-            .iter()
-            .chain(&self.down)
-            .fold((0, 0), |(lost, re), l| (lost + l.partition_lost, re + l.retransmissions))
+    /// The fault kinds the producers' connections take on `role`: the network kinds on
+    /// [`Clients::ROLE`], crashes elsewhere (for designs whose other roles only crash).
+    pub fn fault_kinds(role: &str) -> &'static [&'static str] {
+        if role == Self::ROLE { &crate::fault::NETWORK_FAULT_KINDS } else { &["crash"] }
     }
 
     /// Registers the drop reason; call from the model's `init`.

@@ -295,8 +295,7 @@ impl ModelKind for Baseline {
     }
 
     fn fault_kinds(role: &str) -> &'static [&'static str] {
-        // `network`: the producers' connections to the design (requests up, answers down).
-        if role == "network" { &crate::fault::NETWORK_FAULT_KINDS } else { &["crash"] }
+        Clients::fault_kinds(role)
     }
 
     fn validate(c: BaselineConfig, env: &BuildEnv<'_>) -> Result<BaselineParams, ConfigError> {
@@ -332,11 +331,7 @@ impl ModelKind for Baseline {
             Readers::new(&p.readers, env.workload.keys.count, zipf.as_ref(), &mut reader_rng);
         Self {
             params: p.clone(),
-            clients: {
-                let mut clients = Clients::new(&p.producers, &p.client, link, s);
-                clients.set_link_faults(env.faults, "network");
-                clients
-            },
+            clients: Clients::new(&p.producers, &p.client, link, s, env.faults),
             reader_up: Link::new(link, s.stream("network/readers/up")),
             reader_down: Link::new(link, s.stream("network/readers/down")),
             pool: Pool::new(p.pool.size),

@@ -360,8 +360,7 @@ impl ModelKind for LuaOrdered {
     }
 
     fn fault_kinds(role: &str) -> &'static [&'static str] {
-        // `network`: the producers' connections to the design (requests up, answers down).
-        if role == "network" { &crate::fault::NETWORK_FAULT_KINDS } else { &["crash"] }
+        Clients::fault_kinds(role)
     }
 
     fn validate(c: LuaConfig, env: &BuildEnv<'_>) -> Result<LuaParams, ConfigError> {
@@ -397,12 +396,13 @@ impl ModelKind for LuaOrdered {
         let s = env.streams;
         Self {
             params: p.clone(),
-            clients: {
-                let mut clients =
-                    Clients::new(&p.producers, &p.client, p.link.as_ref().expect("validated"), s);
-                clients.set_link_faults(env.faults, "network");
-                clients
-            },
+            clients: Clients::new(
+                &p.producers,
+                &p.client,
+                p.link.as_ref().expect("validated"),
+                s,
+                env.faults,
+            ),
             lrus: (0..p.producers.instances).map(|_| Lru::new(p.lru.capacity as usize)).collect(),
             redis: {
                 let mut redis =

@@ -375,8 +375,7 @@ impl ModelKind for Sharded {
     }
 
     fn fault_kinds(role: &str) -> &'static [&'static str] {
-        // `network`: the producers' connections to the design (requests up, answers down).
-        if role == "network" { &crate::fault::NETWORK_FAULT_KINDS } else { &["crash"] }
+        Clients::fault_kinds(role)
     }
 
     fn validate(c: ShardedConfig, env: &BuildEnv<'_>) -> Result<ShardedParams, ConfigError> {
@@ -429,12 +428,13 @@ impl ModelKind for Sharded {
         let pg = p.pg.as_ref().expect("validated");
         Self {
             params: p.clone(),
-            clients: {
-                let mut clients =
-                    Clients::new(&p.producers, &p.client, p.link.as_ref().expect("validated"), s);
-                clients.set_link_faults(env.faults, "network");
-                clients
-            },
+            clients: Clients::new(
+                &p.producers,
+                &p.client,
+                p.link.as_ref().expect("validated"),
+                s,
+                env.faults,
+            ),
             shards: (0..max_shards)
                 .map(|_| Shard {
                     queue: VecDeque::new(),
