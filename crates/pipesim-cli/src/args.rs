@@ -23,6 +23,32 @@ pub(crate) enum Command {
     Validate(ValidateArgs),
     /// List model kinds with their parameters, units and defaults.
     Models,
+    /// Workload traces: export a scenario's arrivals and faults as files.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum TraceCommand {
+    /// Write a scenario's arrivals (arrivals.csv), fault timeline (faults.csv) and a scenario
+    /// that replays them (scenario.toml) to a folder.
+    Export(TraceExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct TraceExportArgs {
+    /// The scenario file (TOML).
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// Output folder (created if missing; files in it are replaced whole).
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: PathBuf,
+    /// Replace the scenario's seed.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = seed_number)]
+    pub seed: Option<u64>,
+    /// Override a field by its dotted path, as `run` does. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -83,6 +83,12 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         }
         let command = command_line(s, &args.common.set, args.common.models.as_deref());
         let run = run_scenario(s, args.jobs);
+        // A trace checked at load time but unreadable during the run (changed or removed
+        // meanwhile): the results are incomplete, so nothing is written.
+        if let Some(e) = s.workload.trace.as_ref().and_then(|t| t.failure()) {
+            error(format!("{}: workload.arrivals.file: {e}", s.path.display()));
+            return exit::INVALID_INPUT;
+        }
         let rendered = render(s, &run, &command);
         let perf = PerfFile {
             scenario: &s.name,

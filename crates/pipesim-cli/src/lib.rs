@@ -7,6 +7,7 @@
 mod args;
 mod cmd_models;
 mod cmd_run;
+mod cmd_trace;
 mod cmd_validate;
 mod output;
 pub mod runner;
@@ -45,6 +46,7 @@ where
         args::Command::Run(a) => cmd_run::run(a),
         args::Command::Validate(a) => cmd_validate::run(a),
         args::Command::Models => cmd_models::run(),
+        args::Command::Trace(args::TraceCommand::Export(a)) => cmd_trace::export(a),
     });
     result.unwrap_or(exit::INTERNAL)
 }

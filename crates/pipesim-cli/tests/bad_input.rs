@@ -602,12 +602,12 @@ fn unknown_process() {
 }
 
 #[test]
-fn planned_process_is_refused_plainly() {
+fn trace_with_a_rate_is_refused_plainly() {
     check(
         "trace",
         &base_with("\"poisson\"", "\"trace\""),
         &[],
-        &["s.toml:4:24: workload.arrivals.process: trace replay is planned and not available yet"],
+        &["s.toml:4:40: workload.arrivals.rate: a trace sets its own arrival times"],
     );
 }
 

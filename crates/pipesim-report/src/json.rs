@@ -56,6 +56,15 @@ struct Workload {
     keys: u32,
     popularity: String,
     payload_bytes: u32,
+    /// Only for a replayed trace: the events used and the lines skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace: Option<TraceJson>,
+}
+
+#[derive(Serialize)]
+struct TraceJson {
+    events: u64,
+    skipped_lines: u64,
 }
 
 #[derive(Serialize)]
@@ -358,6 +367,7 @@ fn workload(report: &RunReport<'_>) -> Workload {
     let w = &report.scenario.workload;
     Workload {
         process: match w.process {
+            _ if w.trace.is_some() => "trace",
             Process::Poisson => "poisson",
             Process::Constant => "constant",
             Process::Bursty { .. } => "bursty",
@@ -379,6 +389,10 @@ fn workload(report: &RunReport<'_>) -> Workload {
             Popularity::Zipf { exponent } => format!("zipf({exponent})"),
         },
         payload_bytes: w.payload_bytes,
+        trace: w
+            .trace
+            .as_ref()
+            .map(|t| TraceJson { events: t.summary.events, skipped_lines: t.summary.skipped }),
     }
 }
 

@@ -13,6 +13,7 @@ mod location;
 mod overrides;
 mod path;
 mod raw;
+mod replay;
 mod source;
 
 pub use error::{ErrorOrigin, ScenarioError};
@@ -20,3 +21,4 @@ pub use load::{Claim, LoadOptions, Scenario, load, load_str};
 pub use location::Location;
 pub use overrides::Override;
 pub use path::{FieldPath, Segment};
+pub use replay::replay_scenario;

@@ -4,14 +4,17 @@ use crate::error::{ErrorOrigin, ScenarioError};
 use crate::location::locate;
 use crate::overrides::{Override, apply, near_alias};
 use crate::path::{FieldPath, Segment};
-use crate::raw::{ClaimValue, PopularityName, ProcessName, RawScenario, RawWorkload};
+use crate::raw::{ClaimValue, OnErrorName, PopularityName, ProcessName, RawScenario, RawWorkload};
 use crate::source::{io_reason, read_scenario};
 use pipesim_config::{ConfigError, Loader, explain_serde_message, suggest};
 use pipesim_engine::{SimTime, format_duration_ns};
 use pipesim_models::{
     BuildEnv, Direction, FaultKind, FaultSpec, ModelSpec, ParseModelError, kinds, parse_model,
 };
-use pipesim_workload::{Keys, Phase, Popularity, Process, WorkloadSpec};
+use pipesim_workload::{
+    Keys, OnError, Phase, Popularity, Process, TRACE_COLUMNS, TraceFormat, TraceSpec, WorkloadSpec,
+    scan,
+};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -210,12 +213,10 @@ impl<'a> Loading<'a> {
         }
         let faults = self.faults(&raw, &models, &loader, &lookup)?;
         let claims = self.claims(&raw, &models, &lookup)?;
-        let warnings = models
-            .iter()
-            .flat_map(|m| {
-                m.warnings(&workload).into_iter().map(move |w| format!("model {}: {w}", m.name))
-            })
-            .collect();
+        let mut warnings: Vec<String> = workload.trace.iter().filter_map(trace_warning).collect();
+        warnings.extend(models.iter().flat_map(|m| {
+            m.warnings(&workload).into_iter().map(move |w| format!("model {}: {w}", m.name))
+        }));
         Ok(Scenario {
             name: raw.name,
             description: raw.description,
@@ -244,9 +245,36 @@ impl<'a> Loading<'a> {
         let at = |p: &str, msg: String| {
             self.error_at(lookup, &FieldPath::parse(p).unwrap_or_default(), msg)
         };
+        if w.keys.count == 0 {
+            return Err(at("workload.keys.count", "must be at least 1".to_string()));
+        }
+        let popularity = match (w.keys.popularity, w.keys.exponent) {
+            (PopularityName::Uniform, Some(_)) => {
+                return Err(at(
+                    "workload.keys.exponent",
+                    "`exponent` applies only to popularity = \"zipf\"".to_string(),
+                ));
+            }
+            (PopularityName::Uniform, None) => Popularity::Uniform,
+            (PopularityName::Zipf, exponent) => {
+                let exponent = exponent.unwrap_or(1.0);
+                if !(exponent.is_finite() && exponent > 0.0) {
+                    return Err(at(
+                        "workload.keys.exponent",
+                        format!("must be a finite number greater than zero, found {exponent}"),
+                    ));
+                }
+                Popularity::Zipf { exponent }
+            }
+        };
+        let payload_bytes = u32::try_from(w.payload.bytes).map_err(|_| {
+            at("workload.payload", format!("{} is too large (at most 4 GiB)", w.payload))
+        })?;
         let a = &w.arrivals;
         let process = match a.process {
-            ProcessName::Poisson | ProcessName::Constant if a.on.is_some() || a.off.is_some() => {
+            ProcessName::Poisson | ProcessName::Constant | ProcessName::Trace
+                if a.on.is_some() || a.off.is_some() =>
+            {
                 let key = if a.on.is_some() { "on" } else { "off" };
                 return Err(at(
                     &format!("workload.arrivals.{key}"),
@@ -273,38 +301,30 @@ impl<'a> Loading<'a> {
                 }
                 Process::Bursty { on, off }
             }
-            ProcessName::Trace => {
+            ProcessName::Trace => Process::Poisson, // not used: the trace gives the times
+        };
+        if a.process != ProcessName::Trace {
+            if a.file.is_some() || a.on_error.is_some() {
+                let key = if a.file.is_some() { "file" } else { "on_error" };
                 return Err(at(
-                    "workload.arrivals.process",
-                    "trace replay is planned and not available yet; use poisson, constant or bursty".to_string(),
+                    &format!("workload.arrivals.{key}"),
+                    "`file` and `on_error` apply only to process = \"trace\"".to_string(),
                 ));
             }
-        };
-        if w.keys.count == 0 {
-            return Err(at("workload.keys.count", "must be at least 1".to_string()));
+            if a.rate.is_none() {
+                return Err(at(
+                    "workload.arrivals",
+                    format!(
+                        "process = \"{}\" needs a `rate`, such as rate = \"300k/s\"",
+                        process_name(a.process)
+                    ),
+                ));
+            }
         }
-        let popularity = match (w.keys.popularity, w.keys.exponent) {
-            (PopularityName::Uniform, Some(_)) => {
-                return Err(at(
-                    "workload.keys.exponent",
-                    "`exponent` applies only to popularity = \"zipf\"".to_string(),
-                ));
-            }
-            (PopularityName::Uniform, None) => Popularity::Uniform,
-            (PopularityName::Zipf, exponent) => {
-                let exponent = exponent.unwrap_or(1.0);
-                if !(exponent.is_finite() && exponent > 0.0) {
-                    return Err(at(
-                        "workload.keys.exponent",
-                        format!("must be a finite number greater than zero, found {exponent}"),
-                    ));
-                }
-                Popularity::Zipf { exponent }
-            }
-        };
-        let payload_bytes = u32::try_from(w.payload.bytes).map_err(|_| {
-            at("workload.payload", format!("{} is too large (at most 4 GiB)", w.payload))
-        })?;
+        let keys = Keys { count: w.keys.count, popularity };
+        if a.process == ProcessName::Trace {
+            return self.trace_workload(w, keys, payload_bytes, duration_ns, loader, lookup);
+        }
         let mut phases = Vec::with_capacity(w.phase.len());
         let mut ramp_end: SimTime = 0;
         for (i, p) in w.phase.iter().enumerate() {
@@ -334,11 +354,85 @@ impl<'a> Loading<'a> {
         }
         Ok(WorkloadSpec {
             process,
-            rate_per_s: a.rate.per_s,
+            rate_per_s: a.rate.map_or(0.0, |r| r.per_s),
             phases,
-            keys: Keys { count: w.keys.count, popularity },
+            keys,
             payload_bytes,
             duration_ns,
+            trace: None,
+        })
+    }
+
+    /// A workload that replays a trace: checks what does not apply to one, then reads the
+    /// whole trace (up to the duration) once, so that every error in it is reported before
+    /// anything runs.
+    fn trace_workload(
+        &self,
+        w: &RawWorkload,
+        keys: Keys,
+        payload_bytes: u32,
+        duration_ns: SimTime,
+        loader: &FileLoader,
+        lookup: &DeTable<'_>,
+    ) -> Result<WorkloadSpec, ScenarioError> {
+        let at = |p: &str, msg: String| {
+            self.error_at(lookup, &FieldPath::parse(p).unwrap_or_default(), msg)
+        };
+        let a = &w.arrivals;
+        if a.rate.is_some() {
+            return Err(at(
+                "workload.arrivals.rate",
+                "a trace sets its own arrival times: remove `rate` (or use another process)"
+                    .to_string(),
+            ));
+        }
+        if !w.phase.is_empty() {
+            return Err(at(
+                "workload.phase[0]",
+                "rate phases do not apply to a trace, which sets its own arrival times: remove the [[workload.phase]] tables".to_string(),
+            ));
+        }
+        let Some(file) = &a.file else {
+            return Err(at(
+                "workload.arrivals",
+                "a trace needs `file`, the trace file relative to the scenario (.csv, .jsonl or .ndjson)".to_string(),
+            ));
+        };
+        let path = loader.base.join(file);
+        let Some(format) = TraceFormat::from_path(&path) else {
+            return Err(at(
+                "workload.arrivals.file",
+                format!(
+                    "\"{file}\": the format comes from the extension: .csv (with a header line `{}`), .jsonl or .ndjson (JSON lines)",
+                    TRACE_COLUMNS.join(",")
+                ),
+            ));
+        };
+        let on_error = match a.on_error {
+            None | Some(OnErrorName::Stop) => OnError::Stop,
+            Some(OnErrorName::Skip) => OnError::Skip,
+        };
+        let summary = scan(&path, format, on_error, keys.count, payload_bytes, duration_ns)
+            .map_err(|e| at("workload.arrivals.file", e.to_string()))?;
+        if summary.events == 0 {
+            return Err(at(
+                "workload.arrivals.file",
+                format!(
+                    "{}: has no event before the end of arrivals ({})",
+                    path.display(),
+                    format_duration_ns(duration_ns)
+                ),
+            ));
+        }
+        let rate_per_s = summary.events as f64 / (duration_ns as f64 / 1e9);
+        Ok(WorkloadSpec {
+            process: Process::Poisson,
+            rate_per_s,
+            phases: Vec::new(),
+            keys,
+            payload_bytes,
+            duration_ns,
+            trace: Some(TraceSpec::new(path, format, on_error, summary)),
         })
     }
 
@@ -791,6 +885,34 @@ fn one_line(message: &str) -> String {
 
 fn kind_names() -> Vec<&'static str> {
     kinds().into_iter().map(|k| k.name).collect()
+}
+
+/// The skipped lines of a trace read with `on_error = "skip"`, as a warning (it goes to
+/// stderr and into report.json's `warnings`).
+fn trace_warning(t: &TraceSpec) -> Option<String> {
+    let s = &t.summary;
+    if s.skipped == 0 {
+        return None;
+    }
+    let examples: Vec<String> =
+        s.skipped_examples.iter().map(|(line, why)| format!("line {line}: {why}")).collect();
+    let more = if s.skipped > examples.len() as u64 { "; …" } else { "" };
+    Some(format!(
+        "workload trace {}: skipped {} line{} that did not parse (on_error = \"skip\"): {}{more}",
+        t.shown(),
+        s.skipped,
+        if s.skipped == 1 { "" } else { "s" },
+        examples.join("; ")
+    ))
+}
+
+fn process_name(p: ProcessName) -> &'static str {
+    match p {
+        ProcessName::Poisson => "poisson",
+        ProcessName::Constant => "constant",
+        ProcessName::Bursty => "bursty",
+        ProcessName::Trace => "trace",
+    }
 }
 
 /// Names become folder names and appear in paths: keep them simple.

@@ -114,11 +114,26 @@ pub(crate) enum ProcessName {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawArrivals {
     pub process: ProcessName,
-    pub rate: Rate,
+    /// Required except for traces, which set their own times.
+    #[serde(default)]
+    pub rate: Option<Rate>,
     #[serde(default)]
     pub on: Option<DistSpec>,
     #[serde(default)]
     pub off: Option<DistSpec>,
+    /// trace: the file, relative to the scenario.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// trace: what to do with a line that does not parse.
+    #[serde(default)]
+    pub on_error: Option<OnErrorName>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum OnErrorName {
+    Stop,
+    Skip,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Default)]

@@ -4,13 +4,20 @@ use crate::event::EventMeta;
 use crate::keys::KeyChooser;
 use crate::profile::RateProfile;
 use crate::spec::{Process, WorkloadSpec};
+use crate::trace::TraceArrivals;
 use pipesim_engine::{Dist, RngStreams, SimTime, StreamRng};
 
 /// Yields a scenario's events in creation order. Deterministic in (spec, seed).
 ///
 /// Random streams: `workload/arrivals` for gaps, `workload/keys` for keys, `workload/bursts`
 /// for on/off periods, so changing the key popularity does not move any arrival time.
+///
+/// With a trace ([`WorkloadSpec::trace`]) the events' times, keys and sizes come from the file,
+/// read one line at a time, and no random number is drawn; ids and per-key sequence numbers are
+/// handed out as for generated events. A trace the run cannot read as the load-time scan did
+/// ends the arrivals early and is recorded in [`crate::TraceSpec::failure`].
 pub struct ArrivalGen {
+    trace: Option<TraceArrivals>,
     profile: RateProfile,
     constant: bool,
     gate: Option<Gate>,
@@ -59,7 +66,12 @@ impl ArrivalGen {
             }
             _ => None,
         };
+        let trace = spec
+            .trace
+            .as_ref()
+            .map(|t| TraceArrivals::new(t, spec.keys.count, spec.payload_bytes, spec.duration_ns));
         Self {
+            trace,
             profile: RateProfile::new(spec),
             constant: matches!(spec.process, Process::Constant),
             gate,
@@ -110,11 +122,30 @@ impl ArrivalGen {
     /// The next event, or `None` after the last arrival before the duration.
     #[inline]
     pub fn next_event(&mut self) -> Option<EventMeta> {
+        if self.trace.is_some() {
+            return self.next_trace_event();
+        }
         let created_ns = self.next_time()?;
         let (key, seq) = self.keys.next(&mut self.key_rng);
         let id = self.next_id;
         self.next_id += 1;
         Some(EventMeta { id, created_ns, seq, key, size_bytes: self.payload_bytes })
+    }
+
+    /// The next event of a trace.
+    #[inline(never)]
+    fn next_trace_event(&mut self) -> Option<EventMeta> {
+        let rec = self.trace.as_mut()?.next()?;
+        let seq = self.keys.number(rec.key);
+        let id = self.next_id;
+        self.next_id += 1;
+        Some(EventMeta {
+            id,
+            created_ns: rec.time_ns,
+            seq,
+            key: rec.key,
+            size_bytes: rec.size_bytes,
+        })
     }
 
     /// How many events have been created so far.
@@ -144,6 +175,7 @@ mod tests {
             keys: Keys { count: 100, popularity: Popularity::Uniform },
             payload_bytes: 512,
             duration_ns: secs * NS_PER_S,
+            trace: None,
         }
     }
 
@@ -214,5 +246,37 @@ mod tests {
         let c: Vec<EventMeta> = ArrivalGen::new(&s, &RngStreams::new(6)).collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_trace_of_the_generated_events_replays_them() {
+        use crate::trace::{OnError, TraceFormat, TraceSpec, scan};
+        let s = spec(Process::Poisson, 10_000.0, 1);
+        let events: Vec<EventMeta> = ArrivalGen::new(&s, &RngStreams::new(7)).collect();
+        let mut text = String::from("time,key,type,size\n");
+        for e in &events {
+            text.push_str(&format!("{},{},event,{}\n", e.created_ns, e.key, e.size_bytes));
+        }
+        // Past the duration: not replayed.
+        text.push_str("1000000000,1,event,1\n");
+        let path =
+            std::env::temp_dir().join(format!("pipesim-workload-trace-{}.csv", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        let summary =
+            scan(&path, TraceFormat::Csv, OnError::Stop, 100, 512, s.duration_ns).unwrap();
+        assert_eq!(summary.events, events.len() as u64);
+        let mut t = s.clone();
+        t.trace = Some(TraceSpec::new(path.clone(), TraceFormat::Csv, OnError::Stop, summary));
+        // A different seed: a trace draws no random numbers.
+        let replayed: Vec<EventMeta> = ArrivalGen::new(&t, &RngStreams::new(8)).collect();
+        assert_eq!(replayed, events);
+        assert!(t.trace.as_ref().unwrap().failure().is_none());
+        // A trace that changed after the scan is reported, not replayed silently.
+        std::fs::write(&path, "time,key\n1,1\n").unwrap();
+        let short: Vec<EventMeta> = ArrivalGen::new(&t, &RngStreams::new(8)).collect();
+        assert_eq!(short.len(), 1);
+        let failure = t.trace.as_ref().unwrap().failure().unwrap().to_string();
+        assert!(failure.contains("changed"), "{failure}");
+        let _ = std::fs::remove_file(&path);
     }
 }

@@ -58,6 +58,16 @@ impl KeyChooser {
         }
     }
 
+    /// The next sequence number of `key`, for events whose key is given (traces): no draw and
+    /// no lookahead. `key` must be below the key count.
+    #[inline]
+    pub fn number(&mut self, key: u32) -> u64 {
+        let slot = &mut self.next_seq[key as usize];
+        let seq = *slot;
+        *slot += 1;
+        seq
+    }
+
     /// The next event's key and its sequence number within that key.
     #[inline]
     pub fn next(&mut self, rng: &mut StreamRng) -> (u32, u64) {

@@ -9,15 +9,24 @@
 //! Arrivals are *open loop*: an event's creation time is fixed by the arrival process, never by
 //! how fast the system under test accepts it. Latency is measured from that intended creation
 //! time, so a slow system cannot hide its queueing (no coordinated omission).
+//!
+//! A workload may instead replay a trace file ([`TraceSpec`], module `trace`): the events'
+//! times, keys and sizes come from the file, streamed one line at a time, and sequence numbers
+//! are still handed out per key in creation order.
 
 mod arrivals;
 mod event;
 mod keys;
 mod profile;
 mod spec;
+mod trace;
 
 pub use arrivals::ArrivalGen;
 pub use event::EventMeta;
 pub use keys::KeyChooser;
 pub use profile::RateProfile;
 pub use spec::{Keys, Phase, Popularity, Process, WorkloadSpec};
+pub use trace::{
+    MAX_LINE_BYTES, OnError, TRACE_COLUMNS, TraceError, TraceFormat, TraceReader, TraceRecord,
+    TraceSpec, TraceSummary, scan,
+};

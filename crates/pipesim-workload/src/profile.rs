@@ -109,6 +109,7 @@ mod tests {
             keys: Keys { count: 1, popularity: Popularity::Uniform },
             payload_bytes: 0,
             duration_ns: 10_000_000_000,
+            trace: None,
         }
     }
 

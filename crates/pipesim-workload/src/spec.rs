@@ -66,6 +66,11 @@ pub struct WorkloadSpec {
     pub payload_bytes: u32,
     /// Arrivals stop at this time.
     pub duration_ns: SimTime,
+    /// A trace to replay instead of generating arrivals. With a trace, `process`, `phases` and
+    /// the key popularity do not shape arrivals (the popularity still describes what models'
+    /// readers ask for), `rate_per_s` is the trace's mean rate (for models' sizing warnings),
+    /// and `payload_bytes` is the size of events whose record gives none.
+    pub trace: Option<crate::TraceSpec>,
 }
 
 impl WorkloadSpec {
