@@ -1,7 +1,7 @@
 //! The run loop.
 
 use crate::ctx::Ctx;
-use crate::fault::{FaultPhase, FaultSpec};
+use crate::fault::{FaultPhase, ResolvedFaults};
 use crate::model::Model;
 use pipesim_engine::{RngStreams, SimTime};
 use pipesim_metrics::{Recorder, RecorderConfig, RunResults};
@@ -23,7 +23,8 @@ pub struct RunSettings {
 }
 
 /// Runs `model` over the arrival trace of `workload` under `settings`, with the fault
-/// timeline `faults` (each fault's start and end are delivered to [`Model::on_fault`]).
+/// timeline `faults` (each delivered fault's start and end go to [`Model::on_fault`]; the
+/// statistics are split by the windows).
 ///
 /// The next arrival and the next fault boundary are held outside the heap with the sequence
 /// numbers they would have had, so they cost no heap operation yet still obey the
@@ -34,7 +35,7 @@ pub fn run<M: Model>(
     model: &mut M,
     settings: &RunSettings,
     workload: &WorkloadSpec,
-    faults: &[FaultSpec],
+    faults: &ResolvedFaults,
 ) -> RunResults {
     let streams = RngStreams::new(settings.seed);
     let mut arrivals = ArrivalGen::new(workload, &streams);
@@ -45,8 +46,10 @@ pub fn run<M: Model>(
         key_count: workload.keys.count,
     });
     let mut ctx = Ctx::new(rec);
-    let windows: Vec<(SimTime, SimTime)> = faults.iter().map(|f| (f.start_ns, f.end_ns)).collect();
+    let windows: Vec<(SimTime, SimTime)> =
+        faults.windows.iter().map(|f| (f.start_ns, f.end_ns)).collect();
     ctx.rec.set_fault_windows(&windows);
+    let faults = &faults.delivered;
 
     // Fault boundaries in time order; ties keep the timeline's order, begins before ends.
     let mut boundaries: Vec<(SimTime, usize, FaultPhase)> = Vec::with_capacity(faults.len() * 2);

@@ -32,6 +32,74 @@ pub enum FaultKind {
         /// The first retransmission timeout (at least 200 ms).
         rto_ns: SimTime,
     },
+    /// The role's disk is slow or stopped for the window: fsyncs and writes take longer, or
+    /// wait for the window's end.
+    DiskStall {
+        /// How the disk misbehaves.
+        effect: DiskStallEffect,
+    },
+    /// The process is frozen for the window (a stop-the-world GC, VM steal): it does no work
+    /// and loses nothing; what it had in hand finishes after the window.
+    Pause,
+    /// Each node of the role restarts in turn: down for `downtime_ns`, then `gap_ns` before the
+    /// next. Models see it as one [`FaultKind::Crash`] per node (see [`resolve`]).
+    RollingRestart {
+        /// How long each node is down.
+        downtime_ns: SimTime,
+        /// The wait after a node is back before the next goes down.
+        gap_ns: SimTime,
+        /// How many nodes restart; `None`: every node of the role.
+        nodes: Option<u32>,
+    },
+    /// The event schema changes every `interval_ns` during the window; what a change costs is
+    /// the model's to decide (a compaction that blocks a flush thread, a registry round trip,
+    /// a consumer that cannot decode).
+    SchemaFlood {
+        /// Time between two schema changes.
+        interval_ns: SimTime,
+    },
+    /// Checkpoints every `interval_ns` during the window instead of the configured interval
+    /// (a stream processor's barriers and snapshots, a database's checkpoints and the
+    /// full-page writes after each).
+    CheckpointStorm {
+        /// Time between two checkpoints during the window.
+        interval_ns: SimTime,
+    },
+}
+
+/// What a [`FaultKind::DiskStall`] does to each disk operation during its window.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DiskStallEffect {
+    /// Each operation takes `factor` times as long.
+    Slow {
+        /// The slowdown, above 1.
+        factor: f64,
+    },
+    /// Each operation takes an extra delay.
+    Extra {
+        /// The added delay.
+        extra: Dist,
+    },
+    /// Nothing completes until the window ends.
+    Stop,
+}
+
+impl DiskStallEffect {
+    /// The time an operation that would take `ns` takes when it starts at `now` (within the
+    /// window ending at `end_ns`), drawing from `rng` for an added distribution.
+    pub fn apply(
+        &self,
+        ns: SimTime,
+        now: SimTime,
+        end_ns: SimTime,
+        rng: &mut pipesim_engine::StreamRng,
+    ) -> SimTime {
+        match self {
+            Self::Slow { factor } => (ns as f64 * factor) as SimTime,
+            Self::Extra { extra } => ns + extra.sample(rng),
+            Self::Stop => end_ns.saturating_sub(now) + ns,
+        }
+    }
 }
 
 /// Which way a network fault cuts: requests (client to server), responses (server to client),
@@ -57,8 +125,18 @@ impl Direction {
     }
 }
 
-/// The fault kinds scenario files can name today.
-pub const FAULT_KINDS: [&str; 4] = ["crash", "partition", "latency_spike", "packet_loss"];
+/// The fault kinds scenario files can name.
+pub const FAULT_KINDS: [&str; 9] = [
+    "crash",
+    "partition",
+    "latency_spike",
+    "packet_loss",
+    "disk_stall",
+    "pause",
+    "rolling_restart",
+    "schema_flood",
+    "checkpoint_storm",
+];
 
 /// The network kinds, which act on links.
 pub const NETWORK_FAULT_KINDS: [&str; 3] = ["partition", "latency_spike", "packet_loss"];
@@ -71,6 +149,11 @@ impl FaultKind {
             Self::Partition { .. } => "partition",
             Self::LatencySpike { .. } => "latency_spike",
             Self::PacketLoss { .. } => "packet_loss",
+            Self::DiskStall { .. } => "disk_stall",
+            Self::Pause => "pause",
+            Self::RollingRestart { .. } => "rolling_restart",
+            Self::SchemaFlood { .. } => "schema_flood",
+            Self::CheckpointStorm { .. } => "checkpoint_storm",
         }
     }
 }
@@ -100,7 +183,7 @@ pub fn link_faults(
                 FaultKind::PacketLoss { probability, rto_ns } => {
                     LinkFaultEffect::PacketLoss { probability: *probability, rto_ns: *rto_ns }
                 }
-                FaultKind::Crash { .. } => return None,
+                _ => return None,
             };
             Some(LinkFault { start_ns: f.start_ns, end_ns: f.end_ns, effect })
         })
@@ -118,6 +201,62 @@ pub struct FaultSpec {
     pub start_ns: SimTime,
     /// When it ends (for a crash, when the process is back).
     pub end_ns: SimTime,
+    /// Which node of the role it hits, for the crashes a rolling restart becomes; `None`: the
+    /// model chooses (a crash of a role with several nodes takes the next one in turn).
+    pub node: Option<u32>,
+}
+
+impl FaultSpec {
+    /// A fault of `kind` on `role` over `[start_ns, end_ns)`, on no node in particular.
+    pub fn new(
+        kind: FaultKind,
+        role: impl Into<String>,
+        start_ns: SimTime,
+        end_ns: SimTime,
+    ) -> Self {
+        Self { kind, role: role.into(), start_ns, end_ns, node: None }
+    }
+}
+
+/// A model's fault timeline: the windows its report shows and the faults its run delivers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResolvedFaults {
+    /// One per scenario fault, in timeline order, with the end a rolling restart reaches on
+    /// this model; phases and report rows refer to these by index.
+    pub windows: Vec<FaultSpec>,
+    /// What [`crate::Model::on_fault`] receives: the scenario's faults, with each rolling
+    /// restart replaced by one crash per node.
+    pub delivered: Vec<FaultSpec>,
+}
+
+/// Resolves a scenario's timeline for one model: `nodes(role)` says how many nodes the model's
+/// role has. A rolling restart of `n` nodes from `t` takes node `i` down at
+/// `t + i·(downtime + gap)` for `downtime`, so its window ends at `t + n·downtime + (n−1)·gap`.
+pub fn resolve(faults: &[FaultSpec], nodes: impl Fn(&str) -> u32) -> ResolvedFaults {
+    let mut out = ResolvedFaults::default();
+    for f in faults {
+        let FaultKind::RollingRestart { downtime_ns, gap_ns, nodes: n } = f.kind else {
+            out.windows.push(f.clone());
+            out.delivered.push(f.clone());
+            continue;
+        };
+        let n = n.unwrap_or_else(|| nodes(&f.role)).max(1);
+        let step = downtime_ns.saturating_add(gap_ns);
+        for i in 0..n {
+            let start = f.start_ns.saturating_add(step.saturating_mul(u64::from(i)));
+            out.delivered.push(FaultSpec {
+                kind: FaultKind::Crash { restart_ns: downtime_ns },
+                role: f.role.clone(),
+                start_ns: start,
+                end_ns: start.saturating_add(downtime_ns),
+                node: Some(i),
+            });
+        }
+        let end =
+            f.start_ns.saturating_add(step.saturating_mul(u64::from(n))).saturating_sub(gap_ns);
+        out.windows.push(FaultSpec { end_ns: end, ..f.clone() });
+    }
+    out
 }
 
 /// Whether a fault is starting or ending.

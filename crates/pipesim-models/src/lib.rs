@@ -23,7 +23,8 @@ pub use ctx::Ctx;
 pub use detail::{Cell, DetailTable};
 pub use driver::{RunSettings, run};
 pub use fault::{
-    Direction, FAULT_KINDS, FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS, link_faults,
+    Direction, DiskStallEffect, FAULT_KINDS, FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS,
+    ResolvedFaults, link_faults, resolve,
 };
 pub use model::{BuildEnv, Model, ModelKind, RunEnv};
 pub use registry::{KindInfo, ModelOutcome, ModelSpec, ParseModelError, kinds, parse_model};

@@ -92,6 +92,12 @@ pub trait ModelKind: Model + Sized + 'static {
         &["crash"]
     }
 
+    /// How many nodes the design's `role` has (brokers of a log, shards of a store), for the
+    /// crashes a rolling restart of that role becomes. By default one.
+    fn role_nodes(_params: &Self::Params, _role: &str) -> u32 {
+        1
+    }
+
     /// Things worth telling the user before the run, such as a utilisation at or above 1.
     fn warnings(_params: &Self::Params, _workload: &WorkloadSpec) -> Vec<String> {
         Vec::new()

@@ -5,7 +5,7 @@
 
 use crate::detail::DetailTable;
 use crate::driver::{RunSettings, run};
-use crate::fault::FaultSpec;
+use crate::fault::{FaultSpec, ResolvedFaults, resolve};
 
 use crate::model::{BuildEnv, ModelKind, RunEnv};
 use pipesim_config::{ConfigError, ParamDoc};
@@ -43,6 +43,9 @@ pub struct ModelOutcome {
     pub results: RunResults,
     /// Design-specific tables.
     pub details: Vec<DetailTable>,
+    /// The fault windows as they fell on this model (a rolling restart's end depends on the
+    /// model's node count), one per scenario fault in timeline order.
+    pub faults: Vec<FaultSpec>,
 }
 
 impl ModelSpec {
@@ -54,6 +57,11 @@ impl ModelSpec {
         faults: &[FaultSpec],
     ) -> ModelOutcome {
         self.inner.run(settings, workload, faults)
+    }
+
+    /// The scenario's fault timeline as it falls on this model.
+    pub fn resolve_faults(&self, faults: &[FaultSpec]) -> ResolvedFaults {
+        self.inner.resolve_faults(faults)
     }
 
     /// The fault roles the model has.
@@ -90,6 +98,7 @@ trait ErasedKind: Send + Sync {
         workload: &WorkloadSpec,
         faults: &[FaultSpec],
     ) -> ModelOutcome;
+    fn resolve_faults(&self, faults: &[FaultSpec]) -> ResolvedFaults;
     fn fault_roles(&self) -> &'static [&'static str];
     fn fault_kinds(&self, role: &str) -> &'static [&'static str];
     fn parameters(&self) -> serde_json::Value;
@@ -106,11 +115,17 @@ impl<K: ModelKind> ErasedKind for Erased<K> {
         faults: &[FaultSpec],
     ) -> ModelOutcome {
         let streams = RngStreams::new(settings.seed);
+        let resolved = self.resolve_faults(faults);
+        let faults = &resolved.delivered;
         let mut model =
             K::build(&self.0, &RunEnv { streams: &streams, workload, settings, faults });
-        let results = run(&mut model, settings, workload, faults);
+        let results = run(&mut model, settings, workload, &resolved);
         let details = model.details(&results);
-        ModelOutcome { results, details }
+        ModelOutcome { results, details, faults: resolved.windows }
+    }
+
+    fn resolve_faults(&self, faults: &[FaultSpec]) -> ResolvedFaults {
+        resolve(faults, |role| K::role_nodes(&self.0, role))
     }
 
     fn fault_roles(&self) -> &'static [&'static str] {

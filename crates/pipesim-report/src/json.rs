@@ -402,7 +402,7 @@ pub(crate) fn model_values(report: &RunReport<'_>) -> Vec<Value> {
         .models
         .iter()
         .map(|m| {
-            serde_json::to_value(model_json(m, &report.scenario.faults))
+            serde_json::to_value(model_json(m, &m.outcome.faults))
                 .expect("a model entry serializes")
         })
         .collect()

@@ -8,6 +8,7 @@
 //! Nothing here runs a simulation.
 
 mod error;
+mod fault_table;
 mod load;
 mod location;
 mod overrides;

@@ -1,6 +1,7 @@
 //! From text to a validated [`Scenario`].
 
 use crate::error::{ErrorOrigin, ScenarioError};
+use crate::fault_table::{build_fault, check_models};
 use crate::location::locate;
 use crate::overrides::{Override, apply, near_alias};
 use crate::path::{FieldPath, Segment};
@@ -8,9 +9,7 @@ use crate::raw::{ClaimValue, OnErrorName, PopularityName, ProcessName, RawScenar
 use crate::source::{io_reason, read_scenario};
 use pipesim_config::{ConfigError, Loader, explain_serde_message, suggest};
 use pipesim_engine::{SimTime, format_duration_ns};
-use pipesim_models::{
-    BuildEnv, Direction, FaultKind, FaultSpec, ModelSpec, ParseModelError, kinds, parse_model,
-};
+use pipesim_models::{BuildEnv, FaultSpec, ModelSpec, ParseModelError, kinds, parse_model};
 use pipesim_workload::{
     Keys, OnError, Phase, Popularity, Process, TRACE_COLUMNS, TraceFormat, TraceSpec, WorkloadSpec,
     scan,
@@ -131,16 +130,6 @@ fn claim_value(value: &ClaimValue, metric: &str) -> Result<f64, String> {
     }
     Ok(x)
 }
-
-/// Fault kinds the simulator runs.
-const AVAILABLE_FAULTS: [&str; 4] = pipesim_models::FAULT_KINDS;
-
-/// Linux's minimum TCP retransmission timeout.
-const MIN_RTO_NS: SimTime = 200_000_000;
-
-/// Fault kinds of the planned timeline, refused with a clear message until they are simulated.
-const PLANNED_FAULTS: [&str; 5] =
-    ["disk_stall", "pause", "rolling_restart", "schema_flood", "checkpoint_storm"];
 
 struct Loading<'a> {
     text: &'a str,
@@ -501,169 +490,9 @@ impl<'a> Loading<'a> {
                     msg,
                 )
             };
-            // Parameters belong to one kind each: one given to another kind is a mistake.
-            let given: [(&str, bool, &str); 5] = [
-                ("direction", f.direction.is_some(), "partition"),
-                ("in_flight", f.in_flight.is_some(), "partition"),
-                ("extra", f.extra.is_some(), "latency_spike"),
-                ("probability", f.probability.is_some(), "packet_loss"),
-                ("rto", f.rto.is_some(), "packet_loss"),
-            ];
-            if AVAILABLE_FAULTS.contains(&f.kind.as_str())
-                && let Some((field, _, owner)) =
-                    given.iter().find(|(_, set, owner)| *set && *owner != f.kind)
-            {
-                return Err(at(
-                    field,
-                    format!("`{field}` is a parameter of `{owner}`, not of `{}`", f.kind),
-                ));
-            }
-            if f.duration.ns == 0 && f.kind != "crash" {
-                return Err(at(
-                    "duration",
-                    format!("a {} needs a window: the duration must be greater than zero", f.kind),
-                ));
-            }
-            let kind = match f.kind.as_str() {
-                "partition" => {
-                    let direction = match f.direction.as_deref().unwrap_or("both") {
-                        "both" => Direction::Both,
-                        "requests" => Direction::Requests,
-                        "responses" => Direction::Responses,
-                        other => {
-                            return Err(at(
-                                "direction",
-                                format!(
-                                    "unknown direction `{other}`; one of: both, requests, responses"
-                                ),
-                            ));
-                        }
-                    };
-                    let hold = match f.in_flight.as_deref().unwrap_or("drop") {
-                        "drop" => false,
-                        "hold" => true,
-                        other => {
-                            return Err(at(
-                                "in_flight",
-                                format!("unknown in_flight `{other}`; one of: drop, hold"),
-                            ));
-                        }
-                    };
-                    FaultKind::Partition { direction, hold }
-                }
-                "latency_spike" => {
-                    let Some(extra) = &f.extra else {
-                        return Err(at(
-                            "extra",
-                            "a latency_spike needs `extra`, the added delay (a duration or a distribution)"
-                                .to_string(),
-                        ));
-                    };
-                    FaultKind::LatencySpike {
-                        extra: extra.resolve(loader).map_err(|m| at("extra", m))?,
-                    }
-                }
-                "packet_loss" => {
-                    let Some(p) = f.probability else {
-                        return Err(at(
-                            "probability",
-                            "a packet_loss needs `probability`, the chance one transmission is lost"
-                                .to_string(),
-                        ));
-                    };
-                    if !(p.is_finite() && p > 0.0 && p <= 1.0) {
-                        return Err(at(
-                            "probability",
-                            format!("must be a probability above 0 and at most 1, found {p}"),
-                        ));
-                    }
-                    let rto_ns = f.rto.map_or(MIN_RTO_NS, |d| d.ns);
-                    if rto_ns < MIN_RTO_NS {
-                        return Err(at(
-                            "rto",
-                            format!(
-                                "{} is below TCP's minimum retransmission timeout (200ms)",
-                                format_duration_ns(rto_ns)
-                            ),
-                        ));
-                    }
-                    FaultKind::PacketLoss { probability: p, rto_ns }
-                }
-                "crash" => {
-                    if f.duration.ns == 0 {
-                        return Err(at(
-                            "duration",
-                            "a crash needs a downtime: the duration must be greater than zero"
-                                .to_string(),
-                        ));
-                    }
-                    FaultKind::Crash { restart_ns: f.duration.ns }
-                }
-                other if PLANNED_FAULTS.contains(&other) => {
-                    return Err(at(
-                        "kind",
-                        format!(
-                            "fault kind `{other}` is not simulated yet; available: {}",
-                            AVAILABLE_FAULTS.join(", ")
-                        ),
-                    ));
-                }
-                other => {
-                    let known: Vec<&str> =
-                        AVAILABLE_FAULTS.iter().chain(PLANNED_FAULTS.iter()).copied().collect();
-                    let mut msg = format!("unknown fault kind `{other}`");
-                    if let Some(s) = suggest(other, known.iter().copied()) {
-                        msg.push_str(&format!(" (did you mean `{s}`?)"));
-                    }
-                    msg.push_str(&format!("; available: {}", AVAILABLE_FAULTS.join(", ")));
-                    return Err(at("kind", msg));
-                }
-            };
-            if f.at.ns >= raw.duration.ns {
-                return Err(at(
-                    "at",
-                    format!(
-                        "{} is past the end of the arrivals ({}): the fault would never happen",
-                        f.at, raw.duration
-                    ),
-                ));
-            }
-            for m in models {
-                let roles = m.fault_roles();
-                if !roles.contains(&f.target.as_str()) {
-                    let mut msg =
-                        format!("model \"{}\" ({}) has no role `{}`", m.name, m.kind, f.target);
-                    if let Some(s) = suggest(&f.target, roles.iter().copied()) {
-                        msg.push_str(&format!(" (did you mean `{s}`?)"));
-                    }
-                    if roles.is_empty() {
-                        msg.push_str("; it takes no faults");
-                    } else {
-                        msg.push_str(&format!("; its roles: {}", roles.join(", ")));
-                    }
-                    return Err(at("target", msg));
-                }
-                let kinds = m.fault_kinds(&f.target);
-                if !kinds.contains(&f.kind.as_str()) {
-                    return Err(at(
-                        "kind",
-                        format!(
-                            "model \"{}\" ({}) cannot take a `{}` on `{}`; it takes: {}",
-                            m.name,
-                            m.kind,
-                            f.kind,
-                            f.target,
-                            kinds.join(", ")
-                        ),
-                    ));
-                }
-            }
-            out.push(FaultSpec {
-                kind,
-                role: f.target.clone(),
-                start_ns: f.at.ns,
-                end_ns: f.at.ns.saturating_add(f.duration.ns),
-            });
+            let spec = build_fault(f, raw.duration.ns, loader).map_err(|(k, m)| at(k, m))?;
+            check_models(&spec, models).map_err(|(k, m)| at(k, m))?;
+            out.push(spec);
         }
         Ok(out)
     }

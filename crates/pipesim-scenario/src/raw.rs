@@ -52,21 +52,23 @@ pub(crate) enum ClaimValue {
     Text(String),
 }
 
-/// One `[[fault]]` table.
-#[derive(Deserialize)]
+/// One `[[fault]]` table (also a line of a JSON-lines fault trace, and a drawn random fault).
+#[derive(Deserialize, Clone, Debug)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawFault {
     pub kind: String,
     pub target: String,
     pub at: Duration,
-    pub duration: Duration,
+    /// The window; a rolling_restart's follows from its downtime, gap and node count.
+    #[serde(default)]
+    pub duration: Option<Duration>,
     /// partition: "both" (default), "requests" or "responses".
     #[serde(default)]
     pub direction: Option<String>,
     /// partition: "drop" (default) or "hold".
     #[serde(default)]
     pub in_flight: Option<String>,
-    /// latency_spike: the extra delay.
+    /// latency_spike, disk_stall: the extra delay.
     #[serde(default)]
     pub extra: Option<DistSpec>,
     /// packet_loss: chance one transmission is lost.
@@ -75,6 +77,24 @@ pub(crate) struct RawFault {
     /// packet_loss: the first retransmission timeout (default and minimum 200 ms).
     #[serde(default)]
     pub rto: Option<Duration>,
+    /// disk_stall: each operation this many times slower.
+    #[serde(default)]
+    pub factor: Option<f64>,
+    /// disk_stall: nothing completes until the window ends.
+    #[serde(default)]
+    pub stop: Option<bool>,
+    /// rolling_restart: how long each node is down.
+    #[serde(default)]
+    pub downtime: Option<Duration>,
+    /// rolling_restart: the wait between one node's return and the next one's restart.
+    #[serde(default)]
+    pub gap: Option<Duration>,
+    /// rolling_restart: how many nodes (default: all of the role's).
+    #[serde(default)]
+    pub nodes: Option<u32>,
+    /// schema_flood: time between schema changes; checkpoint_storm: between checkpoints.
+    #[serde(default)]
+    pub interval: Option<Duration>,
 }
 
 pub(crate) fn default_drain() -> Duration {

@@ -1,0 +1,289 @@
+//! One fault table (`[[fault]]`, a line of a fault trace, or a drawn random fault) to a
+//! [`FaultSpec`], and the check that every model can take it.
+//!
+//! Every source of faults goes through [`build_fault`] and [`check_models`], so a fault read
+//! from a trace or drawn at random is held to the same rules as one written in the scenario.
+
+use crate::raw::RawFault;
+use pipesim_config::{Loader, suggest};
+use pipesim_engine::{SimTime, format_duration_ns};
+use pipesim_models::{Direction, DiskStallEffect, FAULT_KINDS, FaultKind, FaultSpec, ModelSpec};
+
+/// Linux's minimum TCP retransmission timeout.
+pub(crate) const MIN_RTO_NS: SimTime = 200_000_000;
+
+/// A problem with one field of a fault table: the field's name and what is wrong.
+pub(crate) type FieldError = (&'static str, String);
+
+/// Which kind each parameter belongs to (`extra` to two).
+const PARAMS: [(&str, &[&str]); 11] = [
+    ("direction", &["partition"]),
+    ("in_flight", &["partition"]),
+    ("extra", &["latency_spike", "disk_stall"]),
+    ("probability", &["packet_loss"]),
+    ("rto", &["packet_loss"]),
+    ("factor", &["disk_stall"]),
+    ("stop", &["disk_stall"]),
+    ("downtime", &["rolling_restart"]),
+    ("gap", &["rolling_restart"]),
+    ("nodes", &["rolling_restart"]),
+    ("interval", &["schema_flood", "checkpoint_storm"]),
+];
+
+fn given(f: &RawFault) -> [(&'static str, bool); 11] {
+    [
+        ("direction", f.direction.is_some()),
+        ("in_flight", f.in_flight.is_some()),
+        ("extra", f.extra.is_some()),
+        ("probability", f.probability.is_some()),
+        ("rto", f.rto.is_some()),
+        ("factor", f.factor.is_some()),
+        ("stop", f.stop.is_some()),
+        ("downtime", f.downtime.is_some()),
+        ("gap", f.gap.is_some()),
+        ("nodes", f.nodes.is_some()),
+        ("interval", f.interval.is_some()),
+    ]
+}
+
+/// The fault a table describes, with its window; `arrivals_end_ns` is the scenario's
+/// `duration` (a fault must start before it).
+pub(crate) fn build_fault(
+    f: &RawFault,
+    arrivals_end_ns: SimTime,
+    loader: &dyn Loader,
+) -> Result<FaultSpec, FieldError> {
+    let kind_name = f.kind.as_str();
+    if !FAULT_KINDS.contains(&kind_name) {
+        let mut msg = format!("unknown fault kind `{kind_name}`");
+        if let Some(s) = suggest(kind_name, FAULT_KINDS.iter().copied()) {
+            msg.push_str(&format!(" (did you mean `{s}`?)"));
+        }
+        msg.push_str(&format!("; available: {}", FAULT_KINDS.join(", ")));
+        return Err(("kind", msg));
+    }
+    // Parameters belong to kinds: one given to another kind is a mistake.
+    for ((field, set), (_, owners)) in given(f).iter().zip(PARAMS.iter()) {
+        if *set && !owners.contains(&kind_name) {
+            return Err((
+                field,
+                format!(
+                    "`{field}` is a parameter of `{}`, not of `{kind_name}`",
+                    owners.join("` and `")
+                ),
+            ));
+        }
+    }
+    let duration_ns = match (kind_name, f.duration) {
+        ("rolling_restart", Some(_)) => {
+            return Err((
+                "duration",
+                "a rolling_restart's window follows from its `downtime`, `gap` and the role's node count: remove `duration` (set `nodes` to restart fewer nodes)".to_string(),
+            ));
+        }
+        ("rolling_restart", None) => 0,
+        (_, None) => {
+            return Err(("duration", format!("a {kind_name} needs `duration`, its window")));
+        }
+        (_, Some(d)) if d.ns == 0 => {
+            let what = if kind_name == "crash" { "a downtime" } else { "a window" };
+            return Err((
+                "duration",
+                format!("a {kind_name} needs {what}: the duration must be greater than zero"),
+            ));
+        }
+        (_, Some(d)) => d.ns,
+    };
+    let kind = match kind_name {
+        "crash" => FaultKind::Crash { restart_ns: duration_ns },
+        "pause" => FaultKind::Pause,
+        "partition" => {
+            let direction = match f.direction.as_deref().unwrap_or("both") {
+                "both" => Direction::Both,
+                "requests" => Direction::Requests,
+                "responses" => Direction::Responses,
+                other => {
+                    return Err((
+                        "direction",
+                        format!("unknown direction `{other}`; one of: both, requests, responses"),
+                    ));
+                }
+            };
+            let hold = match f.in_flight.as_deref().unwrap_or("drop") {
+                "drop" => false,
+                "hold" => true,
+                other => {
+                    return Err((
+                        "in_flight",
+                        format!("unknown in_flight `{other}`; one of: drop, hold"),
+                    ));
+                }
+            };
+            FaultKind::Partition { direction, hold }
+        }
+        "latency_spike" => {
+            let Some(extra) = &f.extra else {
+                return Err((
+                    "extra",
+                    "a latency_spike needs `extra`, the added delay (a duration or a distribution)"
+                        .to_string(),
+                ));
+            };
+            FaultKind::LatencySpike { extra: extra.resolve(loader).map_err(|m| ("extra", m))? }
+        }
+        "packet_loss" => {
+            let Some(p) = f.probability else {
+                return Err((
+                    "probability",
+                    "a packet_loss needs `probability`, the chance one transmission is lost"
+                        .to_string(),
+                ));
+            };
+            if !(p.is_finite() && p > 0.0 && p <= 1.0) {
+                return Err((
+                    "probability",
+                    format!("must be a probability above 0 and at most 1, found {p}"),
+                ));
+            }
+            let rto_ns = f.rto.map_or(MIN_RTO_NS, |d| d.ns);
+            if rto_ns < MIN_RTO_NS {
+                return Err((
+                    "rto",
+                    format!(
+                        "{} is below TCP's minimum retransmission timeout (200ms)",
+                        format_duration_ns(rto_ns)
+                    ),
+                ));
+            }
+            FaultKind::PacketLoss { probability: p, rto_ns }
+        }
+        "disk_stall" => {
+            let effect = match (f.factor, &f.extra, f.stop) {
+                (Some(factor), None, None | Some(false)) => {
+                    if !(factor.is_finite() && factor > 1.0) {
+                        return Err((
+                            "factor",
+                            format!(
+                                "must be a slowdown above 1 (10 = ten times slower), found {factor}"
+                            ),
+                        ));
+                    }
+                    DiskStallEffect::Slow { factor }
+                }
+                (None, Some(extra), None | Some(false)) => DiskStallEffect::Extra {
+                    extra: extra.resolve(loader).map_err(|m| ("extra", m))?,
+                },
+                (None, None, Some(true)) => DiskStallEffect::Stop,
+                (None, None, _) => {
+                    return Err((
+                        "kind",
+                        "a disk_stall needs one of `factor` (each disk operation that many times slower), `extra` (an added delay) or `stop = true` (nothing completes until the window ends)".to_string(),
+                    ));
+                }
+                _ => {
+                    let field = if f.stop == Some(true) { "stop" } else { "extra" };
+                    return Err((
+                        field,
+                        "give a disk_stall only one of `factor`, `extra` and `stop`".to_string(),
+                    ));
+                }
+            };
+            FaultKind::DiskStall { effect }
+        }
+        "rolling_restart" => {
+            let Some(downtime) = f.downtime else {
+                return Err((
+                    "downtime",
+                    "a rolling_restart needs `downtime`, how long each node is down".to_string(),
+                ));
+            };
+            if downtime.ns == 0 {
+                return Err(("downtime", "must be greater than zero".to_string()));
+            }
+            if f.nodes == Some(0) {
+                return Err((
+                    "nodes",
+                    "must be at least 1 (leave it out for every node)".to_string(),
+                ));
+            }
+            FaultKind::RollingRestart {
+                downtime_ns: downtime.ns,
+                gap_ns: f.gap.map_or(0, |g| g.ns),
+                nodes: f.nodes,
+            }
+        }
+        "schema_flood" | "checkpoint_storm" => {
+            let Some(interval) = f.interval else {
+                let what = if kind_name == "schema_flood" {
+                    "the time between two schema changes"
+                } else {
+                    "the time between two checkpoints during the storm"
+                };
+                return Err(("interval", format!("a {kind_name} needs `interval`, {what}")));
+            };
+            if interval.ns == 0 {
+                return Err(("interval", "must be greater than zero".to_string()));
+            }
+            if interval.ns > duration_ns {
+                return Err((
+                    "interval",
+                    format!(
+                        "{interval} is longer than the window ({}): nothing would happen",
+                        format_duration_ns(duration_ns)
+                    ),
+                ));
+            }
+            if kind_name == "schema_flood" {
+                FaultKind::SchemaFlood { interval_ns: interval.ns }
+            } else {
+                FaultKind::CheckpointStorm { interval_ns: interval.ns }
+            }
+        }
+        _ => unreachable!("every name in FAULT_KINDS has an arm"),
+    };
+    if f.at.ns >= arrivals_end_ns {
+        return Err((
+            "at",
+            format!(
+                "{} is past the end of the arrivals ({}): the fault would never happen",
+                f.at,
+                format_duration_ns(arrivals_end_ns)
+            ),
+        ));
+    }
+    Ok(FaultSpec::new(kind, f.target.clone(), f.at.ns, f.at.ns.saturating_add(duration_ns)))
+}
+
+/// Checks that every model has the fault's role and can take its kind there.
+pub(crate) fn check_models(f: &FaultSpec, models: &[ModelSpec]) -> Result<(), FieldError> {
+    for m in models {
+        let roles = m.fault_roles();
+        if !roles.contains(&f.role.as_str()) {
+            let mut msg = format!("model \"{}\" ({}) has no role `{}`", m.name, m.kind, f.role);
+            if let Some(s) = suggest(&f.role, roles.iter().copied()) {
+                msg.push_str(&format!(" (did you mean `{s}`?)"));
+            }
+            if roles.is_empty() {
+                msg.push_str("; it takes no faults");
+            } else {
+                msg.push_str(&format!("; its roles: {}", roles.join(", ")));
+            }
+            return Err(("target", msg));
+        }
+        let kinds = m.fault_kinds(&f.role);
+        if !kinds.contains(&f.kind.name()) {
+            return Err((
+                "kind",
+                format!(
+                    "model \"{}\" ({}) cannot take a `{}` on `{}`; it takes: {}",
+                    m.name,
+                    m.kind,
+                    f.kind.name(),
+                    f.role,
+                    kinds.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
