@@ -655,7 +655,7 @@ fn fault_kind_the_model_cannot_take() {
         text,
         &[],
         &[
-            "s.toml:9:8: fault[0].kind: model \"m\" (baseline) cannot take a `schema_flood` on `network`; it takes: crash, partition, latency_spike, packet_loss",
+            "s.toml:9:8: fault[0].kind: model \"m\" (baseline) cannot take a `schema_flood` on `network`; it takes: partition, latency_spike, packet_loss",
         ],
     );
 }

@@ -160,7 +160,7 @@ fn bad_network_faults_are_refused() {
     refused(
         "baseline",
         "kind = \"partition\"\nextra = \"5ms\"\n",
-        "fault[0].extra: `extra` is a parameter of `latency_spike`, not of `partition`",
+        "fault[0].extra: `extra` is a parameter of `latency_spike` and `disk_stall`, not of `partition`",
     );
     refused(
         "baseline",
