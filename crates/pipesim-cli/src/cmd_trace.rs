@@ -6,16 +6,15 @@ use crate::cmd_validate::load_options;
 use crate::exit;
 use crate::output::{err_line, error, out};
 use pipesim_engine::RngStreams;
-use pipesim_models::FaultSpec;
 use pipesim_report::write_atomic;
-use pipesim_scenario::{Scenario, load, replay_scenario};
+use pipesim_scenario::{Scenario, fault_trace_lines, load, replay_scenario};
 use pipesim_workload::{ArrivalGen, TRACE_COLUMNS};
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
 /// The file names written into the output folder.
 const ARRIVALS: &str = "arrivals.csv";
-const FAULTS: &str = "faults.csv";
+const FAULTS: &str = "faults.jsonl";
 const SCENARIO: &str = "scenario.toml";
 
 /// An I/O error in words, without "(os error N)".
@@ -48,7 +47,7 @@ pub(crate) fn export(args: TraceExportArgs) -> u8 {
             return exit::INVALID_INPUT;
         }
     };
-    let replay = match replay_scenario(&scenario, &opts, ARRIVALS) {
+    let replay = match replay_scenario(&scenario, &opts, ARRIVALS, FAULTS) {
         Ok(t) => t,
         Err(e) => {
             error(e);
@@ -69,7 +68,7 @@ pub(crate) fn export(args: TraceExportArgs) -> u8 {
     }
     let written = (|| {
         let events = write_arrivals(&scenario, &dir.join(ARRIVALS))?;
-        let faults = faults_csv(&scenario.faults);
+        let faults = fault_trace_lines(&scenario);
         write_atomic(&dir.join(FAULTS), faults.as_bytes()).map_err(|e| write_error(dir, &e))?;
         let header = format!(
             "# Replays the arrivals of {} (seed {}) exported by `pipesim trace export`.\n",
@@ -132,19 +131,4 @@ fn write_arrivals(s: &Scenario, path: &Path) -> Result<u64, Failed> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-/// The fault timeline: one line per fault, times in nanoseconds.
-fn faults_csv(faults: &[FaultSpec]) -> String {
-    let mut text = String::from("kind,target,at,duration\n");
-    for f in faults {
-        text.push_str(&format!(
-            "{},{},{},{}\n",
-            f.kind.name(),
-            f.role,
-            f.start_ns,
-            f.end_ns.saturating_sub(f.start_ns)
-        ));
-    }
-    text
 }

@@ -60,6 +60,10 @@ kind = "crash"
 target = "store"
 at = "1500ms"
 duration = "700ms"
+[faults.random]
+count = 2
+at = ["1s", "3s"]
+duration = ["100ms", "400ms"]
 "#;
 
 #[test]
@@ -78,8 +82,13 @@ fn exported_trace_replays_to_identical_results() {
     // Every event was created by the arrival stream the export wrote (the run's offered count
     // covers the measured interval only, so compare against the full created count instead).
     assert!(events > 10_000, "{events} events");
-    let faults = std::fs::read_to_string(dir.join("exp/faults.csv")).unwrap();
-    assert_eq!(faults, "kind,target,at,duration\ncrash,store,1500000000,700000000\n");
+    // The written crash and the two faults the seed drew, by start time.
+    let faults = std::fs::read_to_string(dir.join("exp/faults.jsonl")).unwrap();
+    let lines: Vec<&str> = faults.lines().collect();
+    assert_eq!(lines.len(), 3, "{faults}");
+    let written = r#"{"at":"1.5s","duration":"700ms","kind":"crash","target":"store"}"#;
+    assert!(lines.contains(&written), "{faults}");
+    assert!(orig[0]["faults"].as_array().unwrap().len() == 3);
     let scenario = std::fs::read_to_string(dir.join("exp/scenario.toml")).unwrap();
     assert!(scenario.contains("process = \"trace\""), "{scenario}");
     assert!(scenario.contains("seed = 11"), "{scenario}");
@@ -133,8 +142,8 @@ service = { dist = "empirical", file = "data/measured.hgrm", unit = "us" }
     assert!(abs.as_str().unwrap().ends_with("data/measured.hgrm"), "{abs}");
     assert!(Path::new(abs.as_str().unwrap()).is_absolute(), "{abs}");
     assert!(orig == replay, "per-model results differ between the run and its replay");
-    let faults = std::fs::read_to_string(dir.join("out/exp/faults.csv")).unwrap();
-    assert_eq!(faults, "kind,target,at,duration\n");
+    let faults = std::fs::read_to_string(dir.join("out/exp/faults.jsonl")).unwrap();
+    assert_eq!(faults, "");
 }
 
 /// A stations scenario over a trace file `file`, with `extra` added to the arrivals table.

@@ -25,6 +25,10 @@ struct Report<'a> {
     window_s: f64,
     command: &'a str,
     workload: Workload,
+    /// Only with `[faults.random]`: the kinds this seed's mix drew (the faults themselves are
+    /// in each model's `faults[]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    random_fault_mix: Option<&'a [&'static str]>,
     warnings: &'a [String],
     models: Vec<Value>,
     claims: Vec<ClaimRow>,
@@ -465,6 +469,7 @@ pub fn report_json(report: &RunReport<'_>) -> String {
         window_s: secs(s.window_ns),
         command: &report.command,
         workload: workload(report),
+        random_fault_mix: s.random_fault_mix.as_deref(),
         warnings: &s.warnings,
         claims: resolve_claims(report, &models),
         models,

@@ -2,6 +2,7 @@
 
 use crate::RunReport;
 use crate::numbers::{ms_text, short_rate, thousands};
+use pipesim_engine::format_duration_ns;
 
 /// A table of strings, first column left-aligned, the rest right-aligned.
 pub(crate) struct TextTable {
@@ -107,6 +108,27 @@ pub fn summary_table(report: &RunReport<'_>) -> String {
         "{}  (seed {})  e2e latency; order/dup/lost/dropped are event counts\n",
         s.name, s.seed
     );
+    if let Some(mix) = &s.random_fault_mix {
+        out.push_str(&format!(
+            "fault timeline (seed {}, random mix: {}):\n",
+            s.seed,
+            mix.join(", ")
+        ));
+        for f in &s.faults {
+            let length = match f.kind {
+                pipesim_models::FaultKind::RollingRestart { downtime_ns, .. } => {
+                    format!("each node down {}", format_duration_ns(downtime_ns))
+                }
+                _ => format!("for {}", format_duration_ns(f.end_ns - f.start_ns)),
+            };
+            out.push_str(&format!(
+                "  {} on {} at {} {length}\n",
+                f.kind.name(),
+                f.role,
+                pipesim_engine::format_time_s(f.start_ns),
+            ));
+        }
+    }
     out.push_str(&summary(report).to_text());
     out
 }

@@ -9,10 +9,12 @@
 
 mod error;
 mod fault_table;
+mod fault_trace;
 mod load;
 mod location;
 mod overrides;
 mod path;
+mod random_faults;
 mod raw;
 mod replay;
 mod source;
@@ -22,4 +24,4 @@ pub use load::{Claim, LoadOptions, Scenario, load, load_str};
 pub use location::Location;
 pub use overrides::Override;
 pub use path::{FieldPath, Segment};
-pub use replay::replay_scenario;
+pub use replay::{fault_trace_lines, replay_scenario};

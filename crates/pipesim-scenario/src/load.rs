@@ -2,10 +2,14 @@
 
 use crate::error::{ErrorOrigin, ScenarioError};
 use crate::fault_table::{build_fault, check_models};
+use crate::fault_trace::read_fault_trace;
 use crate::location::locate;
 use crate::overrides::{Override, apply, near_alias};
 use crate::path::{FieldPath, Segment};
-use crate::raw::{ClaimValue, OnErrorName, PopularityName, ProcessName, RawScenario, RawWorkload};
+use crate::random_faults::draw;
+use crate::raw::{
+    ClaimValue, OnErrorName, PopularityName, ProcessName, RawFault, RawScenario, RawWorkload,
+};
 use crate::source::{io_reason, read_scenario};
 use pipesim_config::{ConfigError, Loader, explain_serde_message, suggest};
 use pipesim_engine::{SimTime, format_duration_ns};
@@ -51,8 +55,14 @@ pub struct Scenario {
     pub workload: WorkloadSpec,
     /// The designs, in file order (filtered by `--models`).
     pub models: Vec<ModelSpec>,
-    /// The fault timeline every model faces, in file order.
+    /// The fault timeline every model faces, by start time; faults that start together keep
+    /// the order `[[fault]]` tables, fault trace, random draws.
     pub faults: Vec<FaultSpec>,
+    /// Each fault of `faults` as a JSON object with the keys of a `[[fault]]` table (one line
+    /// of a fault trace that replays it).
+    pub fault_tables: Vec<String>,
+    /// The kinds `[faults.random]` drew for this seed's mix, if it is there.
+    pub random_fault_mix: Option<Vec<&'static str>>,
     /// Figures the scenario's source claims, to show beside the simulated ones.
     pub claims: Vec<Claim>,
     /// Things worth knowing before the run (utilisation ≥ 1 and the like).
@@ -131,6 +141,16 @@ fn claim_value(value: &ClaimValue, metric: &str) -> Result<f64, String> {
     Ok(x)
 }
 
+/// The fault timeline as [`Loading::faults`] builds it.
+#[derive(Default)]
+struct FaultTimeline {
+    faults: Vec<FaultSpec>,
+    tables: Vec<String>,
+    random_mix: Option<Vec<&'static str>>,
+    trace_skipped: Vec<String>,
+    trace_shown: String,
+}
+
 struct Loading<'a> {
     text: &'a str,
     path: &'a Path,
@@ -200,9 +220,18 @@ impl<'a> Loading<'a> {
                 message,
             })?;
         }
-        let faults = self.faults(&raw, &models, &loader, &lookup)?;
+        let timeline = self.faults(&raw, seed, &models, &loader, &lookup)?;
         let claims = self.claims(&raw, &models, &lookup)?;
         let mut warnings: Vec<String> = workload.trace.iter().filter_map(trace_warning).collect();
+        if !timeline.trace_skipped.is_empty() {
+            warnings.push(format!(
+                "fault trace {}: skipped {} line{} that did not parse (on_error = \"skip\"): {}",
+                timeline.trace_shown,
+                timeline.trace_skipped.len(),
+                if timeline.trace_skipped.len() == 1 { "" } else { "s" },
+                timeline.trace_skipped.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+            ));
+        }
         warnings.extend(models.iter().flat_map(|m| {
             m.warnings(&workload).into_iter().map(move |w| format!("model {}: {w}", m.name))
         }));
@@ -216,7 +245,9 @@ impl<'a> Loading<'a> {
             window_ns: raw.window.ns,
             workload,
             models,
-            faults,
+            faults: timeline.faults,
+            fault_tables: timeline.tables,
+            random_fault_mix: timeline.random_mix,
             claims,
             warnings,
             path: self.path.to_path_buf(),
@@ -474,26 +505,70 @@ impl<'a> Loading<'a> {
         Ok(out)
     }
 
+    /// The fault timeline: the `[[fault]]` tables, then a fault trace's, then random ones.
+    /// Also returns each fault as a JSON line (for `pipesim trace export`) and the random mix.
     fn faults(
         &self,
         raw: &RawScenario,
+        seed: u64,
         models: &[ModelSpec],
-        loader: &dyn Loader,
+        loader: &FileLoader,
         lookup: &DeTable<'_>,
-    ) -> Result<Vec<FaultSpec>, ScenarioError> {
-        let mut out = Vec::with_capacity(raw.fault.len());
+    ) -> Result<FaultTimeline, ScenarioError> {
+        let at = |field: &str, msg: String| {
+            self.error_at(lookup, &FieldPath::parse(field).unwrap_or_default(), msg)
+        };
+        let mut out = FaultTimeline::default();
+        let mut add = |f: &RawFault, spec: FaultSpec| {
+            out.tables.push(serde_json::to_string(f).unwrap_or_default());
+            out.faults.push(spec);
+        };
         for (i, f) in raw.fault.iter().enumerate() {
-            let at = |field: &str, msg: String| {
-                self.error_at(
-                    lookup,
-                    &FieldPath::parse(&format!("fault[{i}].{field}")).unwrap_or_default(),
-                    msg,
-                )
-            };
+            let at = |field: &str, msg: String| at(&format!("fault[{i}].{field}"), msg);
             let spec = build_fault(f, raw.duration.ns, loader).map_err(|(k, m)| at(k, m))?;
             check_models(&spec, models).map_err(|(k, m)| at(k, m))?;
-            out.push(spec);
+            add(f, spec);
         }
+        if let Some(file) = &raw.faults.trace {
+            let path = loader.base.join(file);
+            let skip = raw.faults.on_error == Some(OnErrorName::Skip);
+            let trace = read_fault_trace(&path, skip).map_err(|m| at("faults.trace", m))?;
+            for t in &trace.faults {
+                let fail = |(k, m): (&str, String)| {
+                    at("faults.trace", format!("{}:{}: {k}: {m}", path.display(), t.line))
+                };
+                let spec = build_fault(&t.fault, raw.duration.ns, loader).map_err(fail)?;
+                check_models(&spec, models).map_err(fail)?;
+                add(&t.fault, spec);
+            }
+            out.trace_skipped =
+                trace.skipped.iter().map(|(l, m)| format!("line {l}: {m}")).collect();
+            out.trace_shown = path.display().to_string();
+        } else if raw.faults.on_error.is_some() {
+            return Err(at(
+                "faults.on_error",
+                "`on_error` applies to a fault trace: set `trace` too".to_string(),
+            ));
+        }
+        if let Some(r) = &raw.faults.random {
+            let drawn = draw(r, seed, models, raw.warmup.ns, raw.duration.ns)
+                .map_err(|(k, m)| at(&format!("faults.random.{k}"), m))?;
+            for (n, f) in drawn.faults.iter().enumerate() {
+                let fail = |(k, m): (&str, String)| {
+                    at("faults.random", format!("drawn fault {} ({}), {k}: {m}", n + 1, f.kind))
+                };
+                let spec = build_fault(f, raw.duration.ns, loader).map_err(fail)?;
+                check_models(&spec, models).map_err(fail)?;
+                add(f, spec);
+            }
+            out.random_mix = Some(drawn.mix);
+        }
+        // One timeline in start-time order (stable: ties keep the order above), so a fault
+        // trace written from it is sorted and replays with the same numbering.
+        let mut order: Vec<usize> = (0..out.faults.len()).collect();
+        order.sort_by_key(|&i| out.faults[i].start_ns);
+        out.faults = order.iter().map(|&i| out.faults[i].clone()).collect();
+        out.tables = order.iter().map(|&i| out.tables[i].clone()).collect();
         Ok(out)
     }
 

@@ -1,8 +1,8 @@
 //! The scenario file's shape, as serde reads it. Checks of values come after, in `load`.
 
 use pipesim_config::{DistSpec, Duration, Rate, Size};
-use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
 
 /// The top level of a scenario file.
 #[derive(Deserialize)]
@@ -28,6 +28,9 @@ pub(crate) struct RawScenario {
     pub model: Vec<IgnoredAny>,
     #[serde(default)]
     pub fault: Vec<RawFault>,
+    /// Faults from a trace file and drawn at random, after the `[[fault]]` tables.
+    #[serde(default)]
+    pub faults: RawFaults,
     #[serde(default)]
     pub claim: Vec<RawClaim>,
 }
@@ -52,48 +55,84 @@ pub(crate) enum ClaimValue {
     Text(String),
 }
 
+/// The `[faults]` table: more faults than the `[[fault]]` tables list.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFaults {
+    /// A fault trace: CSV with a header, or JSON lines, relative to the scenario.
+    #[serde(default)]
+    pub trace: Option<String>,
+    /// What to do with a trace line that does not parse.
+    #[serde(default)]
+    pub on_error: Option<OnErrorName>,
+    /// Faults drawn from the seed.
+    #[serde(default)]
+    pub random: Option<RawRandomFaults>,
+}
+
+/// `[faults.random]`: the bounds random faults are drawn within.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRandomFaults {
+    /// How many faults to draw.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// The kinds to draw from (default: every kind every model takes on some target).
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+    /// The targets to draw from (default: every role every model has).
+    #[serde(default)]
+    pub targets: Option<Vec<String>>,
+    /// Earliest and latest start (default: the warmup's end and the arrivals' end).
+    #[serde(default)]
+    pub at: Option<[Duration; 2]>,
+    /// Shortest and longest window, or a rolling restart's per-node downtime (default 1s, 5s).
+    #[serde(default)]
+    pub duration: Option<[Duration; 2]>,
+}
+
 /// One `[[fault]]` table (also a line of a JSON-lines fault trace, and a drawn random fault).
-#[derive(Deserialize, Clone, Debug)]
+#[derive(Deserialize, Serialize, Clone, Debug)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawFault {
     pub kind: String,
     pub target: String,
     pub at: Duration,
     /// The window; a rolling_restart's follows from its downtime, gap and node count.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<Duration>,
     /// partition: "both" (default), "requests" or "responses".
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
     /// partition: "drop" (default) or "hold".
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_flight: Option<String>,
     /// latency_spike, disk_stall: the extra delay.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<DistSpec>,
     /// packet_loss: chance one transmission is lost.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<f64>,
     /// packet_loss: the first retransmission timeout (default and minimum 200 ms).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rto: Option<Duration>,
     /// disk_stall: each operation this many times slower.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factor: Option<f64>,
     /// disk_stall: nothing completes until the window ends.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<bool>,
     /// rolling_restart: how long each node is down.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub downtime: Option<Duration>,
     /// rolling_restart: the wait between one node's return and the next one's restart.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gap: Option<Duration>,
     /// rolling_restart: how many nodes (default: all of the role's).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<u32>,
     /// schema_flood: time between schema changes; checkpoint_storm: between checkpoints.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Duration>,
 }
 

@@ -18,6 +18,7 @@ pub fn replay_scenario(
     scenario: &Scenario,
     opts: &LoadOptions,
     trace_file: &str,
+    faults_file: &str,
 ) -> Result<String, ScenarioError> {
     let fail = |message: String| ScenarioError {
         file: scenario.path.clone(),
@@ -62,11 +63,37 @@ pub fn replay_scenario(
     arrivals.insert("file".into(), Value::String(trace_file.into()));
     workload.insert("arrivals".into(), Value::Table(arrivals));
 
+    // The whole fault timeline (written, traced and drawn at random) is in the fault trace.
+    root.remove("fault");
+    let mut faults = Table::new();
+    faults.insert("trace".into(), Value::String(faults_file.into()));
+    root.insert("faults".into(), Value::Table(faults));
+
     let base = scenario.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut root = Value::Table(root);
     absolute_files(&mut root, &base);
     let Value::Table(root) = root else { unreachable!("a table stays a table") };
     toml::to_string(&root).map_err(|e| fail(format!("cannot write the replay scenario: {e}")))
+}
+
+/// The scenario's fault timeline as a JSON-lines fault trace (`[faults] trace`), one fault
+/// per line in timeline order, with empirical distributions' files made absolute.
+pub fn fault_trace_lines(scenario: &Scenario) -> String {
+    let base = scenario.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut out = String::new();
+    for line in &scenario.fault_tables {
+        let mut v: Value = match serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|j| Value::try_from(j).ok())
+        {
+            Some(v) => v,
+            None => continue,
+        };
+        absolute_files(&mut v, &base);
+        out.push_str(&serde_json::to_string(&v).unwrap_or_default());
+        out.push('\n');
+    }
+    out
 }
 
 /// Makes the `file` of every empirical distribution under `v` absolute.

@@ -1,0 +1,225 @@
+//! `[faults.random]`: a fault timeline drawn from the seed (swarm testing, after TigerBeetle's
+//! VOPR): first the *mix* — which of the allowed kinds this seed uses at all, each with
+//! probability ½ — then each fault's kind, target, start, window and parameters.
+//!
+//! Drawing from a mix rather than from every kind at once matters: a seed that draws only
+//! pauses and partitions explores their interaction far more than one where they are diluted
+//! among nine kinds. The draws come from their own stream (`faults/random`), so the same seed
+//! draws the same faults whatever the models, and the result is a list of ordinary fault
+//! tables that go through the same checks as written ones (and export as a trace).
+
+use crate::fault_table::FieldError;
+use crate::raw::{RawFault, RawRandomFaults};
+use pipesim_config::{DistSpec, Duration};
+use pipesim_engine::{NS_PER_MS, NS_PER_S, RngStreams, SimTime, StreamRng};
+use pipesim_models::{FAULT_KINDS, ModelSpec};
+
+/// What `[faults.random]` drew.
+pub(crate) struct RandomFaults {
+    /// The kinds this seed's mix allows, in [`FAULT_KINDS`] order.
+    pub mix: Vec<&'static str>,
+    /// The faults, by start time.
+    pub faults: Vec<RawFault>,
+}
+
+const DEFAULT_COUNT: u32 = 3;
+const DEFAULT_DURATION_NS: [SimTime; 2] = [NS_PER_S, 5 * NS_PER_S];
+
+/// Draws the faults `r` asks for, from the root `seed`, for `models`; arrivals run over
+/// `[0, arrivals_end_ns)` and statistics start at `warmup_ns`.
+pub(crate) fn draw(
+    r: &RawRandomFaults,
+    seed: u64,
+    models: &[ModelSpec],
+    warmup_ns: SimTime,
+    arrivals_end_ns: SimTime,
+) -> Result<RandomFaults, FieldError> {
+    let count = r.count.unwrap_or(DEFAULT_COUNT);
+    if count == 0 || count > 10_000 {
+        return Err(("count", format!("must be between 1 and 10000, found {count}")));
+    }
+    let [from, until] = r.at.map_or([warmup_ns, arrivals_end_ns], |[a, b]| [a.ns, b.ns]);
+    if from >= until || until > arrivals_end_ns {
+        return Err((
+            "at",
+            format!(
+                "the start range must be an earliest and a later latest start, within the arrivals (0s to {}); found {} to {}",
+                pipesim_engine::format_duration_ns(arrivals_end_ns),
+                pipesim_engine::format_duration_ns(from),
+                pipesim_engine::format_duration_ns(until)
+            ),
+        ));
+    }
+    let [shortest, longest] = r.duration.map_or(DEFAULT_DURATION_NS, |[a, b]| [a.ns, b.ns]);
+    if shortest == 0 || shortest > longest {
+        return Err((
+            "duration",
+            "the window range must be a shortest above zero and a longest at least as long"
+                .to_string(),
+        ));
+    }
+
+    // Roles every model has, in the first model's order.
+    let shared_roles: Vec<&'static str> = models
+        .first()
+        .map(|m| m.fault_roles().to_vec())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|role| models.iter().all(|m| m.fault_roles().contains(role)))
+        .collect();
+    let targets: Vec<String> = match &r.targets {
+        Some(t) => {
+            for role in t {
+                if !shared_roles.contains(&role.as_str()) {
+                    return Err((
+                        "targets",
+                        format!(
+                            "`{role}` is not a role of every model; the roles they share: {}",
+                            list(&shared_roles)
+                        ),
+                    ));
+                }
+            }
+            t.clone()
+        }
+        None => shared_roles.iter().map(|s| s.to_string()).collect(),
+    };
+    let kinds: Vec<&'static str> = match &r.kinds {
+        Some(k) => {
+            let mut out = Vec::new();
+            for name in k {
+                let Some(known) = FAULT_KINDS.iter().find(|f| **f == name.as_str()) else {
+                    let mut msg = format!("unknown fault kind `{name}`");
+                    if let Some(s) = pipesim_config::suggest(name, FAULT_KINDS.iter().copied()) {
+                        msg.push_str(&format!(" (did you mean `{s}`?)"));
+                    }
+                    msg.push_str(&format!("; available: {}", FAULT_KINDS.join(", ")));
+                    return Err(("kinds", msg));
+                };
+                out.push(*known);
+            }
+            out
+        }
+        None => FAULT_KINDS.to_vec(),
+    };
+    // (kind, target) pairs every model can take.
+    let takes =
+        |kind: &str, target: &str| models.iter().all(|m| m.fault_kinds(target).contains(&kind));
+    let pairs: Vec<(&'static str, &String)> = FAULT_KINDS
+        .iter()
+        .filter(|k| kinds.contains(k))
+        .flat_map(|k| targets.iter().filter(|t| takes(k, t)).map(move |t| (*k, t)))
+        .collect();
+    let usable: Vec<&'static str> =
+        FAULT_KINDS.iter().copied().filter(|k| pairs.iter().any(|(pk, _)| pk == k)).collect();
+    if usable.is_empty() {
+        return Err((
+            "kinds",
+            format!(
+                "no kind among {} can hit a target among {} on every model",
+                list(&kinds),
+                targets.join(", ")
+            ),
+        ));
+    }
+    if let Some(k) = r.kinds.as_ref().and_then(|k| k.iter().find(|k| !usable.contains(&k.as_str())))
+    {
+        return Err((
+            "kinds",
+            format!(
+                "`{k}` can hit none of the targets ({}) on every model; usable kinds: {}",
+                targets.join(", "),
+                list(&usable)
+            ),
+        ));
+    }
+
+    let mut rng = RngStreams::new(seed).stream("faults/random");
+    // The mix: each usable kind with probability ½, at least one.
+    let mut mix: Vec<&'static str> = usable.iter().copied().filter(|_| rng.below(2) == 1).collect();
+    if mix.is_empty() {
+        mix.push(usable[rng.below(usable.len() as u64) as usize]);
+    }
+    let mut faults = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let kind = mix[rng.below(mix.len() as u64) as usize];
+        let options: Vec<&String> = pairs.iter().filter(|(k, _)| *k == kind).map(|p| p.1).collect();
+        let target = options[rng.below(options.len() as u64) as usize].clone();
+        let at = round_ms(from + rng.below(until - from));
+        let window = round_ms(shortest + rng.below(longest - shortest + 1)).max(NS_PER_MS);
+        faults.push(fault(kind, target, at, window, &mut rng));
+    }
+    faults.sort_by_key(|f| f.at.ns);
+    Ok(RandomFaults { mix, faults })
+}
+
+/// One fault of `kind` with its parameters drawn.
+fn fault(
+    kind: &str,
+    target: String,
+    at: SimTime,
+    window: SimTime,
+    rng: &mut StreamRng,
+) -> RawFault {
+    let d = |ns: SimTime| Some(Duration { ns });
+    let mut f = RawFault {
+        kind: kind.to_string(),
+        target,
+        at: Duration { ns: at },
+        duration: d(window),
+        direction: None,
+        in_flight: None,
+        extra: None,
+        probability: None,
+        rto: None,
+        factor: None,
+        stop: None,
+        downtime: None,
+        gap: None,
+        nodes: None,
+        interval: None,
+    };
+    match kind {
+        "partition" => {
+            f.direction = Some(pick(rng, &["both", "requests", "responses"]).to_string());
+            f.in_flight = Some(pick(rng, &["drop", "hold"]).to_string());
+        }
+        "latency_spike" => {
+            let p50 = (5 + rng.below(96)) * NS_PER_MS;
+            f.extra = Some(DistSpec::LogNormal {
+                p50: Duration { ns: p50 },
+                p99: Duration { ns: 4 * p50 },
+            });
+        }
+        "packet_loss" => f.probability = Some(*pick(rng, &[0.01, 0.02, 0.05, 0.1, 0.2])),
+        "disk_stall" => match rng.below(5) {
+            0 => f.stop = Some(true),
+            _ => f.factor = Some(*pick(rng, &[2.0, 5.0, 10.0, 50.0])),
+        },
+        "rolling_restart" => {
+            // The window range bounds each node's downtime; the gap is up to one downtime.
+            f.duration = None;
+            f.downtime = d(window);
+            f.gap = d(round_ms(rng.below(window + 1)));
+        }
+        "schema_flood" | "checkpoint_storm" => {
+            // Two to six changes or checkpoints in the window.
+            let k = 2 + rng.below(5);
+            f.interval = d((window / k).max(NS_PER_MS));
+        }
+        _ => {} // crash, pause: the window says it all
+    }
+    f
+}
+
+fn pick<'a, T>(rng: &mut StreamRng, options: &'a [T]) -> &'a T {
+    &options[rng.below(options.len() as u64) as usize]
+}
+
+fn round_ms(ns: SimTime) -> SimTime {
+    ns / NS_PER_MS * NS_PER_MS
+}
+
+fn list(items: &[&str]) -> String {
+    if items.is_empty() { "none".to_string() } else { items.join(", ") }
+}
