@@ -19,7 +19,9 @@
 //! with `at_least_once` output is visible as soon as a record is processed. A crash stops
 //! everything; `restart_delay` after the process is back it resumes from the last completed
 //! checkpoint's offsets, so at-least-once output since then is emitted again (duplicates), and
-//! exactly-once output, never committed, is redone once.
+//! exactly-once output, never committed, is redone once. A pause freezes it (what it was
+//! computing finishes as much later, what others did meanwhile is taken at the end); a
+//! checkpoint storm triggers checkpoints at another interval for a while.
 //!
 //! **[`Projection`]** (a consumer that UPSERTs into a view). `workers` workers share the
 //! partitions (`p mod workers`); a worker runs one statement at a time for up to `batch` records
@@ -32,7 +34,9 @@
 //! waits, order is kept, its partitions stall) or deferred (`retry = "deferred"`, a retry topic:
 //! the worker goes on, so a retried record can land after a later one of its key). Offsets are
 //! committed every `auto_commit`; after a crash a worker resumes from the committed offsets, so
-//! what it applied since is applied again (duplicates downstream).
+//! what it applied since is applied again (duplicates downstream). A pause freezes the workers
+//! (a statement under way finishes in the database meanwhile); a checkpoint storm commits the
+//! offsets at another interval for a while.
 
 use crate::kafka::{KafkaLog, Record};
 use crate::link::check_probability;

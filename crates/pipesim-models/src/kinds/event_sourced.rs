@@ -23,9 +23,12 @@
 //!
 //! Fault roles: `network` (a crash is an outage: every message sent during it is lost),
 //! `producer` (each crash takes the next producer instance down in turn), `log` (each crash takes
-//! the next broker down in turn: a sequence of crashes is a rolling restart), `processor` (the
-//! consumer, whichever it is), `cache` (restarts empty, or pre-warmed), `store` (the view's
-//! database: reads that miss the cache fail, UPSERTs fail and are retried).
+//! the next broker down in turn; a `rolling_restart` takes each broker down once, in order),
+//! `processor` (the consumer, whichever it is: also `pause` and `checkpoint_storm`), `cache`
+//! (restarts empty, or pre-warmed), `store` (the view's database: reads that miss the cache
+//! fail, UPSERTs fail and are retried). The producers also take `rolling_restart` (instances in
+//! turn) and `pause` (every instance frozen); `network` takes the network kinds on the
+//! producers' connections. docs/models/event_sourced.md says what each does.
 
 use crate::ctx::Ctx;
 use crate::detail::{Cell, DetailTable};
