@@ -19,7 +19,9 @@
 //! with `at_least_once` output is visible as soon as a record is processed. A crash stops
 //! everything; `restart_delay` after the process is back it resumes from the last completed
 //! checkpoint's offsets, so at-least-once output since then is emitted again (duplicates), and
-//! exactly-once output, never committed, is redone once.
+//! exactly-once output, never committed, is redone once. A pause freezes it (what it was
+//! computing finishes as much later, what others did meanwhile is taken at the end); a
+//! checkpoint storm triggers checkpoints at another interval for a while.
 //!
 //! **[`Projection`]** (a consumer that UPSERTs into a view). `workers` workers share the
 //! partitions (`p mod workers`); a worker runs one statement at a time for up to `batch` records
@@ -32,7 +34,9 @@
 //! waits, order is kept, its partitions stall) or deferred (`retry = "deferred"`, a retry topic:
 //! the worker goes on, so a retried record can land after a later one of its key). Offsets are
 //! committed every `auto_commit`; after a crash a worker resumes from the committed offsets, so
-//! what it applied since is applied again (duplicates downstream).
+//! what it applied since is applied again (duplicates downstream). A pause freezes the workers
+//! (a statement under way finishes in the database meanwhile); a checkpoint storm commits the
+//! offsets at another interval for a while.
 
 use crate::kafka::{KafkaLog, Record};
 use crate::link::check_probability;
@@ -269,8 +273,11 @@ pub enum StreamEvent {
         /// The processor's epoch when it started.
         epoch: u32,
     },
-    /// The checkpoint timer.
-    Trigger,
+    /// The checkpoint timer (of timer chain `chain`: a checkpoint storm starts a new one).
+    Trigger {
+        /// The chain.
+        chain: u32,
+    },
     /// A checkpoint's snapshot is written.
     Snapshot {
         /// The checkpoint.
@@ -296,6 +303,8 @@ struct Subtask {
     /// Passed the barrier and waits for the others.
     aligned: bool,
     chunk: (u32, u64, u64),
+    /// When the chunk in hand is done.
+    chunk_end: SimTime,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -332,6 +341,10 @@ pub struct StreamStats {
     /// ∫ subtasks blocked by alignment dt over the window set by
     /// [`StreamProcessor::set_window`], subtask·ns.
     pub blocked_area: f64,
+    /// Pauses (the process frozen), and their total time, ns.
+    pub pauses: u64,
+    /// Total time paused, ns.
+    pub paused_ns: u64,
 }
 
 /// A running stream processor.
@@ -357,6 +370,17 @@ pub struct StreamProcessor {
     epoch: u32,
     blocked_since: Vec<SimTime>,
     window: (SimTime, SimTime),
+    /// The checkpoint timer chain in force, and the interval a checkpoint storm imposes.
+    trigger_gen: u32,
+    storm_ns: Option<SimTime>,
+    /// Frozen since `paused_at` (a pause fault): nothing progresses until [`Self::resume`].
+    paused: bool,
+    paused_at: SimTime,
+    /// A restart delay that ended while paused.
+    restart_held: bool,
+    /// When the snapshot being written and the sink commit under way are done.
+    snapshot_due: SimTime,
+    commit_due: SimTime,
     /// Counters.
     pub stats: StreamStats,
 }
@@ -378,6 +402,7 @@ impl StreamProcessor {
                 busy: false,
                 aligned: false,
                 chunk: (0, 0, 0),
+                chunk_end: 0,
             })
             .collect();
         let part_subtask: Vec<u32> = (0..partitions).map(|p| p % n).collect();
@@ -405,6 +430,13 @@ impl StreamProcessor {
             epoch: 0,
             blocked_since: vec![0; n as usize],
             window: (0, SimTime::MAX),
+            trigger_gen: 0,
+            storm_ns: None,
+            paused: false,
+            paused_at: 0,
+            restart_held: false,
+            snapshot_due: 0,
+            commit_due: 0,
             stats: StreamStats::default(),
         }
     }
@@ -422,7 +454,11 @@ impl StreamProcessor {
 
     /// Schedules the first checkpoint.
     pub fn start<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(StreamEvent) -> E) {
-        sim.schedule_in(self.spec.params.checkpoint_interval.ns, wrap(StreamEvent::Trigger));
+        let chain = self.trigger_gen;
+        sim.schedule_in(
+            self.spec.params.checkpoint_interval.ns,
+            wrap(StreamEvent::Trigger { chain }),
+        );
     }
 
     /// The log's HW moved on `partition`.
@@ -433,7 +469,7 @@ impl StreamProcessor {
         partition: u32,
         wrap: impl Fn(StreamEvent) -> E,
     ) {
-        if self.down {
+        if self.down || self.paused {
             return;
         }
         let epoch = self.epoch;
@@ -461,7 +497,8 @@ impl StreamProcessor {
     ) {
         match event {
             StreamEvent::Fetched { partition, epoch } => {
-                if epoch != self.epoch || self.down {
+                // Paused: the answer waits in the socket; `resume` takes it.
+                if epoch != self.epoch || self.down || self.paused {
                     return;
                 }
                 let max = self.consumer.max_poll_records;
@@ -471,7 +508,8 @@ impl StreamProcessor {
                 self.data_available(sim, log, partition, wrap);
             }
             StreamEvent::Chunk { subtask, epoch } => {
-                if epoch != self.epoch {
+                // Paused: the chunk stays in hand; `resume` finishes it later.
+                if epoch != self.epoch || self.paused {
                     return;
                 }
                 let st = &mut self.subtasks[subtask as usize];
@@ -490,22 +528,29 @@ impl StreamProcessor {
                 self.try_start(sim, log, subtask, wrap);
                 self.data_available(sim, log, p, wrap);
             }
-            StreamEvent::Trigger => {
-                sim.schedule_in(
-                    self.spec.params.checkpoint_interval.ns,
-                    wrap(StreamEvent::Trigger),
-                );
+            StreamEvent::Trigger { chain } => {
+                if chain != self.trigger_gen {
+                    return; // a chain a checkpoint storm replaced
+                }
+                let every = self.storm_ns.unwrap_or(self.spec.params.checkpoint_interval.ns);
+                sim.schedule_in(every, wrap(StreamEvent::Trigger { chain }));
                 if self.down {
                     return;
                 }
-                if self.phase != Phase::Idle {
+                // Paused: the coordinator's trigger waits for the frozen sources.
+                if self.phase != Phase::Idle || self.paused {
                     self.trigger_pending = true;
                     return;
                 }
                 self.trigger(sim, log, wrap);
             }
             StreamEvent::Snapshot { id } => {
-                if id != self.ckpt_id || self.phase != Phase::Snapshot {
+                // A pause moved the snapshot's end (an earlier event is stale).
+                if id != self.ckpt_id
+                    || self.phase != Phase::Snapshot
+                    || self.paused
+                    || sim.now() < self.snapshot_due
+                {
                     return;
                 }
                 // The checkpoint is complete: a restart resumes from its offsets.
@@ -520,7 +565,11 @@ impl StreamProcessor {
                 }
             }
             StreamEvent::Committed { id } => {
-                if id != self.ckpt_id || self.phase != Phase::Committing {
+                if id != self.ckpt_id
+                    || self.phase != Phase::Committing
+                    || self.paused
+                    || sim.now() < self.commit_due
+                {
                     return;
                 }
                 for p in 0..self.barrier.len() {
@@ -538,6 +587,10 @@ impl StreamProcessor {
             }
             StreamEvent::Restarted { epoch } => {
                 if epoch != self.epoch {
+                    return;
+                }
+                if self.paused {
+                    self.restart_held = true;
                     return;
                 }
                 self.down = false;
@@ -566,9 +619,10 @@ impl StreamProcessor {
         log: &KafkaLog<R>,
         wrap: impl Fn(StreamEvent) -> E,
     ) {
-        if self.phase == Phase::WaitLeaders && log.all_led() {
+        if self.phase == Phase::WaitLeaders && !self.paused && log.all_led() {
             self.phase = Phase::Committing;
             let t = self.spec.commit.sample(&mut self.rng);
+            self.commit_due = sim.now() + t;
             sim.schedule_in(t, wrap(StreamEvent::Committed { id: self.ckpt_id }));
         }
     }
@@ -623,7 +677,7 @@ impl StreamProcessor {
         s: u32,
         wrap: impl Fn(StreamEvent) -> E + Copy,
     ) {
-        if self.down {
+        if self.down || self.paused {
             return;
         }
         let aligning = self.phase == Phase::Aligning;
@@ -642,6 +696,7 @@ impl StreamProcessor {
                 st.busy = true;
                 st.rr = (st.rr + i + 1) % n;
                 st.chunk = (p, f.processed, f.processed + take);
+                st.chunk_end = sim.now() + cost;
                 let epoch = self.epoch;
                 sim.schedule_in(cost, wrap(StreamEvent::Chunk { subtask: s, epoch }));
                 return;
@@ -674,6 +729,7 @@ impl StreamProcessor {
         self.stats.align_max_ns = self.stats.align_max_ns.max(align);
         self.phase = Phase::Snapshot;
         let t = self.spec.snapshot.sample(&mut self.rng);
+        self.snapshot_due = now + t;
         sim.schedule_in(t, wrap(StreamEvent::Snapshot { id: self.ckpt_id }));
         for s in 0..self.subtasks.len() {
             self.stats.blocked_area += overlap(self.blocked_since[s], now, self.window) as f64;
@@ -718,6 +774,114 @@ impl StreamProcessor {
         }
         let epoch = self.epoch;
         sim.schedule_in(self.spec.params.restart_delay.ns, wrap(StreamEvent::Restarted { epoch }));
+    }
+
+    /// A checkpoint storm starts (`Some(interval)`: checkpoints are triggered every `interval`
+    /// from now on, the first one `interval` from now) or ends (`None`: back to the configured
+    /// interval, on its original schedule, multiples of it from the start). A trigger while a
+    /// checkpoint is still under way waits for it, as before.
+    pub fn checkpoint_storm<E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        interval: Option<SimTime>,
+        wrap: impl Fn(StreamEvent) -> E,
+    ) {
+        self.trigger_gen = self.trigger_gen.wrapping_add(1);
+        self.storm_ns = interval.map(|i| i.max(1));
+        let now = sim.now();
+        let at = match self.storm_ns {
+            Some(i) => now.saturating_add(i),
+            None => {
+                let every = self.spec.params.checkpoint_interval.ns;
+                now.div_ceil(every).saturating_mul(every)
+            }
+        };
+        sim.schedule_at(at, wrap(StreamEvent::Trigger { chain: self.trigger_gen }));
+    }
+
+    /// The process freezes now (a stop-the-world pause): nothing it does progresses until
+    /// [`Self::resume`], and nothing is lost.
+    pub fn pause(&mut self, now: SimTime) {
+        if self.paused {
+            return;
+        }
+        self.paused = true;
+        self.paused_at = now;
+        self.stats.pauses += 1;
+    }
+
+    /// The process runs again. What it was computing (a chunk of records, the snapshot upload)
+    /// finishes as much later as the pause lasted; what others did meanwhile is taken now: fetch
+    /// answers waiting in the socket, a sink commit the brokers finished, a checkpoint the
+    /// coordinator triggered (its barrier goes in now), a restart delay that ran out.
+    pub fn resume<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &KafkaLog<R>,
+        wrap: impl Fn(StreamEvent) -> E + Copy,
+    ) {
+        if !self.paused {
+            return;
+        }
+        self.paused = false;
+        let now = sim.now();
+        let d = now - self.paused_at;
+        self.stats.paused_ns += d;
+        if self.down {
+            if std::mem::take(&mut self.restart_held) {
+                sim.schedule_in(0, wrap(StreamEvent::Restarted { epoch: self.epoch }));
+            }
+            return;
+        }
+        // Events of before the pause are void; what was in hand is rescheduled.
+        self.epoch = self.epoch.wrapping_add(1);
+        let epoch = self.epoch;
+        for s in 0..self.subtasks.len() {
+            let st = &mut self.subtasks[s];
+            if st.busy {
+                st.chunk_end = st.chunk_end.saturating_add(d).max(now);
+                sim.schedule_at(
+                    st.chunk_end,
+                    wrap(StreamEvent::Chunk { subtask: s as u32, epoch }),
+                );
+            }
+        }
+        match self.phase {
+            Phase::Snapshot => {
+                self.snapshot_due = self.snapshot_due.saturating_add(d).max(now);
+                sim.schedule_at(
+                    self.snapshot_due,
+                    wrap(StreamEvent::Snapshot { id: self.ckpt_id }),
+                );
+            }
+            Phase::Committing => {
+                // The brokers wrote the markers meanwhile: the answer is taken at once.
+                self.commit_due = self.commit_due.max(now);
+                sim.schedule_at(self.commit_due, wrap(StreamEvent::Committed { id: self.ckpt_id }));
+            }
+            Phase::WaitLeaders => self.leaders_changed(sim, log, wrap),
+            Phase::Idle | Phase::Aligning => {}
+        }
+        for p in 0..self.feeds.len() as u32 {
+            if self.feeds[p as usize].fetching {
+                sim.schedule_in(0, wrap(StreamEvent::Fetched { partition: p, epoch }));
+            } else {
+                self.data_available(sim, log, p, wrap);
+            }
+        }
+        if self.trigger_pending && self.phase == Phase::Idle {
+            self.trigger_pending = false;
+            self.trigger(sim, log, wrap);
+        } else {
+            for s in 0..self.subtasks.len() as u32 {
+                self.try_start(sim, log, s, wrap);
+            }
+        }
+    }
+
+    /// Whether the process is paused.
+    pub fn is_paused(&self) -> bool {
+        self.paused
     }
 
     /// Records fetched and not yet processed, over all partitions (for reports).
@@ -888,8 +1052,12 @@ pub enum ProjectionEvent {
         /// The worker.
         worker: u32,
     },
-    /// The offset commit timer.
-    AutoCommit,
+    /// The offset commit timer (of timer chain `chain`: a checkpoint storm starts a new
+    /// one).
+    AutoCommit {
+        /// The chain.
+        chain: u32,
+    },
     /// The restart delay is over.
     Restarted {
         /// The epoch of the restart.
@@ -926,6 +1094,8 @@ struct Worker {
     busy: bool,
     waiting: bool,
     stmt: Stmt,
+    /// When the statement running returns, or the blocking backoff ends.
+    due: SimTime,
     /// Deferred retries by due time.
     parked: BTreeMap<(SimTime, u64), Stmt>,
 }
@@ -947,6 +1117,12 @@ pub struct ProjectionStats {
     pub restarts: u64,
     /// ∫ busy workers dt over the window set by [`Projection::set_window`], worker·ns.
     pub busy_ns: u128,
+    /// Offset commits.
+    pub commits: u64,
+    /// Pauses (the process frozen).
+    pub pauses: u64,
+    /// Total time paused, ns.
+    pub paused_ns: u64,
 }
 
 /// A running projection.
@@ -966,6 +1142,15 @@ pub struct Projection {
     store_down: bool,
     epoch: u32,
     window: (SimTime, SimTime),
+    /// The offset commit timer chain in force, and the period a checkpoint storm imposes.
+    commit_gen: u32,
+    storm_ns: Option<SimTime>,
+    /// Frozen since `paused_at` (a pause fault).
+    paused: bool,
+    paused_at: SimTime,
+    /// A restart delay, or an offset commit, that came due while paused.
+    restart_held: bool,
+    commit_held: bool,
     /// Counters.
     pub stats: ProjectionStats,
 }
@@ -987,6 +1172,7 @@ impl Projection {
                 busy: false,
                 waiting: false,
                 stmt: Stmt::default(),
+                due: 0,
                 parked: BTreeMap::new(),
             })
             .collect();
@@ -1013,6 +1199,12 @@ impl Projection {
             store_down: false,
             epoch: 0,
             window: (0, SimTime::MAX),
+            commit_gen: 0,
+            storm_ns: None,
+            paused: false,
+            paused_at: 0,
+            restart_held: false,
+            commit_held: false,
             stats: ProjectionStats::default(),
         }
     }
@@ -1030,7 +1222,8 @@ impl Projection {
 
     /// Starts the offset commit timer.
     pub fn start<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(ProjectionEvent) -> E) {
-        sim.schedule_in(self.consumer.auto_commit.ns, wrap(ProjectionEvent::AutoCommit));
+        let chain = self.commit_gen;
+        sim.schedule_in(self.consumer.auto_commit.ns, wrap(ProjectionEvent::AutoCommit { chain }));
     }
 
     /// Whether a record is poison (by its identity: a replay meets the same ones).
@@ -1052,7 +1245,7 @@ impl Projection {
         partition: u32,
         wrap: impl Fn(ProjectionEvent) -> E,
     ) {
-        if self.down {
+        if self.down || self.paused {
             return;
         }
         let epoch = self.epoch;
@@ -1081,7 +1274,7 @@ impl Projection {
     ) {
         match event {
             ProjectionEvent::Fetched { partition, epoch } => {
-                if epoch != self.epoch || self.down {
+                if epoch != self.epoch || self.down || self.paused {
                     return;
                 }
                 take_fetch(
@@ -1095,13 +1288,14 @@ impl Projection {
                 self.data_available(sim, log, partition, wrap);
             }
             ProjectionEvent::Statement { worker, epoch } => {
-                if epoch != self.epoch {
+                // Paused: the answer waits in the socket; `resume` takes it.
+                if epoch != self.epoch || self.paused {
                     return;
                 }
                 self.statement_done(sim, log, worker, wrap, visible, dead);
             }
             ProjectionEvent::Backoff { worker, epoch } => {
-                if epoch != self.epoch || self.down {
+                if epoch != self.epoch || self.down || self.paused {
                     return;
                 }
                 let w = &mut self.workers[worker as usize];
@@ -1110,18 +1304,27 @@ impl Projection {
                 self.run(sim, log, worker, stmt, wrap);
             }
             ProjectionEvent::Parked { worker } => self.try_start(sim, log, worker, wrap),
-            ProjectionEvent::AutoCommit => {
-                sim.schedule_in(self.consumer.auto_commit.ns, wrap(ProjectionEvent::AutoCommit));
+            ProjectionEvent::AutoCommit { chain } => {
+                if chain != self.commit_gen {
+                    return; // a chain a checkpoint storm replaced
+                }
+                let every = self.storm_ns.unwrap_or(self.consumer.auto_commit.ns);
+                sim.schedule_in(every, wrap(ProjectionEvent::AutoCommit { chain }));
                 if self.down {
                     return;
                 }
-                for p in 0..self.feeds.len() {
-                    self.committed[p] = self.feeds[p].processed;
+                if self.paused {
+                    self.commit_held = true;
+                    return;
                 }
-                self.release(log);
+                self.commit(log);
             }
             ProjectionEvent::Restarted { epoch } => {
                 if epoch != self.epoch {
+                    return;
+                }
+                if self.paused {
+                    self.restart_held = true;
                     return;
                 }
                 self.down = false;
@@ -1144,6 +1347,102 @@ impl Projection {
                 }
             }
         }
+    }
+
+    /// Commits the offsets of what the workers have handled.
+    fn commit<R: Record>(&mut self, log: &mut KafkaLog<R>) {
+        self.stats.commits += 1;
+        for p in 0..self.feeds.len() {
+            self.committed[p] = self.feeds[p].processed;
+        }
+        self.release(log);
+    }
+
+    /// A checkpoint storm starts (`Some(interval)`: the offsets are committed every `interval`,
+    /// the projection's checkpoint, the first one `interval` from now) or ends (`None`: back to
+    /// `auto_commit`, on its original schedule).
+    pub fn checkpoint_storm<E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        interval: Option<SimTime>,
+        wrap: impl Fn(ProjectionEvent) -> E,
+    ) {
+        self.commit_gen = self.commit_gen.wrapping_add(1);
+        self.storm_ns = interval.map(|i| i.max(1));
+        let now = sim.now();
+        let at = match self.storm_ns {
+            Some(i) => now.saturating_add(i),
+            None => {
+                let every = self.consumer.auto_commit.ns;
+                now.div_ceil(every).saturating_mul(every)
+            }
+        };
+        sim.schedule_at(at, wrap(ProjectionEvent::AutoCommit { chain: self.commit_gen }));
+    }
+
+    /// The process freezes now: nothing it does progresses until [`Self::resume`], and nothing
+    /// is lost.
+    pub fn pause(&mut self, now: SimTime) {
+        if self.paused {
+            return;
+        }
+        self.paused = true;
+        self.paused_at = now;
+        self.stats.pauses += 1;
+    }
+
+    /// The process runs again. A statement under way ran in the database meanwhile: its answer
+    /// is taken when it is due or now, whichever is later; a backoff timer kept running; fetch
+    /// answers, an offset commit and a restart that came due are taken now.
+    pub fn resume<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &mut KafkaLog<R>,
+        wrap: impl Fn(ProjectionEvent) -> E + Copy,
+    ) {
+        if !self.paused {
+            return;
+        }
+        self.paused = false;
+        let now = sim.now();
+        self.stats.paused_ns += now - self.paused_at;
+        if self.down {
+            if std::mem::take(&mut self.restart_held) {
+                sim.schedule_in(0, wrap(ProjectionEvent::Restarted { epoch: self.epoch }));
+            }
+            self.commit_held = false;
+            return;
+        }
+        if std::mem::take(&mut self.commit_held) {
+            self.commit(log);
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        let epoch = self.epoch;
+        for w in 0..self.workers.len() {
+            let worker = &mut self.workers[w];
+            let at = worker.due.max(now);
+            let worker_id = w as u32;
+            if worker.busy {
+                sim.schedule_at(at, wrap(ProjectionEvent::Statement { worker: worker_id, epoch }));
+            } else if worker.waiting {
+                sim.schedule_at(at, wrap(ProjectionEvent::Backoff { worker: worker_id, epoch }));
+            }
+        }
+        for p in 0..self.feeds.len() as u32 {
+            if self.feeds[p as usize].fetching {
+                sim.schedule_in(0, wrap(ProjectionEvent::Fetched { partition: p, epoch }));
+            } else {
+                self.data_available(sim, log, p, wrap);
+            }
+        }
+        for w in 0..self.workers.len() as u32 {
+            self.try_start(sim, log, w, wrap);
+        }
+    }
+
+    /// Whether the process is paused.
+    pub fn is_paused(&self) -> bool {
+        self.paused
     }
 
     /// Frees log records no longer needed: below the committed offsets and every parked retry.
@@ -1169,7 +1468,7 @@ impl Projection {
         w: u32,
         wrap: impl Fn(ProjectionEvent) -> E + Copy,
     ) {
-        if self.down {
+        if self.down || self.paused {
             return;
         }
         let now = sim.now();
@@ -1231,11 +1530,12 @@ impl Projection {
         cost = cost.saturating_add(rows.saturating_mul(self.spec.params.upsert_per_row.ns));
         let transient = self.spec.params.fail > 0.0 && self.rng.chance(self.spec.params.fail);
         stmt.fails_now = stmt.poison || self.store_down || transient;
+        let now = sim.now();
         let worker = &mut self.workers[w as usize];
         worker.busy = true;
         worker.stmt = stmt;
+        worker.due = now.saturating_add(cost);
         self.stats.statements += 1;
-        let now = sim.now();
         self.stats.busy_ns += u128::from(overlap(now, now.saturating_add(cost), self.window));
         let epoch = self.epoch;
         sim.schedule_in(cost, wrap(ProjectionEvent::Statement { worker: w, epoch }));
@@ -1284,6 +1584,7 @@ impl Projection {
                         let worker = &mut self.workers[w as usize];
                         worker.waiting = true;
                         worker.stmt = stmt;
+                        worker.due = now + wait;
                         let epoch = self.epoch;
                         sim.schedule_in(wait, wrap(ProjectionEvent::Backoff { worker: w, epoch }));
                         return;

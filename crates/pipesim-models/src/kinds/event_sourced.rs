@@ -23,13 +23,16 @@
 //!
 //! Fault roles: `network` (a crash is an outage: every message sent during it is lost),
 //! `producer` (each crash takes the next producer instance down in turn), `log` (each crash takes
-//! the next broker down in turn: a sequence of crashes is a rolling restart), `processor` (the
-//! consumer, whichever it is), `cache` (restarts empty, or pre-warmed), `store` (the view's
-//! database: reads that miss the cache fail, UPSERTs fail and are retried).
+//! the next broker down in turn; a `rolling_restart` takes each broker down once, in order),
+//! `processor` (the consumer, whichever it is: also `pause` and `checkpoint_storm`), `cache`
+//! (restarts empty, or pre-warmed), `store` (the view's database: reads that miss the cache
+//! fail, UPSERTs fail and are retried). The producers also take `rolling_restart` (instances in
+//! turn) and `pause` (every instance frozen); `network` takes the network kinds on the
+//! producers' connections. docs/models/event_sourced.md says what each does.
 
 use crate::ctx::Ctx;
 use crate::detail::{Cell, DetailTable};
-use crate::fault::{FaultKind, FaultPhase, FaultSpec};
+use crate::fault::{FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS, link_faults};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use pipesim_components::kafka::{
     Acks, KafkaLog, KafkaLogParams, KafkaLogSpec, KafkaProducer, KafkaProducerParams, LogEvent,
@@ -337,6 +340,14 @@ struct Stats {
     lost_answers: u64,
 }
 
+/// What a paused producer has not taken yet: an event created for it, or one of its own events
+/// (a timer, an answer in its socket).
+#[derive(Clone, Copy, Debug)]
+enum Held {
+    Arrival(EventMeta),
+    Event(Ev),
+}
+
 struct Reasons {
     producer: [ReasonId; 5],
     compacted: ReasonId,
@@ -364,6 +375,11 @@ pub struct EventSourced {
     broker_crashes: Vec<(SimTime, SimTime, u32)>,
     next_producer_crash: u32,
     next_broker_crash: u32,
+    /// The producers are frozen (a `pause` of the `producer` role): what reaches them waits in
+    /// `held`, what their running timers decide waits in `held_out`, until the window ends.
+    producer_paused: bool,
+    held: Vec<Held>,
+    held_out: ProducerOut<Rec>,
     reasons: Reasons,
     stats: Stats,
     measure: (SimTime, SimTime),
@@ -389,6 +405,10 @@ impl EventSourced {
     }
 
     fn producer_outcomes(&mut self, ctx: &mut Ctx<Ev>) {
+        if self.producer_paused {
+            self.hold_producer_out();
+            return;
+        }
         let mut out = std::mem::take(&mut self.pout);
         let now = ctx.now();
         for r in out.acked.drain(..) {
@@ -418,6 +438,10 @@ impl EventSourced {
             match o {
                 LogOutcome::Respond(req, result) => {
                     if self.p.producer.acks == Acks::Zero {
+                        if self.producer_paused {
+                            self.held.push(Held::Event(Ev::ToProducer(req, result)));
+                            continue;
+                        }
                         // Nobody waits for an answer: the producer only lets go of the batch.
                         self.producer.response(
                             &mut ctx.sim,
@@ -581,6 +605,82 @@ impl EventSourced {
             Consumer::Projection(c) => c.restart(&mut ctx.sim, wrap_projection),
         }
     }
+
+    /// A `pause` of the producers (every instance: the application freezes) or of the consumer.
+    fn pause_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
+        match (fault.role.as_str(), phase) {
+            ("producer", FaultPhase::Begin) => self.producer_paused = true,
+            ("producer", FaultPhase::End) => self.resume_producers(ctx),
+            ("processor", FaultPhase::Begin) => match &mut self.consumer {
+                Consumer::Processor(c) => c.pause(ctx.now()),
+                Consumer::Projection(c) => c.pause(ctx.now()),
+            },
+            ("processor", FaultPhase::End) => {
+                match &mut self.consumer {
+                    Consumer::Processor(c) => c.resume(&mut ctx.sim, &self.log, wrap_stream),
+                    Consumer::Projection(c) => {
+                        c.resume(&mut ctx.sim, &mut self.log, wrap_projection)
+                    }
+                }
+                self.consumer_outcomes(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    /// The producers run again: first what their timers decided during the pause (requests to
+    /// send, records dropped at their delivery timeout), then, in the order they came, the
+    /// events created meanwhile and the timers and answers that waited.
+    fn resume_producers(&mut self, ctx: &mut Ctx<Ev>) {
+        if !self.producer_paused {
+            return;
+        }
+        self.producer_paused = false;
+        let mut held_out = std::mem::take(&mut self.held_out);
+        self.pout.sends.append(&mut held_out.sends);
+        self.pout.acked.append(&mut held_out.acked);
+        self.pout.dropped.append(&mut held_out.dropped);
+        self.pout.abandoned.append(&mut held_out.abandoned);
+        self.held_out = held_out;
+        self.drain(ctx);
+        let mut held = std::mem::take(&mut self.held);
+        for h in held.drain(..) {
+            match h {
+                Held::Arrival(ev) => self.on_arrival(ctx, ev),
+                Held::Event(e) => self.on_event(ctx, e),
+            }
+        }
+        self.held = held;
+    }
+
+    /// What the producers' own timers decided while they are paused waits for the window's end.
+    fn hold_producer_out(&mut self) {
+        let out = &mut self.pout;
+        self.held_out.sends.append(&mut out.sends);
+        self.held_out.acked.append(&mut out.acked);
+        self.held_out.dropped.append(&mut out.dropped);
+        self.held_out.abandoned.append(&mut out.abandoned);
+    }
+
+    /// A `checkpoint_storm` of the consumer: the processor triggers checkpoints (barriers,
+    /// alignment, snapshot, commit) every `interval`; a projection commits its offsets (its only
+    /// checkpoint) every `interval`.
+    fn checkpoint_storm(
+        &mut self,
+        ctx: &mut Ctx<Ev>,
+        fault: &FaultSpec,
+        interval: SimTime,
+        phase: FaultPhase,
+    ) {
+        if fault.role != "processor" {
+            return;
+        }
+        let every = (phase == FaultPhase::Begin).then_some(interval);
+        match &mut self.consumer {
+            Consumer::Processor(c) => c.checkpoint_storm(&mut ctx.sim, every, wrap_stream),
+            Consumer::Projection(c) => c.checkpoint_storm(&mut ctx.sim, every, wrap_projection),
+        }
+    }
 }
 
 impl Model for EventSourced {
@@ -625,6 +725,10 @@ impl Model for EventSourced {
 
     #[inline]
     fn on_arrival(&mut self, ctx: &mut Ctx<Ev>, ev: EventMeta) {
+        if self.producer_paused {
+            self.held.push(Held::Arrival(ev));
+            return;
+        }
         let instance = self.p.producers.instance_of(ev.key, &mut self.rng);
         let partition = self.log.partition_of(ev.key);
         self.producer.send(
@@ -642,6 +746,12 @@ impl Model for EventSourced {
     }
 
     fn on_event(&mut self, ctx: &mut Ctx<Ev>, event: Ev) {
+        if self.producer_paused
+            && matches!(event, Ev::Linger(..) | Ev::ProducerRetry(..) | Ev::ToProducer(..))
+        {
+            self.held.push(Held::Event(event));
+            return;
+        }
         match event {
             Ev::Linger(slot, generation) => {
                 self.producer.linger(
@@ -724,17 +834,34 @@ impl Model for EventSourced {
     }
 
     fn on_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
-        // Scenario validation lets only crashes through (`fault_kinds`).
-        if !matches!(fault.kind, FaultKind::Crash { .. }) {
-            return;
+        match fault.kind {
+            FaultKind::Crash { .. } => {}
+            FaultKind::Pause => {
+                self.pause_fault(ctx, fault, phase);
+                self.drain(ctx);
+                return;
+            }
+            FaultKind::CheckpointStorm { interval_ns } => {
+                self.checkpoint_storm(ctx, fault, interval_ns, phase);
+                return;
+            }
+            // The network kinds act on the producers' links, which took their windows at build.
+            _ => return,
         }
         let (start, end) = (fault.start_ns, fault.end_ns);
         match (fault.role.as_str(), phase) {
             ("network", FaultPhase::Begin) => self.net_down = true,
             ("network", FaultPhase::End) => self.net_down = false,
             ("producer", FaultPhase::Begin) => {
-                let instance = self.next_producer_crash % self.p.producers.instances;
-                self.next_producer_crash += 1;
+                // A rolling restart names the instance; a plain crash takes the next in turn.
+                let instances = self.p.producers.instances;
+                let instance = match fault.node {
+                    Some(n) => n % instances,
+                    None => {
+                        self.next_producer_crash += 1;
+                        (self.next_producer_crash - 1) % instances
+                    }
+                };
                 self.producer_crashes.push((start, end, instance));
                 self.producer.crash(instance, &mut self.pout);
             }
@@ -748,8 +875,14 @@ impl Model for EventSourced {
                 }
             }
             ("log", FaultPhase::Begin) => {
-                let broker = self.next_broker_crash % self.log.brokers();
-                self.next_broker_crash += 1;
+                // A rolling restart names the broker; a plain crash takes the next in turn.
+                let broker = match fault.node {
+                    Some(n) => n % self.log.brokers(),
+                    None => {
+                        self.next_broker_crash += 1;
+                        (self.next_broker_crash - 1) % self.log.brokers()
+                    }
+                };
                 self.broker_crashes.push((start, end, broker));
                 self.log.crash(&mut ctx.sim, broker, wrap_log, &mut self.lout);
             }
@@ -835,6 +968,29 @@ impl ModelKind for EventSourced {
         &["network", "producer", "log", "processor", "cache", "store"]
     }
 
+    fn fault_kinds(role: &str) -> &'static [&'static str] {
+        const NETWORK: [&str; 4] =
+            ["crash", NETWORK_FAULT_KINDS[0], NETWORK_FAULT_KINDS[1], NETWORK_FAULT_KINDS[2]];
+        match role {
+            "network" => &NETWORK,
+            "producer" => &["crash", "rolling_restart", "pause"],
+            "log" => &["crash", "rolling_restart"],
+            "processor" => &["crash", "rolling_restart", "pause", "checkpoint_storm"],
+            _ => &["crash"],
+        }
+    }
+
+    /// The brokers of the log and the producer instances restart one by one; the consumer is
+    /// one job (a processor's crash restarts every subtask from the checkpoint, a projection's
+    /// every worker), so it restarts once.
+    fn role_nodes(p: &EventSourcedParams, role: &str) -> u32 {
+        match role {
+            "log" => p.log.brokers,
+            "producer" => p.producers.instances,
+            _ => 1,
+        }
+    }
+
     fn validate(
         c: EventSourcedConfig,
         env: &BuildEnv<'_>,
@@ -913,9 +1069,16 @@ impl ModelKind for EventSourced {
         let r = p.resolved.as_ref().expect("validated");
         let s = env.streams;
         let partitions = r.log.params().partitions;
+        // The network kinds of the `network` role act on the producers' connections: requests
+        // on the links up, answers on the links down.
         let links = |dir: &str| -> Vec<Link> {
+            let faults = link_faults(env.faults, "network", dir == "up");
             (0..p.producers.instances)
-                .map(|i| Link::new(&r.link, s.stream(&format!("network/{dir}/{i}"))))
+                .map(|i| {
+                    let mut l = Link::new(&r.link, s.stream(&format!("network/{dir}/{i}")));
+                    l.set_faults(std::sync::Arc::clone(&faults));
+                    l
+                })
                 .collect()
         };
         let (from, to) = (env.settings.warmup_ns, env.settings.duration_ns);
@@ -1006,6 +1169,9 @@ impl ModelKind for EventSourced {
             broker_crashes: Vec::new(),
             next_producer_crash: 0,
             next_broker_crash: 0,
+            producer_paused: false,
+            held: Vec::new(),
+            held_out: ProducerOut::default(),
             reasons: Reasons {
                 producer: [ReasonId::UNSET; 5],
                 compacted: ReasonId::UNSET,
