@@ -404,6 +404,8 @@ struct SchemaState {
     decode_errors: u64,
     consumer_restarts: u64,
     discarded: u64,
+    /// Events created, and those rejected, since the last change.
+    since_change: (u64, u64),
 }
 
 impl EventSourced {
@@ -671,10 +673,12 @@ impl Model for EventSourced {
 
     #[inline]
     fn on_arrival(&mut self, ctx: &mut Ctx<Ev>, ev: EventMeta) {
+        self.schema.since_change.0 += 1;
         if self.schema.reject_below > 0
             && self.schema.catalogue.hash(ev.id) < self.schema.reject_below
         {
             // A frozen schema cannot express the event's type: the producer rejects it.
+            self.schema.since_change.1 += 1;
             ctx.rec.dropped(&ev, ctx.sim.now(), self.reasons.frozen);
             return;
         }
@@ -1481,6 +1485,7 @@ fn schema_state(p: &EventSourcedParams, env: &RunEnv<'_>) -> SchemaState {
         decode_errors: 0,
         consumer_restarts: 0,
         discarded: 0,
+        since_change: (0, 0),
     }
 }
 
@@ -1564,6 +1569,7 @@ impl EventSourced {
     fn schema_change(&mut self, ctx: &mut Ctx<Ev>, i: u32) {
         let st = &mut self.schema;
         st.changes += 1;
+        st.since_change = (0, 0);
         match st.mode {
             SchemaMode::AutoRegister => {
                 let ns = st.params.compaction.ns;
@@ -1635,9 +1641,16 @@ impl EventSourced {
         let st = &self.schema;
         tables.push(DetailTable {
             name: "schema",
-            columns: vec!["changes", "decode_errors", "consumer_restarts", "updates_discarded"],
+            columns: vec![
+                "changes",
+                "kept_since_last_change",
+                "decode_errors",
+                "consumer_restarts",
+                "updates_discarded",
+            ],
             rows: vec![vec![
                 Cell::Int(u64::from(st.changes)),
+                Cell::Fixed(1.0 - ratio(st.since_change.1, st.since_change.0), 6),
                 Cell::Int(st.decode_errors),
                 Cell::Int(st.consumer_restarts),
                 Cell::Int(st.discarded),
