@@ -52,6 +52,7 @@
 use crate::deadlines::Deadlines;
 use crate::int_map::IntMap;
 use crate::link::lognormal_us;
+use crate::lsm::{BrokerStore, StallFn, StoreParams, StoreStats, WriteResult};
 use crate::server::{FifoServer, ServerStats};
 use pipesim_config::{Bandwidth, ConfigError, DistSpec, Duration, Loader, ParamDoc, Size};
 use pipesim_engine::{Dist, NS_PER_MS, NS_PER_S, Sim, SimTime, StreamRng};
@@ -176,6 +177,27 @@ pub struct KafkaLogParams {
     /// A segment is compacted only once its newest record is this old
     /// (`min.compaction.lag.ms`).
     pub min_compaction_lag: Duration,
+    /// Bytes of one memtable of a broker's RocksDB-like store (`write_buffer_size`). Echoed in
+    /// reports only when set, as are the two below, so reports that predate them keep their
+    /// bytes.
+    #[serde(skip_serializing_if = "is_default_memtable")]
+    pub memtable: Size,
+    /// Memtables per broker, the active one included (`max_write_buffer_number`).
+    #[serde(skip_serializing_if = "is_default_memtables")]
+    pub memtables: u32,
+    /// Bytes per second a broker's flush writes.
+    #[serde(skip_serializing_if = "is_default_flush_bandwidth")]
+    pub flush_bandwidth: Bandwidth,
+}
+
+fn is_default_memtable(s: &Size) -> bool {
+    s.bytes == StoreParams::default().memtable.bytes
+}
+fn is_default_memtables(n: &u32) -> bool {
+    *n == StoreParams::default().memtables
+}
+fn is_default_flush_bandwidth(b: &Bandwidth) -> bool {
+    b.bytes_per_s == StoreParams::default().flush_bandwidth.bytes_per_s
 }
 
 impl Default for KafkaLogParams {
@@ -196,6 +218,9 @@ impl Default for KafkaLogParams {
             segment_bytes: Size { bytes: 1 << 30 },
             cleaner_interval: Duration { ns: 15 * NS_PER_S },
             min_compaction_lag: Duration { ns: 0 },
+            memtable: StoreParams::default().memtable,
+            memtables: StoreParams::default().memtables,
+            flush_bandwidth: StoreParams::default().flush_bandwidth,
         }
     }
 }
@@ -212,6 +237,14 @@ impl KafkaLogSpec {
     /// The parameters as written.
     pub fn params(&self) -> &KafkaLogParams {
         &self.params
+    }
+    /// The brokers' store parameters.
+    pub fn store(&self) -> StoreParams {
+        StoreParams {
+            memtable: self.params.memtable,
+            memtables: self.params.memtables,
+            flush_bandwidth: self.params.flush_bandwidth,
+        }
     }
     /// Mean service time of a request of `bytes` on a handler thread, ns.
     pub fn mean_request_ns(&self, bytes: f64) -> f64 {
@@ -274,6 +307,12 @@ impl KafkaLogParams {
                 "must be greater than zero with compaction",
             ));
         }
+        StoreParams {
+            memtable: self.memtable,
+            memtables: self.memtables,
+            flush_bandwidth: self.flush_bandwidth,
+        }
+        .validate()?;
         Ok(KafkaLogSpec {
             params: self.clone(),
             request: dist(&self.request, "request")?,
@@ -299,6 +338,9 @@ impl KafkaLogParams {
             ParamDoc::new("segment_bytes", "size", "\"1GiB\"", "segment size; the active segment is never compacted (Kafka segment.bytes default 1 GiB)"),
             ParamDoc::new("cleaner_interval", "duration", "\"15s\"", "how often the cleaner runs (Kafka log.cleaner.backoff.ms 15000)"),
             ParamDoc::new("min_compaction_lag", "duration", "\"0s\"", "a closed segment is compacted only once its newest record is this old (Kafka min.compaction.lag.ms 0)"),
+            ParamDoc::new("memtable", "size", "\"64MiB\"", "a broker's RocksDB-like store: bytes of one memtable; appends and follower copies land in it (RocksDB write_buffer_size 64 MB)"),
+            ParamDoc::new("memtables", "integer >= 2", "2", "memtables per broker, the active one included; with all full, appends stop until a flush frees one (RocksDB max_write_buffer_number 2)"),
+            ParamDoc::new("flush_bandwidth", "bandwidth", "\"1GB/s\"", "bytes per second the broker's background thread writes a memtable out (assumed: a sequential SST write to NVMe)"),
         ]
         .into_iter()
         .map(|d| d.under(prefix))
@@ -525,6 +567,13 @@ pub enum LogEvent {
     },
     /// The cleaner's timer.
     Clean,
+    /// A job of a broker's store thread (a flush or a compaction) ends.
+    StoreJob {
+        /// The broker.
+        broker: u16,
+        /// The store's job generation.
+        generation: u32,
+    },
 }
 
 /// What the log tells the model.
@@ -637,6 +686,15 @@ pub struct KafkaLog<R> {
     /// Requests that arrived while their connection's previous one was being handled, with
     /// their service times.
     conn_wait: Vec<VecDeque<(ProduceReq, SimTime)>>,
+    /// Per broker: its RocksDB-like store (memtables and their flush thread).
+    stores: Vec<BrokerStore>,
+    /// Whether appends go through the stores (see [`KafkaLog::enable_store`]).
+    store_on: bool,
+    /// Per broker: requests whose append waits (writes stopped, or the broker paused), with
+    /// the broker epoch they were served in. Their handler threads stay busy meanwhile.
+    held: Vec<VecDeque<(u32, ProduceReq)>>,
+    /// Per broker: frozen by a pause (no request served, nothing appended or copied).
+    frozen: Vec<bool>,
     /// Counters.
     pub stats: LogStats,
 }
@@ -689,6 +747,10 @@ impl<R: Record> KafkaLog<R> {
             producers: producers as usize,
             conn_busy: vec![false; p.brokers as usize * producers as usize],
             conn_wait: vec![VecDeque::new(); p.brokers as usize * producers as usize],
+            stores: (0..p.brokers).map(|_| BrokerStore::new(&spec.store())).collect(),
+            store_on: false,
+            held: vec![VecDeque::new(); p.brokers as usize],
+            frozen: vec![false; p.brokers as usize],
             stats: LogStats::default(),
         }
     }
@@ -862,6 +924,24 @@ impl<R: Record> KafkaLog<R> {
             out.push(LogOutcome::Respond(req, ProduceResult::Disconnected));
             return;
         }
+        if self.frozen[broker as usize] {
+            // A paused process finishes nothing: the thread holds the request until it thaws.
+            self.held[broker as usize].push_back((epoch, req));
+            return;
+        }
+        if self.store_on && records.is_some() && self.would_append(broker, &req) {
+            // The append goes into the broker's memtable; with every memtable full it waits,
+            // and so does its handler thread (RocksDB's write stall).
+            let now = sim.now();
+            match self.stores[broker as usize].write(u64::from(req.bytes), now) {
+                WriteResult::Done => {}
+                WriteResult::Switched => self.kick_store(sim, broker, wrap),
+                WriteResult::Stopped => {
+                    self.held[broker as usize].push_back((epoch, req));
+                    return;
+                }
+            }
+        }
         self.stations[broker as usize]
             .complete(sim, |req| wrap(LogEvent::Served { broker, epoch, req }));
         self.next_on_connection(sim, broker, req.producer, wrap);
@@ -932,6 +1012,143 @@ impl<R: Record> KafkaLog<R> {
         }
     }
 
+    /// Appends and follower copies go through the brokers' stores from now on. A model turns
+    /// this on when the store can matter: something blocks its thread (a compaction, a disk
+    /// stall), its sizes are not the defaults, or the load per broker reaches the flush
+    /// bandwidth. Otherwise a flush always ends before the next memtable fills (flushing is
+    /// faster than filling), writes never stop, and skipping the store's events leaves the
+    /// results exactly as they were.
+    pub fn enable_store(&mut self) {
+        self.store_on = true;
+    }
+
+    /// Whether `req`, served by `broker`, would be appended (so it goes through the store).
+    #[inline]
+    fn would_append(&self, broker: u16, req: &ProduceReq) -> bool {
+        let part = &self.parts[req.partition as usize];
+        if part.leader == NO_LEADER || part.replicas[part.leader as usize] != broker {
+            return false;
+        }
+        if self.acks == Acks::All && part.isr.count_ones() < self.spec.params.min_insync_replicas {
+            return false;
+        }
+        req.seq == NO_SEQ || req.seq == part.expected[req.producer as usize]
+    }
+
+    /// Starts the next job of `broker`'s store thread, if it is idle and has one.
+    fn kick_store<E>(&mut self, sim: &mut Sim<E>, broker: u16, wrap: impl Fn(LogEvent) -> E) {
+        if let Some((ns, generation)) = self.stores[broker as usize].next_job(sim.now()) {
+            sim.schedule_in(ns, wrap(LogEvent::StoreJob { broker, generation }));
+        }
+    }
+
+    /// `broker` may write again: the appends it held are served again (in order), the copies
+    /// it missed as a follower are made, and, if it thawed, its partitions commit again.
+    fn resume<E>(&mut self, sim: &mut Sim<E>, broker: u16, wrap: impl Fn(LogEvent) -> E + Copy) {
+        let b = broker as usize;
+        let now = sim.now();
+        if self.frozen[b] {
+            return;
+        }
+        for (epoch, req) in self.held[b].drain(..) {
+            sim.schedule_at(now, wrap(LogEvent::Served { broker, epoch, req }));
+        }
+        if self.stores[b].stopped() || !self.alive[b] {
+            return;
+        }
+        for i in 0..self.parts.len() {
+            let part = &mut self.parts[i];
+            let Some(j) = (0..part.rf as usize).find(|&j| part.replicas[j] == broker) else {
+                continue;
+            };
+            if part.leader == NO_LEADER {
+                continue;
+            }
+            if j == part.leader as usize {
+                // Thawed leader: the HW can move again.
+                part.commit_scheduled = NEVER;
+                Self::schedule_commit(part, i as u32, sim, &wrap);
+                continue;
+            }
+            if part.last_copy[j] == NEVER {
+                continue; // crashed and not back: the restart re-replicates
+            }
+            let mut changed = false;
+            for k in 0..part.pending.len() {
+                if part.pending[k].copied[j] == NEVER {
+                    let t =
+                        (now + self.spec.replica_lag.sample(&mut self.rng)).max(part.last_copy[j]);
+                    part.last_copy[j] = t;
+                    part.pending[k].copied[j] = t;
+                    if self.store_on {
+                        let bytes = u64::from(part.pending[k].req.bytes);
+                        let _ = self.stores[b].write_anyway(bytes, now);
+                    }
+                    changed = true;
+                }
+            }
+            if changed {
+                self.recompute(i as u32);
+                let part = &mut self.parts[i];
+                Self::schedule_commit(part, i as u32, sim, &wrap);
+            }
+        }
+        self.kick_store(sim, broker, wrap);
+    }
+
+    /// Requests `broker` held when it crashed: their connections broke.
+    fn fail_held(&mut self, broker: usize, out: &mut Vec<LogOutcome<R>>) {
+        for (_, req) in self.held[broker].drain(..) {
+            self.stats.disconnected += 1;
+            out.push(LogOutcome::Respond(req, ProduceResult::Disconnected));
+        }
+    }
+
+    /// A schema change: a compaction of `ns` queued on `broker`'s store thread, ahead of any
+    /// flush queued after it (seed 004).
+    pub fn compact<E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        broker: u32,
+        ns: SimTime,
+        wrap: impl Fn(LogEvent) -> E,
+    ) {
+        self.stores[broker as usize].compact(ns, sim.now());
+        self.kick_store(sim, broker as u16, wrap);
+    }
+
+    /// A disk stall of `broker` over `[start, end)`: its store thread's jobs started then take
+    /// `f(ns, now)`; `None` ends it.
+    pub fn set_disk_stall(&mut self, broker: u32, stall: Option<(SimTime, SimTime, StallFn)>) {
+        self.stores[broker as usize].set_disk_stall(stall);
+    }
+
+    /// `broker`'s process freezes (a pause: GC, VM steal): it finishes no request, appends and
+    /// copies nothing, moves no HW, until [`KafkaLog::thaw`].
+    pub fn freeze(&mut self, broker: u32, now: SimTime) {
+        self.frozen[broker as usize] = true;
+        self.stores[broker as usize].set_frozen(true, now);
+    }
+
+    /// `broker`'s process runs again: what it held goes on.
+    pub fn thaw<E>(&mut self, sim: &mut Sim<E>, broker: u32, wrap: impl Fn(LogEvent) -> E + Copy) {
+        let b = broker as usize;
+        if !self.frozen[b] {
+            return;
+        }
+        self.frozen[b] = false;
+        let _ = self.stores[b].set_frozen(false, sim.now());
+        self.resume(sim, broker as u16, wrap);
+    }
+
+    /// Per broker: its store's counters, with the stop time up to `now`.
+    pub fn store_stats(&self, now: SimTime) -> Vec<StoreStats> {
+        self.stores
+            .iter()
+            .map(|s| StoreStats { stopped_ns: s.stopped_ns(now), ..s.stats })
+            .collect()
+    }
+
     fn push_pending_quiet<E>(
         &mut self,
         sim: &mut Sim<E>,
@@ -975,10 +1192,25 @@ impl<R: Record> KafkaLog<R> {
                 *copied_at = now;
                 continue;
             }
-            if n > 0 && self.alive[part.replicas[j] as usize] && part.last_copy[j] != NEVER {
+            let fb = part.replicas[j] as usize;
+            if n > 0
+                && self.alive[fb]
+                && part.last_copy[j] != NEVER
+                && (self.frozen[fb] || (self.store_on && self.stores[fb].stopped()))
+            {
+                // The follower takes no writes now: it copies the batch when it can again.
+                *copied_at = NEVER;
+            } else if n > 0 && self.alive[fb] && part.last_copy[j] != NEVER {
                 let t = (now + self.spec.replica_lag.sample(&mut self.rng)).max(part.last_copy[j]);
                 part.last_copy[j] = t;
                 *copied_at = t;
+                if self.store_on
+                    && self.stores[fb].write_anyway(u64::from(req.bytes), now)
+                        == WriteResult::Switched
+                    && let Some((ns, generation)) = self.stores[fb].next_job(now)
+                {
+                    sim.schedule_in(ns, wrap(LogEvent::StoreJob { broker: fb as u16, generation }));
+                }
             } else if n == 0 {
                 // Nothing to copy: a marker is "copied" when the batch before it is.
                 *copied_at = part.pending.back().map_or(now, |b| b.copied[j]);
@@ -1047,6 +1279,12 @@ impl<R: Record> KafkaLog<R> {
                 if part.commit_scheduled == now {
                     part.commit_scheduled = NEVER;
                 }
+                if part.leader != NO_LEADER
+                    && self.frozen[part.replicas[part.leader as usize] as usize]
+                {
+                    // A paused leader moves no HW; it schedules the commit when it thaws.
+                    return;
+                }
                 let before = part.hw;
                 while let Some(b) = part.pending.front() {
                     if b.commit_at > now {
@@ -1095,6 +1333,12 @@ impl<R: Record> KafkaLog<R> {
                 self.clean(sim.now(), out);
                 sim.schedule_in(self.spec.params.cleaner_interval.ns, wrap(LogEvent::Clean));
             }
+            LogEvent::StoreJob { broker, generation } => {
+                if self.stores[broker as usize].job_done(generation, sim.now()) {
+                    self.resume(sim, broker, wrap);
+                }
+                self.kick_store(sim, broker, wrap);
+            }
         }
     }
 
@@ -1124,6 +1368,7 @@ impl<R: Record> KafkaLog<R> {
             out.push(LogOutcome::Respond(req, ProduceResult::Disconnected));
         }
         self.scratch = waiting;
+        self.fail_held(b, out);
         let detect = if self.spec.params.controlled_shutdown {
             0
         } else {

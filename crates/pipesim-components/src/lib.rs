@@ -17,10 +17,12 @@ mod int_map;
 pub mod kafka;
 mod link;
 mod lru;
+pub mod lsm;
 mod pool;
 pub mod postgres;
 mod readers;
 mod redis;
+pub mod schema;
 mod server;
 pub mod stream;
 

@@ -32,12 +32,15 @@
 
 use crate::ctx::Ctx;
 use crate::detail::{Cell, DetailTable};
-use crate::fault::{FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS, link_faults};
+use crate::fault::{
+    DiskStallEffect, FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS, link_faults,
+};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use pipesim_components::kafka::{
     Acks, KafkaLog, KafkaLogParams, KafkaLogSpec, KafkaProducer, KafkaProducerParams, LogEvent,
     LogOutcome, ProduceReq, ProduceResult, ProducerDrop, ProducerOut, Record,
 };
+use pipesim_components::schema::{Catalogue, SchemaMode, SchemaParams};
 use pipesim_components::stream::{
     ConsumerParams, DeadLetter, Projection, ProjectionEvent, ProjectionParams, ProjectionSpec,
     StreamEvent, StreamParams, StreamProcessor, StreamSpec, zipf_probabilities,
@@ -46,7 +49,7 @@ use pipesim_components::{
     FifoServer, FleetParams, IntMap, Link, LinkParams, LinkSpec, Lru, ReaderKeys, che_hit_ratio,
 };
 use pipesim_config::{ConfigError, DistSpec, Duration, ParamDoc, Rate};
-use pipesim_engine::{Dist, NS_PER_MS, SimTime, StreamRng, Zipf};
+use pipesim_engine::{Dist, NS_PER_MS, RngStreams, SimTime, StreamRng, Zipf};
 use pipesim_metrics::{ReasonId, RunResults};
 use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -205,6 +208,10 @@ pub struct EventSourcedConfig {
     cache: CacheParams,
     #[serde(default)]
     reads: ReadParams,
+    #[serde(default)]
+    schema: SchemaMode,
+    #[serde(default)]
+    schemas: SchemaParams,
 }
 
 /// Validated parameters (echoed in the report) and their resolved forms.
@@ -223,6 +230,11 @@ pub struct EventSourcedParams {
     view: ViewParams,
     cache: CacheParams,
     reads: ReadParams,
+    /// Echoed only when not the default, so reports that predate it keep their bytes.
+    #[serde(skip_serializing_if = "SchemaMode::is_schema_less")]
+    schema: SchemaMode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schemas: Option<SchemaParams>,
     #[serde(skip)]
     resolved: Option<Resolved>,
 }
@@ -276,6 +288,8 @@ pub enum Ev {
     ViewDone(u32, ViewJob),
     /// A read's answer reached its reader: (key, issued).
     ReadDone(u32, SimTime),
+    /// Schema change number `i` (0-based, in the catalogue's order) happens now.
+    SchemaChange(u32),
 }
 
 fn wrap_log(e: LogEvent) -> Ev {
@@ -353,6 +367,7 @@ struct Reasons {
     compacted: ReasonId,
     poison: ReasonId,
     failing: ReasonId,
+    frozen: ReasonId,
 }
 
 /// The running design.
@@ -383,6 +398,32 @@ pub struct EventSourced {
     reasons: Reasons,
     stats: Stats,
     measure: (SimTime, SimTime),
+    schema: SchemaState,
+}
+
+/// Schema changes and the log's storage faults (seed 004).
+struct SchemaState {
+    mode: SchemaMode,
+    params: SchemaParams,
+    catalogue: Catalogue,
+    /// Per change: the broker it compacts (`None`: every broker) and its fault window.
+    targets: Vec<(Option<u32>, SimTime, SimTime)>,
+    /// Changes so far.
+    changes: u32,
+    /// `frozen`: events whose type hash is below this are of a type the frozen schema lacks.
+    reject_below: u64,
+    /// `infer`: types the consumer loaded at its last (re)start.
+    loaded: u32,
+    /// `infer`: after a decode error, updates of events created before this are never applied.
+    discard_before: SimTime,
+    /// Whether to report the store and schema tables.
+    report: bool,
+    streams: RngStreams,
+    decode_errors: u64,
+    consumer_restarts: u64,
+    discarded: u64,
+    /// Events created, and those rejected, since the last change.
+    since_change: (u64, u64),
 }
 
 impl EventSourced {
@@ -483,7 +524,11 @@ impl EventSourced {
     fn consumer_outcomes(&mut self, ctx: &mut Ctx<Ev>) {
         let now = ctx.now();
         let mut visible = std::mem::take(&mut self.visible);
+        let infer = self.schema.mode == SchemaMode::Infer && self.schema.changes > 0;
         for r in visible.drain(..) {
+            if infer && self.undecodable(&r, now) {
+                continue;
+            }
             ctx.rec.visible(&r.0, now);
             self.stats.visible += 1;
             if let Some(c) = self.reads.as_mut().and_then(|rp| rp.cache.as_mut())
@@ -705,6 +750,11 @@ impl Model for EventSourced {
                 pp.retries
             ));
         }
+        if self.schema.mode == SchemaMode::Frozen {
+            self.reasons.frozen = ctx.rec.register_reason(
+                "producer: the frozen schema has no type for the event (introduced after the freeze)",
+            );
+        }
         self.log.start(&mut ctx.sim, wrap_log);
         match &mut self.consumer {
             Consumer::Processor(c) => c.start(&mut ctx.sim, wrap_stream),
@@ -726,7 +776,17 @@ impl Model for EventSourced {
     #[inline]
     fn on_arrival(&mut self, ctx: &mut Ctx<Ev>, ev: EventMeta) {
         if self.producer_paused {
+            // Held until the pause ends; it comes back through here then.
             self.held.push(Held::Arrival(ev));
+            return;
+        }
+        self.schema.since_change.0 += 1;
+        if self.schema.reject_below > 0
+            && self.schema.catalogue.hash(ev.id) < self.schema.reject_below
+        {
+            // A frozen schema cannot express the event's type: the producer rejects it.
+            self.schema.since_change.1 += 1;
+            ctx.rec.dropped(&ev, ctx.sim.now(), self.reasons.frozen);
             return;
         }
         let instance = self.p.producers.instance_of(ev.key, &mut self.rng);
@@ -829,11 +889,16 @@ impl Model for EventSourced {
                 let now = ctx.now();
                 ctx.rec.read(key, now - issued, now);
             }
+            Ev::SchemaChange(i) => self.schema_change(ctx, i),
         }
         self.drain(ctx);
     }
 
     fn on_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
+        if self.storage_fault(ctx, fault, phase) {
+            self.drain(ctx);
+            return;
+        }
         match fault.kind {
             FaultKind::Crash { .. } => {}
             FaultKind::Pause => {
@@ -961,6 +1026,13 @@ impl ModelKind for EventSourced {
         docs.extend(view_docs());
         docs.extend(cache_docs());
         docs.extend(read_docs());
+        docs.push(ParamDoc::new(
+            "schema",
+            "\"schema_less\", \"auto_register\", \"infer\" or \"frozen\"",
+            "\"schema_less\"",
+            "how schema changes (a schema_flood on the log) are handled, seed 004's four designs: compactions on the brokers' flush threads, inference and decode errors in the consumer, rejected events, or nothing",
+        ));
+        docs.extend(SchemaParams::docs("schemas"));
         docs
     }
 
@@ -974,7 +1046,7 @@ impl ModelKind for EventSourced {
         match role {
             "network" => &NETWORK,
             "producer" => &["crash", "rolling_restart", "pause"],
-            "log" => &["crash", "rolling_restart"],
+            "log" => LOG_FAULT_KINDS,
             "processor" => &["crash", "rolling_restart", "pause", "checkpoint_storm"],
             _ => &["crash"],
         }
@@ -1036,6 +1108,21 @@ impl ModelKind for EventSourced {
         if c.reads.exponent.is_some() && c.reads.keys == ReadKeys::Uniform {
             return Err(ConfigError::new("reads.exponent", "only applies to keys = \"popular\""));
         }
+        c.schemas.validate().map_err(|e| e.within("schemas"))?;
+        if c.schema == SchemaMode::Infer && c.consumer != ConsumerKind::Projection {
+            return Err(ConfigError::new(
+                "schema",
+                "\"infer\" needs consumer = \"projection\": the inference cost is added to the projection's per-row time",
+            ));
+        }
+        let projection = if c.schema == SchemaMode::Infer {
+            // Inference is CPU work per event in the consumer: each row of a statement costs it.
+            let mut pp = c.projection.clone();
+            pp.upsert_per_row.ns += c.schemas.inference.ns;
+            pp.validate(env.loader).map_err(|e| e.within("projection"))?
+        } else {
+            projection
+        };
         let (proc_params, proj_params) = match c.consumer {
             ConsumerKind::Processor => (Some(c.processor.clone()), None),
             ConsumerKind::Projection => (None, Some(c.projection.clone())),
@@ -1052,6 +1139,8 @@ impl ModelKind for EventSourced {
             view: c.view,
             cache: c.cache,
             reads: c.reads,
+            schema: c.schema,
+            schemas: (!c.schema.is_schema_less()).then_some(c.schemas),
             resolved: Some(Resolved {
                 link,
                 fetch_delay,
@@ -1109,6 +1198,10 @@ impl ModelKind for EventSourced {
         let mut log =
             KafkaLog::new(&r.log, p.producer.acks, p.producers.instances, s.stream("log"));
         log.set_window(from, to);
+        let schema = schema_state(p, env);
+        if schema.report || store_can_stall(p, env.workload) {
+            log.enable_store();
+        }
         let reads = p.reads.rate.map(|rate| {
             let keys = env.workload.keys;
             let exponent = match (p.reads.keys, p.reads.exponent, keys.popularity) {
@@ -1177,9 +1270,11 @@ impl ModelKind for EventSourced {
                 compacted: ReasonId::UNSET,
                 poison: ReasonId::UNSET,
                 failing: ReasonId::UNSET,
+                frozen: ReasonId::UNSET,
             },
             stats: Stats::default(),
             measure: (env.settings.warmup_ns, env.settings.duration_ns),
+            schema,
         }
     }
 
@@ -1383,6 +1478,9 @@ impl ModelKind for EventSourced {
                 });
             }
         }
+        if self.schema.report {
+            self.storage_details(&mut tables);
+        }
         if let Some(rp) = &self.reads {
             let mut columns = vec!["reads", "failed"];
             let mut row = vec![Cell::Int(rp.reads), Cell::Int(rp.failed)];
@@ -1500,4 +1598,226 @@ fn read_docs() -> Vec<ParamDoc> {
             "with keys = \"popular\", readers' own Zipf exponent",
         ),
     ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema changes and the log's storage faults (seed 004)
+
+/// What the `log` role takes.
+const LOG_FAULT_KINDS: &[&str] =
+    &["crash", "rolling_restart", "disk_stall", "pause", "schema_flood"];
+
+/// Whether a fault acts on the log's storage or schema (the kinds this part handles).
+fn is_storage_fault(f: &FaultSpec) -> bool {
+    f.role == "log"
+        && matches!(
+            f.kind,
+            FaultKind::DiskStall { .. } | FaultKind::Pause | FaultKind::SchemaFlood { .. }
+        )
+}
+
+/// The schema catalogue of a run: one change at the start of each `schema_flood` window on the
+/// log and every `interval` after, while in the window.
+fn schema_state(p: &EventSourcedParams, env: &RunEnv<'_>) -> SchemaState {
+    let params = p.schemas.clone().unwrap_or_default();
+    let mut changes = Vec::new();
+    for f in env.faults.iter().filter(|f| f.role == "log") {
+        if let FaultKind::SchemaFlood { interval_ns } = f.kind {
+            let mut t = f.start_ns;
+            while t < f.end_ns {
+                changes.push((t, (f.node, f.start_ns, f.end_ns)));
+                t = t.saturating_add(interval_ns.max(1));
+            }
+        }
+    }
+    changes.sort_by_key(|c| c.0);
+    let salt = 0x5c4e_3a00_0000_0004;
+    let catalogue =
+        Catalogue::new(changes.iter().map(|c| c.0).collect(), params.new_type_share, salt);
+    SchemaState {
+        mode: p.schema,
+        params,
+        catalogue,
+        targets: changes.into_iter().map(|c| c.1).collect(),
+        changes: 0,
+        reject_below: 0,
+        loaded: 0,
+        discard_before: 0,
+        report: !p.schema.is_schema_less() || env.faults.iter().any(is_storage_fault),
+        streams: *env.streams,
+        decode_errors: 0,
+        consumer_restarts: 0,
+        discarded: 0,
+        since_change: (0, 0),
+    }
+}
+
+/// Whether the brokers' stores could stop writes without any fault: sizes other than the
+/// defaults, or a peak write rate per broker (leader appends and follower copies) at or above
+/// the flush bandwidth, when flushing no longer outpaces filling.
+fn store_can_stall(p: &EventSourcedParams, workload: &WorkloadSpec) -> bool {
+    let lp = &p.log;
+    let d = KafkaLogParams::default();
+    if lp.memtable.bytes != d.memtable.bytes
+        || lp.memtables != d.memtables
+        || lp.flush_bandwidth.bytes_per_s != d.flush_bandwidth.bytes_per_s
+    {
+        return true;
+    }
+    let per_broker = workload.peak_rate_per_s()
+        * f64::from(workload.payload_bytes)
+        * f64::from(lp.replication_factor)
+        / f64::from(lp.brokers);
+    per_broker >= lp.flush_bandwidth.bytes_per_s
+}
+
+impl EventSourced {
+    /// The brokers a storage fault hits: `fault.node` (modulo the brokers) or all of them.
+    fn fault_brokers(&self, node: Option<u32>) -> std::ops::Range<u32> {
+        match node {
+            Some(n) => {
+                let b = n % self.log.brokers();
+                b..b + 1
+            }
+            None => 0..self.log.brokers(),
+        }
+    }
+
+    /// A `disk_stall`, `pause` or `schema_flood` of the log; false for any other fault.
+    fn storage_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) -> bool {
+        if !is_storage_fault(fault) {
+            return false;
+        }
+        let (start, end) = (fault.start_ns, fault.end_ns);
+        match (&fault.kind, phase) {
+            (FaultKind::DiskStall { effect }, FaultPhase::Begin) => {
+                for b in self.fault_brokers(fault.node) {
+                    let mut rng = self.schema.streams.stream(&format!("log/disk_stall/{b}"));
+                    let effect: DiskStallEffect = effect.clone();
+                    let f = move |ns, now| effect.apply(ns, now, end, &mut rng);
+                    self.log.set_disk_stall(b, Some((start, end, Box::new(f))));
+                }
+            }
+            (FaultKind::DiskStall { .. }, FaultPhase::End) => {
+                for b in self.fault_brokers(fault.node) {
+                    self.log.set_disk_stall(b, None);
+                }
+            }
+            (FaultKind::Pause, FaultPhase::Begin) => {
+                for b in self.fault_brokers(fault.node) {
+                    self.log.freeze(b, ctx.now());
+                }
+            }
+            (FaultKind::Pause, FaultPhase::End) => {
+                for b in self.fault_brokers(fault.node) {
+                    self.log.thaw(&mut ctx.sim, b, wrap_log);
+                }
+            }
+            (FaultKind::SchemaFlood { .. }, FaultPhase::Begin) => {
+                let key = (fault.node, start, end);
+                let now = ctx.now();
+                for (i, &t) in self.schema.catalogue.changes().iter().enumerate() {
+                    if self.schema.targets[i] == key {
+                        ctx.schedule_at(t.max(now), Ev::SchemaChange(i as u32));
+                    }
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// Schema change `i` happens: the new type exists from now on; what it costs depends on
+    /// the mode.
+    fn schema_change(&mut self, ctx: &mut Ctx<Ev>, i: u32) {
+        let st = &mut self.schema;
+        st.changes += 1;
+        st.since_change = (0, 0);
+        match st.mode {
+            SchemaMode::AutoRegister => {
+                let ns = st.params.compaction.ns;
+                let node = st.targets[i as usize].0;
+                for b in self.fault_brokers(node) {
+                    self.log.compact(&mut ctx.sim, b, ns, wrap_log);
+                }
+            }
+            SchemaMode::Frozen => st.reject_below = st.catalogue.new_below(st.changes),
+            SchemaMode::Infer | SchemaMode::SchemaLess => {}
+        }
+    }
+
+    /// `infer`: whether the consumer cannot apply `r` now. An event of a type whose
+    /// descriptor it has not got (neither loaded at its last start nor arrived `learn_lag`
+    /// after the change) is a decode error: the consumer crashes and is back `restart` later,
+    /// at the log's end, so no update of an event created before then is ever applied.
+    #[inline]
+    fn undecodable(&mut self, r: &Rec, now: SimTime) -> bool {
+        let st = &mut self.schema;
+        if r.0.created_ns < st.discard_before {
+            st.discarded += 1;
+            return true;
+        }
+        let learned = st.catalogue.count_at(now.saturating_sub(st.params.learn_lag.ns));
+        let known = st.loaded.max(learned);
+        if known >= st.changes || st.catalogue.type_of(r.0.id, r.0.created_ns) <= known {
+            return false;
+        }
+        st.decode_errors += 1;
+        st.consumer_restarts += 1;
+        let back = now + st.params.restart.ns;
+        st.discard_before = back;
+        st.loaded = st.catalogue.count_at(back);
+        st.discarded += 1;
+        true
+    }
+
+    fn storage_details(&self, tables: &mut Vec<DetailTable>) {
+        let ms = |ns: SimTime| ns as f64 / NS_PER_MS as f64;
+        let stores = self.log.store_stats(self.measure.1.max(1));
+        tables.push(DetailTable {
+            name: "storage",
+            columns: vec![
+                "broker",
+                "flushes",
+                "compactions",
+                "max_compaction_ms",
+                "write_stops",
+                "stopped_ms",
+                "max_stop_ms",
+            ],
+            rows: stores
+                .iter()
+                .enumerate()
+                .map(|(b, s)| {
+                    vec![
+                        Cell::Int(b as u64),
+                        Cell::Int(s.flushes),
+                        Cell::Int(s.compactions),
+                        Cell::Fixed(ms(s.max_compaction_ns), 3),
+                        Cell::Int(s.stops),
+                        Cell::Fixed(ms(s.stopped_ns), 3),
+                        Cell::Fixed(ms(s.max_stop_ns), 3),
+                    ]
+                })
+                .collect(),
+        });
+        let st = &self.schema;
+        tables.push(DetailTable {
+            name: "schema",
+            columns: vec![
+                "changes",
+                "kept_since_last_change",
+                "decode_errors",
+                "consumer_restarts",
+                "updates_discarded",
+            ],
+            rows: vec![vec![
+                Cell::Int(u64::from(st.changes)),
+                Cell::Fixed(1.0 - ratio(st.since_change.1, st.since_change.0), 6),
+                Cell::Int(st.decode_errors),
+                Cell::Int(st.consumer_restarts),
+                Cell::Int(st.discarded),
+            ]],
+        });
+    }
 }
