@@ -22,6 +22,46 @@ pub struct GroupCommit<J> {
     /// Counters, over the window set by [`GroupCommit::set_window`].
     pub stats: GroupCommitStats,
     window: (SimTime, SimTime),
+    stall: Option<DiskStall>,
+}
+
+/// A disk stall window: every flush that starts in `[start_ns, end_ns)` takes longer, or
+/// waits for the window's end (a flush already running when it opens is not slowed).
+#[derive(Clone, Debug)]
+pub struct DiskStall {
+    /// When the disk starts misbehaving.
+    pub start_ns: SimTime,
+    /// When it is healthy again.
+    pub end_ns: SimTime,
+    /// What it does to one flush.
+    pub effect: DiskEffect,
+    /// Draws for an added distribution (its own stream).
+    pub rng: StreamRng,
+}
+
+/// What a [`DiskStall`] does to one disk operation.
+#[derive(Clone, Debug)]
+pub enum DiskEffect {
+    /// It takes this many times as long.
+    Slow(f64),
+    /// It takes an extra delay drawn from this.
+    Extra(Dist),
+    /// It completes only after the window ends (plus its own time).
+    Stop,
+}
+
+impl DiskStall {
+    /// The time an operation of `ns` takes when it starts at `now`.
+    pub fn apply(&mut self, ns: SimTime, now: SimTime) -> SimTime {
+        if now < self.start_ns || now >= self.end_ns {
+            return ns;
+        }
+        match &self.effect {
+            DiskEffect::Slow(factor) => (ns as f64 * factor) as SimTime,
+            DiskEffect::Extra(d) => ns.saturating_add(d.sample(&mut self.rng)),
+            DiskEffect::Stop => (self.end_ns - now).saturating_add(ns),
+        }
+    }
 }
 
 /// What the log has done.
@@ -60,7 +100,14 @@ impl<J> GroupCommit<J> {
             buffer_bytes: 0,
             stats: GroupCommitStats::default(),
             window: (0, SimTime::MAX),
+            stall: None,
         }
+    }
+
+    /// Sets (or, with `None`, ends) a disk stall: flushes starting in its window are slowed or
+    /// held, and the commits waiting for them with it.
+    pub fn set_stall(&mut self, stall: Option<DiskStall>) {
+        self.stall = stall;
     }
 
     /// Counts only flushes that start (bytes, busy time) or end (records) within `[from, to)`.
@@ -97,7 +144,10 @@ impl<J> GroupCommit<J> {
         std::mem::swap(&mut self.in_flush, &mut self.buffer);
         let bytes = std::mem::take(&mut self.buffer_bytes);
         let write_ns = (bytes as f64 * self.ns_per_byte) as SimTime;
-        let duration = self.fsync.sample(&mut self.rng).saturating_add(write_ns);
+        let mut duration = self.fsync.sample(&mut self.rng).saturating_add(write_ns);
+        if let Some(stall) = &mut self.stall {
+            duration = stall.apply(duration, sim.now());
+        }
         self.flushing = true;
         if self.counting(sim.now()) {
             self.stats.bytes += bytes;
@@ -196,6 +246,30 @@ mod tests {
             GroupCommit::new(Dist::Const { ns: 1_000 }, 1e6, RngStreams::new(1).stream("wal"));
         wal.append(&mut sim, 0u32, 500, Flushed); // 500 B at 1 MB/s = 500 µs
         assert_eq!(sim.queue().pop().map(|(t, _)| t), Some(501_000));
+    }
+
+    #[test]
+    fn a_stall_slows_or_holds_the_flushes_that_start_in_its_window() {
+        let stall = |effect| DiskStall {
+            start_ns: 10_000,
+            end_ns: 50_000,
+            effect,
+            rng: RngStreams::new(1).stream("stall"),
+        };
+        for (effect, at, done) in [
+            (DiskEffect::Slow(10.0), 20_000, 30_000),
+            (DiskEffect::Extra(Dist::Const { ns: 7_000 }), 20_000, 28_000),
+            (DiskEffect::Stop, 20_000, 51_000),
+            (DiskEffect::Stop, 60_000, 61_000), // after the window: untouched
+            (DiskEffect::Stop, 5_000, 6_000),   // before it: untouched
+        ] {
+            let mut sim: Sim<Flushed> = Sim::new();
+            let mut wal = log();
+            wal.set_stall(Some(stall(effect)));
+            sim.set_now(at);
+            wal.append(&mut sim, 0, 0, Flushed);
+            assert_eq!(sim.queue().pop().map(|(t, _)| t), Some(done));
+        }
     }
 
     #[test]

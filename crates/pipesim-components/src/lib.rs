@@ -29,7 +29,7 @@ pub mod stream;
 pub use client::RetryParams;
 pub use deadlines::{Deadlines, Ticket, TicketDeadlines};
 pub use fleet::{Affinity, FleetParams};
-pub use group_commit::{GroupCommit, GroupCommitStats};
+pub use group_commit::{DiskEffect, DiskStall, GroupCommit, GroupCommitStats};
 pub use int_map::IntMap;
 pub use link::{Link, LinkFault, LinkFaultEffect, LinkParams, LinkSpec, check_probability};
 pub use lru::{Lru, che_hit_ratio};

@@ -356,6 +356,12 @@ impl<J: Copy> Postgres<J> {
         self.wal.set_window(from, to);
     }
 
+    /// Sets (or ends, with `None`) a disk stall of the WAL device: flushes that start in its
+    /// window are slowed or held, and every commit waiting for them waits longer.
+    pub fn set_disk_stall(&mut self, stall: Option<crate::DiskStall>) {
+        self.wal.set_stall(stall);
+    }
+
     #[inline]
     fn counting(&self, now: SimTime) -> u64 {
         u64::from(now >= self.window.0 && now < self.window.1)

@@ -267,3 +267,42 @@ pub enum FaultPhase {
     /// The window closes.
     End,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rolling_restart_becomes_one_crash_per_node_in_turn() {
+        let restart = FaultKind::RollingRestart { downtime_ns: 3, gap_ns: 2, nodes: None };
+        let crash = FaultKind::Crash { restart_ns: 1 };
+        let faults = [
+            FaultSpec::new(restart.clone(), "log", 10, 10),
+            FaultSpec::new(crash, "store", 12, 13),
+        ];
+        let r = resolve(&faults, |role| if role == "log" { 3 } else { 1 });
+        // The window: from 10 to the third node's return, 10 + 3·3 + 2·2.
+        assert_eq!(r.windows.len(), 2);
+        assert_eq!((r.windows[0].start_ns, r.windows[0].end_ns), (10, 23));
+        assert_eq!(r.windows[0].kind, restart);
+        assert_eq!(r.windows[1], faults[1]);
+        let crashes: Vec<(SimTime, SimTime, Option<u32>)> = r
+            .delivered
+            .iter()
+            .filter(|f| f.role == "log")
+            .map(|f| (f.start_ns, f.end_ns, f.node))
+            .collect();
+        assert_eq!(crashes, [(10, 13, Some(0)), (15, 18, Some(1)), (20, 23, Some(2))]);
+        assert!(r.delivered.iter().all(|f| f.kind.name() == "crash"));
+        // `nodes` restarts fewer than the role has.
+        let two = [FaultSpec::new(
+            FaultKind::RollingRestart { downtime_ns: 3, gap_ns: 0, nodes: Some(2) },
+            "log",
+            0,
+            0,
+        )];
+        let r = resolve(&two, |_| 5);
+        assert_eq!(r.delivered.len(), 2);
+        assert_eq!(r.windows[0].end_ns, 6);
+    }
+}

@@ -18,6 +18,7 @@ mod fault;
 pub mod kinds;
 mod model;
 pub mod registry;
+pub mod store_faults;
 
 pub use ctx::Ctx;
 pub use detail::{Cell, DetailTable};

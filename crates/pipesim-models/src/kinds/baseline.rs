@@ -13,14 +13,15 @@
 use crate::clients::{Clients, Request};
 use crate::ctx::Ctx;
 use crate::detail::{Cell, DetailTable};
-use crate::fault::{FaultKind, FaultPhase, FaultSpec};
+use crate::fault::{FaultPhase, FaultSpec};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
+use crate::store_faults::{Frozen, StoreStep, on_postgres_fault, postgres_fault_kinds};
 use pipesim_components::{
     Affinity, FleetParams, Link, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Pool,
     PoolParams, Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, ParamDoc};
-use pipesim_engine::{NS_PER_MS, SimTime, StreamRng, Zipf};
+use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, StreamRng, Zipf};
 use pipesim_metrics::RunResults;
 use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -107,6 +108,8 @@ pub struct Baseline {
     out: Vec<PgOutcome<Job>>,
     stats: BaselineStats,
     measure: (SimTime, SimTime),
+    streams: RngStreams,
+    frozen: Frozen<Ev>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -224,6 +227,11 @@ impl Model for Baseline {
     }
 
     fn on_event(&mut self, ctx: &mut Ctx<Ev>, event: Ev) {
+        if self.frozen.on() && matches!(event, Ev::Store(_)) {
+            // The server process is paused: its CPU, latch and WAL work completes afterwards.
+            self.frozen.hold(event);
+            return;
+        }
         match event {
             Ev::AtDb(job) => {
                 if let Some(job) = self.pool.acquire(job, ctx.now()) {
@@ -263,13 +271,24 @@ impl Model for Baseline {
     }
 
     fn on_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
-        if let (FaultKind::Crash { restart_ns }, "store", FaultPhase::Begin) =
-            (&fault.kind, fault.role.as_str(), phase)
-        {
-            let mut out = std::mem::take(&mut self.out);
-            self.store.crash(&mut ctx.sim, *restart_ns, wrap_store, &mut out);
-            self.out = out;
-            self.outcomes(ctx);
+        if fault.role != "store" {
+            return; // network faults act on the clients' links, which took them at build
+        }
+        let step =
+            on_postgres_fault(&mut self.store, &mut self.frozen, fault, phase, &self.streams);
+        match step {
+            StoreStep::Crash(restart_ns) => {
+                let mut out = std::mem::take(&mut self.out);
+                self.store.crash(&mut ctx.sim, restart_ns, wrap_store, &mut out);
+                self.out = out;
+                self.outcomes(ctx);
+            }
+            StoreStep::Replay(held) => {
+                for e in held {
+                    self.on_event(ctx, e);
+                }
+            }
+            StoreStep::Done => {}
         }
     }
 }
@@ -295,7 +314,7 @@ impl ModelKind for Baseline {
     }
 
     fn fault_kinds(role: &str) -> &'static [&'static str] {
-        Clients::fault_kinds(role)
+        postgres_fault_kinds(role)
     }
 
     fn validate(c: BaselineConfig, env: &BuildEnv<'_>) -> Result<BaselineParams, ConfigError> {
@@ -331,6 +350,8 @@ impl ModelKind for Baseline {
             Readers::new(&p.readers, env.workload.keys.count, zipf.as_ref(), &mut reader_rng);
         Self {
             params: p.clone(),
+            streams: *s,
+            frozen: Frozen::default(),
             clients: Clients::new(&p.producers, &p.client, link, s, env.faults),
             reader_up: Link::new(link, s.stream("network/readers/up")),
             reader_down: Link::new(link, s.stream("network/readers/down")),

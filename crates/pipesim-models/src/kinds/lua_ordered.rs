@@ -27,15 +27,16 @@
 use crate::clients::{Clients, Request};
 use crate::ctx::Ctx;
 use crate::detail::{Cell, DetailTable};
-use crate::fault::{FaultKind, FaultPhase, FaultSpec};
+use crate::fault::{FaultPhase, FaultSpec};
 use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
+use crate::store_faults::{Frozen, StoreStep, on_postgres_fault, postgres_fault_kinds};
 use pipesim_components::{
     Affinity, FleetParams, LinkParams, LinkSpec, Lru, PgEvent, PgOutcome, Postgres, PostgresParams,
     PostgresSpec, RedisCluster, RedisParams, RedisSpec, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, Duration, ParamDoc};
-use pipesim_engine::{NS_PER_MS, SimTime};
+use pipesim_engine::{NS_PER_MS, RngStreams, SimTime};
 use pipesim_metrics::{ReasonId, RunResults};
 use pipesim_workload::{EventMeta, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -154,6 +155,8 @@ pub struct LuaOrdered {
     lru_drop: ReasonId,
     stats: LuaStats,
     measure: (SimTime, SimTime),
+    streams: RngStreams,
+    frozen: Frozen<Ev>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -267,6 +270,11 @@ impl Model for LuaOrdered {
 
     #[inline]
     fn on_event(&mut self, ctx: &mut Ctx<Ev>, event: Ev) {
+        if self.frozen.on() && matches!(event, Ev::Store(_)) {
+            // Postgres is paused: its work completes afterwards; Redis goes on.
+            self.frozen.hold(event);
+            return;
+        }
         match event {
             Ev::AtRedis(req) => {
                 self.stats.scripts += 1;
@@ -308,14 +316,25 @@ impl Model for LuaOrdered {
     }
 
     fn on_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
-        if let (FaultKind::Crash { restart_ns }, "store", FaultPhase::Begin) =
-            (&fault.kind, fault.role.as_str(), phase)
-        {
-            // Postgres is behind Redis: readers do not notice; the write-behind rows wait.
-            let mut out = std::mem::take(&mut self.out);
-            self.store.crash(&mut ctx.sim, *restart_ns, Ev::Store, &mut out);
-            self.out = out;
-            self.outcomes(ctx.now());
+        if fault.role != "store" {
+            return; // network faults act on the clients' links, which took them at build
+        }
+        // Postgres is behind Redis: readers do not notice; the write-behind rows wait.
+        let step =
+            on_postgres_fault(&mut self.store, &mut self.frozen, fault, phase, &self.streams);
+        match step {
+            StoreStep::Crash(restart_ns) => {
+                let mut out = std::mem::take(&mut self.out);
+                self.store.crash(&mut ctx.sim, restart_ns, Ev::Store, &mut out);
+                self.out = out;
+                self.outcomes(ctx.now());
+            }
+            StoreStep::Replay(held) => {
+                for e in held {
+                    self.on_event(ctx, e);
+                }
+            }
+            StoreStep::Done => {}
         }
     }
 }
@@ -360,7 +379,7 @@ impl ModelKind for LuaOrdered {
     }
 
     fn fault_kinds(role: &str) -> &'static [&'static str] {
-        Clients::fault_kinds(role)
+        postgres_fault_kinds(role)
     }
 
     fn validate(c: LuaConfig, env: &BuildEnv<'_>) -> Result<LuaParams, ConfigError> {
@@ -396,6 +415,8 @@ impl ModelKind for LuaOrdered {
         let s = env.streams;
         Self {
             params: p.clone(),
+            streams: *s,
+            frozen: Frozen::default(),
             clients: Clients::new(
                 &p.producers,
                 &p.client,

@@ -19,12 +19,13 @@ use crate::detail::{Cell, DetailTable};
 use crate::fault::{FaultKind, FaultPhase, FaultSpec};
 use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
+use crate::store_faults::{Frozen, postgres_fault_kinds, wal_stall};
 use pipesim_components::{
     Affinity, FleetParams, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Postgres,
     PostgresParams, PostgresSpec, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, Duration, ParamDoc};
-use pipesim_engine::SimTime;
+use pipesim_engine::{RngStreams, SimTime};
 use pipesim_metrics::RunResults;
 use pipesim_workload::{EventMeta, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -144,6 +145,8 @@ pub struct Sharded {
     batches_run: u64,
     rows_run: u64,
     measure: (SimTime, SimTime),
+    streams: RngStreams,
+    frozen: Frozen<Ev>,
 }
 
 /// A 64-bit mix of the key and the strategy's seed (SplitMix64's finaliser).
@@ -274,6 +277,11 @@ impl Model for Sharded {
     }
 
     fn on_event(&mut self, ctx: &mut Ctx<Ev>, event: Ev) {
+        if self.frozen.on() && matches!(event, Ev::Store(..)) {
+            // The database servers are paused: their work completes afterwards.
+            self.frozen.hold(event);
+            return;
+        }
         match event {
             Ev::AtRouter(req) => {
                 let shard = self.shard_of(req.ev.key, ctx.now());
@@ -302,16 +310,48 @@ impl Model for Sharded {
     }
 
     fn on_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
-        if let (FaultKind::Crash { restart_ns }, "store", FaultPhase::Begin) =
-            (&fault.kind, fault.role.as_str(), phase)
-        {
-            // Every server crashes: the shards share the fault's target role.
-            let mut out = std::mem::take(&mut self.out);
-            for (i, store) in self.stores.iter_mut().enumerate() {
-                store.crash(&mut ctx.sim, *restart_ns, |e| Ev::Store(i as u32, e), &mut out);
+        if fault.role != "store" {
+            return; // network faults act on the clients' links, which took them at build
+        }
+        // A fault on no node in particular hits every server (the shards share the role); a
+        // rolling restart's crashes name their server.
+        let servers = self.stores.len() as u32;
+        let targets = match fault.node {
+            Some(n) => (n % servers)..(n % servers + 1),
+            None => 0..servers,
+        };
+        match (&fault.kind, phase) {
+            (FaultKind::Crash { restart_ns }, FaultPhase::Begin) => {
+                let mut out = std::mem::take(&mut self.out);
+                for i in targets {
+                    self.stores[i as usize].crash(
+                        &mut ctx.sim,
+                        *restart_ns,
+                        |e| Ev::Store(i, e),
+                        &mut out,
+                    );
+                }
+                self.out = out;
+                self.outcomes(ctx);
             }
-            self.out = out;
-            self.outcomes(ctx);
+            (FaultKind::DiskStall { .. }, FaultPhase::Begin) => {
+                for i in targets {
+                    let stall = wal_stall(fault, &self.streams, &format!("store/{i}"));
+                    self.stores[i as usize].set_disk_stall(stall);
+                }
+            }
+            (FaultKind::DiskStall { .. }, FaultPhase::End) => {
+                for i in targets {
+                    self.stores[i as usize].set_disk_stall(None);
+                }
+            }
+            (FaultKind::Pause, FaultPhase::Begin) => self.frozen.begin(),
+            (FaultKind::Pause, FaultPhase::End) => {
+                for e in self.frozen.end() {
+                    self.on_event(ctx, e);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -375,7 +415,12 @@ impl ModelKind for Sharded {
     }
 
     fn fault_kinds(role: &str) -> &'static [&'static str] {
-        Clients::fault_kinds(role)
+        postgres_fault_kinds(role)
+    }
+
+    /// A rolling restart of the store restarts the Postgres servers one at a time.
+    fn role_nodes(p: &ShardedParams, role: &str) -> u32 {
+        if role == "store" { p.router.instances } else { 1 }
     }
 
     fn validate(c: ShardedConfig, env: &BuildEnv<'_>) -> Result<ShardedParams, ConfigError> {
@@ -428,6 +473,8 @@ impl ModelKind for Sharded {
         let pg = p.pg.as_ref().expect("validated");
         Self {
             params: p.clone(),
+            streams: *s,
+            frozen: Frozen::default(),
             clients: Clients::new(
                 &p.producers,
                 &p.client,
