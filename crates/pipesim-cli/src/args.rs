@@ -81,6 +81,9 @@ pub(crate) struct RunArgs {
     /// Print only warnings, errors, the summary table and the perf line.
     #[arg(long)]
     pub quiet: bool,
+    /// Chart files: svg (default; inlined in index.html), png, or none (no charts, no index.html).
+    #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png", "none"])]
+    pub charts: String,
 }
 
 #[derive(Args, Debug)]

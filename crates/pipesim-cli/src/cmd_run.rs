@@ -4,7 +4,9 @@ use crate::args::RunArgs;
 use crate::cmd_validate::load_all;
 use crate::exit;
 use crate::output::{err_line, error, out};
+use crate::page_files::write_pages;
 use crate::runner::{ModelPerf, command_line, render, run_scenario};
+use pipesim_report::charts::ChartFormat;
 use pipesim_report::{thousands, write_atomic};
 use pipesim_scenario::Scenario;
 use serde::Serialize;
@@ -59,6 +61,15 @@ fn perf_line(scenario: &str, p: &ModelPerf) -> String {
     )
 }
 
+/// The chart format `--charts` names (`None`: no charts and no page).
+fn chart_format(flag: &str) -> Option<ChartFormat> {
+    match flag {
+        "png" => Some(ChartFormat::Png),
+        "none" => None,
+        _ => Some(ChartFormat::Svg),
+    }
+}
+
 pub(crate) fn run(args: RunArgs) -> u8 {
     let Some(scenarios) = load_all(&args.common) else {
         return exit::INVALID_INPUT;
@@ -105,6 +116,12 @@ pub(crate) fn run(args: RunArgs) -> u8 {
         if let Err(e) = written {
             error(format!("cannot write the report to {}: {}", dir.display(), io_reason(&e)));
             return exit::INVALID_INPUT;
+        }
+        let pages = chart_format(&args.charts)
+            .map(|format| write_pages(dir, s, &rendered.json, &rendered.markdown, format));
+        if let Some(Err((code, e))) = pages {
+            error(e);
+            return code;
         }
         out(&rendered.table);
         for p in &run.perf {

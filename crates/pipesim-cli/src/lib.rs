@@ -10,6 +10,7 @@ mod cmd_run;
 mod cmd_trace;
 mod cmd_validate;
 mod output;
+mod page_files;
 pub mod runner;
 
 use clap::Parser;

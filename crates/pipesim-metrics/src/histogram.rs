@@ -32,6 +32,18 @@ pub struct LatencySummary {
     pub max_ns: u64,
 }
 
+/// Why a serialized histogram does not decode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistogramDecodeError(pub String);
+
+impl std::fmt::Display for HistogramDecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HistogramDecodeError {}
+
 impl Default for LatencyHistogram {
     fn default() -> Self {
         Self::new()
@@ -102,6 +114,19 @@ impl LatencyHistogram {
         base64::engine::general_purpose::STANDARD.encode(bytes)
     }
 
+    /// Decodes [`to_v2_base64`](Self::to_v2_base64)'s text (as report.json stores it).
+    pub fn from_v2_base64(text: &str) -> Result<Self, HistogramDecodeError> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|e| HistogramDecodeError(format!("not base64: {e}")))?;
+        let mut h: Histogram<u64> =
+            hdrhistogram::serialization::Deserializer::new().deserialize(&mut &bytes[..]).map_err(
+                |e| HistogramDecodeError(format!("not an HdrHistogram V2 histogram: {e:?}")),
+            )?;
+        h.auto(true);
+        Ok(Self { h })
+    }
+
     /// The underlying HdrHistogram.
     pub fn inner(&self) -> &Histogram<u64> {
         &self.h
@@ -138,6 +163,10 @@ mod tests {
         let back: Histogram<u64> =
             hdrhistogram::serialization::Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
         assert_eq!(back.len(), 4);
+        let again = LatencyHistogram::from_v2_base64(&a).unwrap();
+        assert_eq!(again.summary(), h.summary());
+        assert!(LatencyHistogram::from_v2_base64("not base64!").is_err());
+        assert!(LatencyHistogram::from_v2_base64("AAAA").is_err());
         assert_eq!(back.max(), h.inner().max());
     }
 }

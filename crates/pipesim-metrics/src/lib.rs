@@ -21,7 +21,7 @@ mod results;
 mod timeline;
 
 pub use examples::{Example, ExampleKind};
-pub use histogram::{LatencyHistogram, LatencySummary};
+pub use histogram::{HistogramDecodeError, LatencyHistogram, LatencySummary};
 pub use idwindow::IdWindow;
 pub use phases::PhaseStats;
 pub use recorder::{ReasonId, Recorder, RecorderConfig};

@@ -5,16 +5,24 @@
 //! microsecond). The same inputs give the same bytes on any machine.
 
 mod atomic;
+pub mod charts;
+mod html;
 mod json;
 mod markdown;
 mod numbers;
 mod table;
+mod view;
 
 pub use atomic::write_atomic;
+pub use html::{compare_html, index_html};
 pub use json::{ClaimRow, SCHEMA_VERSION, report_json};
 pub use markdown::report_markdown;
 pub use numbers::thousands;
 pub use table::summary_table;
+pub use view::{
+    ClaimView, FaultView, HistogramsView, InvariantsView, LatenciesView, LatencyView, ModelView,
+    ReportView, ThroughputView, ViewError, WindowView,
+};
 
 use pipesim_models::{ModelOutcome, ModelSpec};
 use pipesim_scenario::Scenario;
