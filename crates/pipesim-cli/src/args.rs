@@ -21,6 +21,9 @@ pub(crate) enum Command {
     Run(RunArgs),
     /// Parse and check scenarios without running them.
     Validate(ValidateArgs),
+    /// Compare reports: every metric side by side with the change against the first, as
+    /// Markdown on stdout; with --out, also an HTML page and overlay charts.
+    Compare(CompareArgs),
     /// List model kinds with their parameters, units and defaults.
     Models,
     /// Workload traces: export a scenario's arrivals and faults as files.
@@ -84,6 +87,22 @@ pub(crate) struct RunArgs {
     /// Chart files: svg (default; inlined in index.html), png, or none (no charts, no index.html).
     #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png", "none"])]
     pub charts: String,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CompareArgs {
+    /// report.json files (or folders holding one), the first being the baseline.
+    #[arg(required = true, num_args = 2.., value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    /// Also write index.html, compare.md and the overlay charts to this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Chart files with --out: svg (default) or png.
+    #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png"])]
+    pub charts: String,
+    /// List only the metrics that differ (the headline table is always whole).
+    #[arg(long)]
+    pub only_changed: bool,
 }
 
 #[derive(Args, Debug)]

@@ -5,6 +5,7 @@
 //! from [`exit`]; nothing here panics on bad input.
 
 mod args;
+mod cmd_compare;
 mod cmd_models;
 mod cmd_run;
 mod cmd_trace;
@@ -46,6 +47,7 @@ where
     let result = std::panic::catch_unwind(|| match cli.command {
         args::Command::Run(a) => cmd_run::run(a),
         args::Command::Validate(a) => cmd_validate::run(a),
+        args::Command::Compare(a) => cmd_compare::run(a),
         args::Command::Models => cmd_models::run(),
         args::Command::Trace(args::TraceCommand::Export(a)) => cmd_trace::export(a),
     });

@@ -6,6 +6,7 @@
 
 mod atomic;
 pub mod charts;
+mod compare;
 mod html;
 mod json;
 mod markdown;
@@ -14,6 +15,7 @@ mod table;
 mod view;
 
 pub use atomic::write_atomic;
+pub use compare::{Compared, compare_markdown};
 pub use html::{compare_html, index_html};
 pub use json::{ClaimRow, SCHEMA_VERSION, report_json};
 pub use markdown::report_markdown;

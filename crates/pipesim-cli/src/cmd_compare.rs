@@ -1,0 +1,121 @@
+//! `pipesim compare`: reports side by side.
+
+use crate::args::CompareArgs;
+use crate::exit;
+use crate::output::{error, out};
+use crate::page_files::write_charts;
+use pipesim_report::charts::{ChartFormat, compare_charts};
+use pipesim_report::{Compared, ReportView, compare_html, compare_markdown, write_atomic};
+use std::path::{Path, PathBuf};
+
+/// Reports larger than this are refused: a report.json is megabytes at most.
+const MAX_REPORT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The report at `path` (a report.json, or a folder holding one).
+fn read_report(path: &Path) -> Result<(PathBuf, ReportView), String> {
+    let file = if path.is_dir() { path.join("report.json") } else { path.to_path_buf() };
+    let shown = file.display().to_string();
+    let meta =
+        std::fs::metadata(&file).map_err(|e| format!("{shown}: cannot read: {}", reason(&e)))?;
+    if meta.len() > MAX_REPORT_BYTES {
+        return Err(format!("{shown}: {} bytes is too large for a report.json", meta.len()));
+    }
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("{shown}: cannot read: {}", reason(&e)))?;
+    let view = ReportView::parse(&text).map_err(|e| format!("{shown} {e}"))?;
+    Ok((file, view))
+}
+
+fn reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_lowercase()
+}
+
+/// "A", "B", … "Z", "AA", …
+fn label(i: usize) -> String {
+    let mut n = i;
+    let mut s = String::new();
+    loop {
+        s.insert(0, char::from(b'A' + (n % 26) as u8));
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    s
+}
+
+pub(crate) fn run(args: CompareArgs) -> u8 {
+    let mut loaded = Vec::with_capacity(args.reports.len());
+    for p in &args.reports {
+        match read_report(p) {
+            Ok(r) => loaded.push(r),
+            Err(e) => {
+                error(e);
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
+    let compared: Vec<Compared<'_>> = loaded
+        .iter()
+        .enumerate()
+        .map(|(i, (path, view))| Compared {
+            label: label(i),
+            path: path.display().to_string(),
+            view,
+        })
+        .collect();
+    let md = compare_markdown(&compared, args.only_changed);
+    if let Some(dir) = &args.out {
+        if let Err((code, e)) = write_outputs(dir, &compared, &md, &args.charts) {
+            error(e);
+            return code;
+        }
+    }
+    out(&md);
+    exit::SUCCESS
+}
+
+/// compare.md, the overlay charts and index.html in `dir`.
+fn write_outputs(
+    dir: &Path,
+    compared: &[Compared<'_>],
+    md: &str,
+    charts: &str,
+) -> Result<(), (u8, String)> {
+    let io = |e: String| (exit::INVALID_INPUT, e);
+    if dir.exists() && !dir.is_dir() {
+        return Err(io(format!("--out: {} is a file, not a folder", dir.display())));
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io(format!("--out: cannot create {}: {}", dir.display(), reason(&e))))?;
+    let format = if charts == "png" { ChartFormat::Png } else { ChartFormat::Svg };
+    let labelled: Vec<(String, &ReportView)> =
+        compared.iter().map(|c| (c.label.clone(), c.view)).collect();
+    let set = compare_charts(&labelled, format).map_err(|e| (exit::INTERNAL, e.to_string()))?;
+    write_charts(&dir.join("charts"), &set).map_err(io)?;
+    let title = {
+        let mut names: Vec<&str> = compared.iter().map(|c| c.view.scenario.as_str()).collect();
+        names.dedup();
+        format!("pipesim compare: {}", names.join(" vs "))
+    };
+    let write = |name: &str, bytes: &[u8]| {
+        write_atomic(&dir.join(name), bytes)
+            .map_err(|e| io(format!("cannot write {}: {}", dir.join(name).display(), reason(&e))))
+    };
+    write("compare.md", md.as_bytes())?;
+    write("index.html", compare_html(&title, md, &set).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_run_past_z() {
+        assert_eq!(label(0), "A");
+        assert_eq!(label(25), "Z");
+        assert_eq!(label(26), "AA");
+        assert_eq!(label(27), "AB");
+    }
+}
