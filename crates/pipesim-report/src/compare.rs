@@ -352,7 +352,7 @@ mod tests {
             "details": {"store": [{"commits": 7}]},
             "timeline": [{"t_s": 0.0}], "histograms": {"e2e": "AAAA"}
         });
-        let m = metrics(&v);
+        let m: Vec<(String, f64)> = metrics(&v).into_iter().map(|(p, n)| (p, n.value)).collect();
         assert_eq!(
             m,
             vec![
@@ -360,5 +360,8 @@ mod tests {
                 ("details.store[0].commits".to_string(), 7.0)
             ]
         );
+        assert!(rank("latency.e2e.p50_ms") < rank("latency.e2e.max_ms"));
+        assert!(rank("latency.e2e.max_ms") < rank("latency.ack.count"));
+        assert!(rank("invariants.lost") < rank("details.store[0].commits"));
     }
 }
