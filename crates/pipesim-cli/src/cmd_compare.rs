@@ -66,11 +66,10 @@ pub(crate) fn run(args: CompareArgs) -> u8 {
         })
         .collect();
     let md = compare_markdown(&compared, args.only_changed);
-    if let Some(dir) = &args.out {
-        if let Err((code, e)) = write_outputs(dir, &compared, &md, &args.charts) {
-            error(e);
-            return code;
-        }
+    let written = args.out.as_ref().map(|dir| write_outputs(dir, &compared, &md, &args.charts));
+    if let Some(Err((code, e))) = written {
+        error(e);
+        return code;
     }
     out(&md);
     exit::SUCCESS
