@@ -218,7 +218,7 @@ fn fault_colour(kind: &str) -> RGBColor {
 }
 
 /// Draws `bands` across the full height `y` of a chart whose x is seconds, labels staggered
-/// over three rows so neighbouring windows stay readable.
+/// over three rows at the bottom so neighbouring windows stay readable.
 pub(crate) fn draw_bands<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Ticked>>,
     bands: &[Band],
@@ -237,8 +237,9 @@ where
             [(start, y.0), (end, y.1)],
             b.colour.mix(0.14).filled(),
         )))?;
+        // Labels sit at the foot of the band: during a fault the latency lines are high.
         let row = (i % 3) as f64;
-        let at_y = y.1 - (y.1 - y.0) * (0.03 + 0.055 * row);
+        let at_y = y.0 + (y.1 - y.0) * (0.09 + 0.055 * row);
         chart.draw_series(std::iter::once(Text::new(
             b.label.clone(),
             (start, at_y),
@@ -282,16 +283,16 @@ where
     Ok(())
 }
 
-/// The x extent of a timeline, in seconds: through the last window where anything happened.
+/// The x extent of a timeline, in seconds: through the last window in which an event arrived or
+/// became visible. (Not the backlog: lost events stay in it until the run ends, and would
+/// stretch every chart over an idle drain.)
 pub(crate) fn timeline_end_s<'a>(
     models: impl IntoIterator<Item = &'a ModelView>,
     window_s: f64,
 ) -> f64 {
     let mut end: f64 = 0.0;
     for m in models {
-        if let Some(last) =
-            m.timeline.iter().rposition(|w| w.offered > 0 || w.delivered > 0 || w.backlog > 0)
-        {
+        if let Some(last) = m.timeline.iter().rposition(|w| w.offered > 0 || w.delivered > 0) {
             end = end.max(m.timeline[last].t_s + window_s);
         }
     }
