@@ -21,6 +21,9 @@ pub(crate) enum Command {
     Run(RunArgs),
     /// Parse and check scenarios without running them.
     Validate(ValidateArgs),
+    /// Run scenarios, check their [gate] thresholds and compare every metric with the committed
+    /// baseline; exit 3 on a failed threshold or a regression.
+    Gate(GateArgs),
     /// Compare reports: every metric side by side with the change against the first, as
     /// Markdown on stdout; with --out, also an HTML page and overlay charts.
     Compare(CompareArgs),
@@ -87,6 +90,28 @@ pub(crate) struct RunArgs {
     /// Chart files: svg (default; inlined in index.html), png, or none (no charts, no index.html).
     #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png", "none"])]
     pub charts: String,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct GateArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Folder of baseline reports, one sub-folder per scenario name (DIR/NAME/report.json).
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub baseline: PathBuf,
+    /// Rewrite the baselines with this run's reports (report.json, report.md, charts, index.html)
+    /// instead of comparing with them. Thresholds are still checked.
+    #[arg(long)]
+    pub bless: bool,
+    /// Write JUnit XML: a test case per threshold and per compared metric.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write github-action-benchmark's customSmallerIsBetter JSON (latencies and findings).
+    #[arg(long, value_name = "FILE")]
+    pub benchmark_json: Option<PathBuf>,
+    /// Threads for running models in parallel (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = positive_count)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Args, Debug)]

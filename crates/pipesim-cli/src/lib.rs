@@ -6,6 +6,7 @@
 
 mod args;
 mod cmd_compare;
+mod cmd_gate;
 mod cmd_models;
 mod cmd_run;
 mod cmd_trace;
@@ -25,7 +26,7 @@ pub mod exit {
     pub const INTERNAL: u8 = 1;
     /// Invalid input: a bad scenario, a bad flag, an unreadable file, an unwritable output folder.
     pub const INVALID_INPUT: u8 = 2;
-    /// A gate or threshold failed (planned: `pipesim gate`).
+    /// A gate or threshold failed (`pipesim gate`).
     pub const GATE_FAILED: u8 = 3;
 }
 
@@ -48,6 +49,7 @@ where
         args::Command::Run(a) => cmd_run::run(a),
         args::Command::Validate(a) => cmd_validate::run(a),
         args::Command::Compare(a) => cmd_compare::run(a),
+        args::Command::Gate(a) => cmd_gate::run(a),
         args::Command::Models => cmd_models::run(),
         args::Command::Trace(args::TraceCommand::Export(a)) => cmd_trace::export(a),
     });

@@ -31,9 +31,9 @@ const GROUP_ORDER: [&str; 7] =
 
 /// A metric's value, and whether the report wrote it as a whole number (a count).
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Num {
-    value: f64,
-    count: bool,
+pub(crate) struct Num {
+    pub(crate) value: f64,
+    pub(crate) count: bool,
 }
 
 /// Every numeric leaf under `v`, as (dotted path, value), in document order.
@@ -84,7 +84,7 @@ fn rank(path: &str) -> (usize, usize, usize) {
 }
 
 /// A model's metrics in [`GROUP_ORDER`], then anything else.
-fn metrics(model: &Value) -> Vec<(String, Num)> {
+pub(crate) fn metrics(model: &Value) -> Vec<(String, Num)> {
     let mut all = Vec::new();
     leaves(model, "", &mut all);
     // Stable: document order among equal ranks.
@@ -93,7 +93,7 @@ fn metrics(model: &Value) -> Vec<(String, Num)> {
 }
 
 /// A number as the report shows it: counts with separators, others to 6 decimals at most.
-fn show_num(n: Num) -> String {
+pub(crate) fn show_num(n: Num) -> String {
     if n.count { show(n.value) } else { trim(n.value) }
 }
 
@@ -114,7 +114,7 @@ fn show(x: f64) -> String {
 }
 
 /// `b` against `a`: the difference and the relative change.
-fn change(a: Num, b: Num) -> (String, String) {
+pub(crate) fn change(a: Num, b: Num) -> (String, String) {
     let (a, b, count) = (a.value, b.value, a.count && b.count);
     if a == b {
         return ("=".to_string(), "=".to_string());
@@ -292,7 +292,7 @@ pub fn compare_markdown(reports: &[Compared<'_>], only_changed: bool) -> String 
 }
 
 /// A JSON number as a [`Num`].
-fn num(v: &Value) -> Option<Num> {
+pub(crate) fn num(v: &Value) -> Option<Num> {
     let n = v.as_number()?;
     Some(Num { value: n.as_f64()?, count: n.is_u64() || n.is_i64() })
 }

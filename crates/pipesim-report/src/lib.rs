@@ -7,6 +7,7 @@
 mod atomic;
 pub mod charts;
 mod compare;
+mod gate;
 mod html;
 mod json;
 mod markdown;
@@ -16,6 +17,10 @@ mod view;
 
 pub use atomic::write_atomic;
 pub use compare::{Compared, compare_markdown};
+pub use gate::{
+    GateVerdict, MetricVerdict, ThresholdVerdict, benchmark_json, evaluate, gate_text, junit_xml,
+    missing_metrics,
+};
 pub use html::{compare_html, index_html};
 pub use json::{ClaimRow, SCHEMA_VERSION, report_json};
 pub use markdown::report_markdown;

@@ -24,5 +24,6 @@ pub use load::{Claim, LoadOptions, Scenario, load, load_str};
 pub use location::Location;
 pub use overrides::Override;
 pub use path::{FieldPath, Segment};
+pub mod gate;
 pub mod threshold;
 pub use replay::{fault_trace_lines, replay_scenario};

@@ -65,6 +65,8 @@ pub struct Scenario {
     pub random_fault_mix: Option<Vec<&'static str>>,
     /// Figures the scenario's source claims, to show beside the simulated ones.
     pub claims: Vec<Claim>,
+    /// The `[gate]` table: thresholds and baseline tolerances.
+    pub gate: crate::gate::Gate,
     /// Things worth knowing before the run (utilisation ≥ 1 and the like).
     pub warnings: Vec<String>,
     /// The file it came from.
@@ -212,6 +214,10 @@ impl<'a> Loading<'a> {
             FileLoader { base: self.path.parent().map(Path::to_path_buf).unwrap_or_default() };
         let workload = self.workload(&raw.workload, raw.duration.ns, &loader, &lookup)?;
         let mut models = self.models(&lookup, &loader, &workload)?;
+        let all_names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
+        let gate = crate::gate::gate(&raw.gate, &all_names).map_err(|(at, msg)| {
+            self.error_at(&lookup, &FieldPath(at.into_iter().map(Segment::Key).collect()), msg)
+        })?;
         if let Some(only) = &self.opts.models {
             models = select(models, only).map_err(|message| ScenarioError {
                 file: self.path.to_path_buf(),
@@ -249,6 +255,7 @@ impl<'a> Loading<'a> {
             fault_tables: timeline.tables,
             random_fault_mix: timeline.random_mix,
             claims,
+            gate,
             warnings,
             path: self.path.to_path_buf(),
             text: self.text.to_string(),

@@ -33,6 +33,9 @@ pub(crate) struct RawScenario {
     pub faults: RawFaults,
     #[serde(default)]
     pub claim: Vec<RawClaim>,
+    /// Thresholds and baseline tolerances (`crate::gate`).
+    #[serde(default)]
+    pub gate: std::collections::BTreeMap<String, crate::gate::RawGateItem>,
 }
 
 /// One `[[claim]]` table: a figure a write-up states, to show beside the simulated one.
