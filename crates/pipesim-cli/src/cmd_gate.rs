@@ -154,15 +154,13 @@ pub(crate) fn run(args: GateArgs) -> u8 {
         verdicts.push(verdict);
         reports.push((s.name.clone(), report));
     }
-    if let Some(path) = &args.junit {
-        if let Err(e) = write_file(path, &junit_xml(&verdicts)) {
-            error(e);
-            return exit::INVALID_INPUT;
-        }
-    }
-    if let Some(path) = &args.benchmark_json {
-        let list: Vec<(&str, &Value)> = reports.iter().map(|(n, r)| (n.as_str(), r)).collect();
-        if let Err(e) = write_file(path, &benchmark_json(&list)) {
+    let list: Vec<(&str, &Value)> = reports.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    let files = [
+        (args.junit.as_ref(), junit_xml(&verdicts)),
+        (args.benchmark_json.as_ref(), benchmark_json(&list)),
+    ];
+    for (path, text) in files {
+        if let Some(Err(e)) = path.map(|p| write_file(p, &text)) {
             error(e);
             return exit::INVALID_INPUT;
         }
