@@ -217,12 +217,22 @@ fn fault_colour(kind: &str) -> RGBColor {
     }
 }
 
+/// Where a band's label goes: at the foot of the band (latency charts: during a fault the lines
+/// are high), at its top (throughput: during a fault the lines are low), or nowhere.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LabelAt {
+    Foot,
+    Top,
+    None,
+}
+
 /// Draws `bands` across the full height `y` of a chart whose x is seconds, labels staggered
-/// over three rows at the bottom so neighbouring windows stay readable.
-pub(crate) fn draw_bands<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Ticked>>,
+/// over three rows so neighbouring windows stay readable.
+pub(crate) fn draw_bands<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
     bands: &[Band],
     y: (f64, f64),
+    labels: LabelAt,
 ) -> Result<(), ChartError>
 where
     DB::ErrorType: 'static,
@@ -237,9 +247,12 @@ where
             [(start, y.0), (end, y.1)],
             b.colour.mix(0.14).filled(),
         )))?;
-        // Labels sit at the foot of the band: during a fault the latency lines are high.
         let row = (i % 3) as f64;
-        let at_y = y.0 + (y.1 - y.0) * (0.09 + 0.055 * row);
+        let at_y = match labels {
+            LabelAt::Foot => y.0 + (y.1 - y.0) * (0.09 + 0.055 * row),
+            LabelAt::Top => y.1 - (y.1 - y.0) * (0.03 + 0.07 * row),
+            LabelAt::None => continue,
+        };
         chart.draw_series(std::iter::once(Text::new(
             b.label.clone(),
             (start, at_y),
@@ -247,6 +260,16 @@ where
         )))?;
     }
     Ok(())
+}
+
+/// The mesh style every chart shares: the charts' font, no minor grid, a faint major grid.
+pub(crate) fn house_style<X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &mut plotters::chart::MeshStyle<'_, '_, X, Y, DB>,
+) {
+    mesh.label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(WHITE)
+        .bold_line_style(RGBColor(0, 0, 0).mix(0.12));
 }
 
 /// Draws light horizontal lines at `ys` across the chart.

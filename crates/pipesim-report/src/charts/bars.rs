@@ -1,7 +1,9 @@
 //! Grouped bars per model: p50/p99/p99.9 side by side, and the invariant findings, each bar
 //! labelled with its exact value (a zero finding is written "0", which is the good news).
 
-use super::axes::{LogAxis, Ticked, count_tick, draw_legend, draw_minor_lines, ms_tick, ms_value};
+use super::axes::{
+    LogAxis, Ticked, count_tick, draw_legend, draw_minor_lines, house_style, ms_tick, ms_value,
+};
 use super::set::Series;
 use super::{ChartError, FONT, Figure, PALETTE};
 use crate::numbers::thousands;
@@ -110,9 +112,9 @@ impl Figure for Bars<'_> {
                 Ticked::new(floor..y_top, y_ticks),
             )?;
         let kind = self.kind;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh);
+        mesh.disable_x_mesh()
             .y_desc(match kind {
                 BarKind::Percentiles => "latency (log scale)",
                 BarKind::Findings => "events (log scale)",
@@ -122,10 +124,6 @@ impl Figure for Bars<'_> {
                 BarKind::Percentiles => ms_tick(*v),
                 BarKind::Findings => count_tick(*v),
             })
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(0, 0, 0).mix(0.12))
             .draw()?;
         draw_minor_lines(&mut chart, &axis.minor_lines())?;
         let names = self.names();

@@ -1,7 +1,9 @@
 //! Latency over time: one model's p50, p99 and max per window, or every model's p99 overlaid,
 //! with fault windows shaded and labelled (Jepsen's nemesis bands).
 
-use super::axes::{Band, LogAxis, Ticked, draw_bands, draw_legend, draw_minor_lines, ms_tick};
+use super::axes::{
+    Band, LabelAt, LogAxis, Ticked, draw_bands, draw_legend, draw_minor_lines, house_style, ms_tick,
+};
 use super::set::Series;
 use super::{ChartError, FONT, Figure, colour};
 use crate::view::WindowView;
@@ -77,19 +79,15 @@ where
         .x_label_area_size(42)
         .y_label_area_size(78)
         .build_cartesian_2d(0.0..end_s, axis.coord())?;
-    chart
-        .configure_mesh()
-        .x_desc("simulated time (s)")
+    let mut mesh = chart.configure_mesh();
+    house_style(&mut mesh);
+    mesh.x_desc("simulated time (s)")
         .y_desc(y_desc)
         .y_label_formatter(&|v| ms_tick(*v))
         .x_label_formatter(&|v| format!("{v}"))
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .light_line_style(WHITE)
-        .bold_line_style(RGBColor(0, 0, 0).mix(0.12))
         .draw()?;
     draw_minor_lines(&mut chart, &axis.minor_lines())?;
-    draw_bands(&mut chart, bands, (f64::from(axis.lo), f64::from(axis.hi)))?;
+    draw_bands(&mut chart, bands, (f64::from(axis.lo), f64::from(axis.hi)), LabelAt::Foot)?;
     Ok(chart)
 }
 

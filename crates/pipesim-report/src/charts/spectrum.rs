@@ -1,7 +1,7 @@
 //! The percentile spectrum (HdrHistogram's plot): latency against 1/(1−p) on a log axis, so
 //! the tail gets as much room as the median, every model overlaid.
 
-use super::axes::{LogAxis, Ticked, draw_legend, draw_minor_lines, ms_tick, ms_value};
+use super::axes::{LogAxis, Ticked, draw_legend, draw_minor_lines, house_style, ms_tick, ms_value};
 use super::{ChartError, FONT, Figure, colour};
 use pipesim_metrics::LatencyHistogram;
 use plotters::coord::Shift;
@@ -79,16 +79,12 @@ impl Figure for Spectrum {
             .x_label_area_size(42)
             .y_label_area_size(78)
             .build_cartesian_2d(Ticked::new(0.0..x_max, ticks), axis.coord())?;
-        chart
-            .configure_mesh()
-            .x_desc("percentile (log scale of 1/(1−p): each step is ten times rarer)")
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh);
+        mesh.x_desc("percentile (log scale of 1/(1−p): each step is ten times rarer)")
             .y_desc("latency (log scale)")
             .x_label_formatter(&|x| percentile_tick(*x))
             .y_label_formatter(&|v| ms_tick(*v))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(0, 0, 0).mix(0.12))
             .draw()?;
         draw_minor_lines(&mut chart, &axis.minor_lines())?;
         for (i, ((label, h), pts)) in self.series.iter().zip(&all).enumerate() {

@@ -1,11 +1,10 @@
 //! Throughput and backlog over time: what each model delivered per second against what was
 //! offered, and how many events were waiting, with the fault windows shaded.
 
-use super::axes::{Band, draw_legend, si};
+use super::axes::{Band, LabelAt, draw_bands, draw_legend, house_style, si};
 use super::set::Series;
 use super::{ChartError, FONT, Figure, colour};
 use plotters::coord::Shift;
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// Delivered and offered per second (top) and backlog (bottom), every model.
@@ -19,37 +18,6 @@ pub(crate) struct ThroughputOverTime<'a> {
 /// A linear axis from 0 with a little headroom.
 fn linear_top(max: f64) -> f64 {
     if max > 0.0 { max * 1.08 } else { 1.0 }
-}
-
-fn shade<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-    bands: &[Band],
-    top: f64,
-    labels: bool,
-) -> Result<(), ChartError>
-where
-    DB::ErrorType: 'static,
-{
-    let x = chart.x_range();
-    for (i, b) in bands.iter().enumerate() {
-        let (start, end) = (b.start_s.max(x.start), b.end_s.min(x.end));
-        if end <= start {
-            continue;
-        }
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(start, 0.0), (end, top)],
-            b.colour.mix(0.14).filled(),
-        )))?;
-        if labels {
-            let at_y = top * (0.97 - 0.07 * (i % 3) as f64);
-            chart.draw_series(std::iter::once(Text::new(
-                b.label.clone(),
-                (start, at_y),
-                (FONT, 12).into_font().color(&b.colour.mix(0.95)),
-            )))?;
-        }
-    }
-    Ok(())
 }
 
 impl ThroughputOverTime<'_> {
@@ -95,17 +63,13 @@ impl Figure for ThroughputOverTime<'_> {
             .x_label_area_size(30)
             .y_label_area_size(78)
             .build_cartesian_2d(0.0..self.end_s, 0.0..top)?;
-        chart
-            .configure_mesh()
-            .y_desc("events per second")
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh);
+        mesh.y_desc("events per second")
             .y_label_formatter(&|v| si(*v))
             .x_label_formatter(&|v| format!("{v}"))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(0, 0, 0).mix(0.12))
             .draw()?;
-        shade(&mut chart, &self.bands, top, true)?;
+        draw_bands(&mut chart, &self.bands, (0.0, top), LabelAt::Top)?;
         // Offered last, dashed, so it shows on top of models that keep up with it.
         for (i, s) in self.series.iter().enumerate() {
             let style = colour(i).stroke_width(2);
@@ -150,18 +114,14 @@ impl Figure for ThroughputOverTime<'_> {
             .x_label_area_size(42)
             .y_label_area_size(78)
             .build_cartesian_2d(0.0..self.end_s, 0.0..top)?;
-        chart
-            .configure_mesh()
-            .x_desc("simulated time (s)")
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh);
+        mesh.x_desc("simulated time (s)")
             .y_desc("backlog (events)")
             .y_label_formatter(&|v| si(*v))
             .x_label_formatter(&|v| format!("{v}"))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(0, 0, 0).mix(0.12))
             .draw()?;
-        shade(&mut chart, &self.bands, top, false)?;
+        draw_bands(&mut chart, &self.bands, (0.0, top), LabelAt::None)?;
         for (i, s) in self.series.iter().enumerate() {
             let style = colour(i).stroke_width(2);
             let pts = s
