@@ -143,7 +143,7 @@ pub(crate) fn run(args: GateArgs) -> u8 {
                         .map_err(|e| (exit::INVALID_INPUT, e))
                 })
                 .and_then(|()| {
-                    write_pages(&dir, s, &rendered.json, &rendered.markdown, ChartFormat::Svg)
+                    write_pages(&dir, s, &rendered.json, &rendered.markdown, Some(ChartFormat::Svg))
                 });
             if let Err((code, e)) = written {
                 error(e);

@@ -5,7 +5,7 @@ use crate::cmd_validate::load_all;
 use crate::exit;
 use crate::output::{err_line, error, out};
 use crate::page_files::write_pages;
-use crate::runner::{ModelPerf, command_line, render, run_scenario};
+use crate::runner::{ModelPerf, command_line, render, run_scenario_with};
 use pipesim_report::charts::ChartFormat;
 use pipesim_report::{thousands, write_atomic};
 use pipesim_scenario::Scenario;
@@ -93,7 +93,7 @@ pub(crate) fn run(args: RunArgs) -> u8 {
             err_line(&format!("warning: {}: {w}", s.path.display()));
         }
         let command = command_line(s, &args.common.set, args.common.models.as_deref());
-        let run = run_scenario(s, args.jobs);
+        let run = run_scenario_with(s, args.jobs, crate::progress::wanted(args.quiet));
         // A trace checked at load time but unreadable during the run (changed or removed
         // meanwhile): the results are incomplete, so nothing is written.
         if let Some(e) = s.workload.trace.as_ref().and_then(|t| t.failure()) {
@@ -117,9 +117,9 @@ pub(crate) fn run(args: RunArgs) -> u8 {
             error(format!("cannot write the report to {}: {}", dir.display(), io_reason(&e)));
             return exit::INVALID_INPUT;
         }
-        let pages = chart_format(&args.charts)
-            .map(|format| write_pages(dir, s, &rendered.json, &rendered.markdown, format));
-        if let Some(Err((code, e))) = pages {
+        let pages =
+            write_pages(dir, s, &rendered.json, &rendered.markdown, chart_format(&args.charts));
+        if let Err((code, e)) = pages {
             error(e);
             return code;
         }

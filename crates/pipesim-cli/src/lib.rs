@@ -13,6 +13,7 @@ mod cmd_trace;
 mod cmd_validate;
 mod output;
 mod page_files;
+mod progress;
 pub mod runner;
 
 use clap::Parser;

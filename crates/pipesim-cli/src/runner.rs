@@ -1,9 +1,10 @@
 //! Running a scenario's models, in parallel across models, and turning results into reports.
 
-use pipesim_models::{ModelOutcome, RunSettings};
+use pipesim_models::{ModelOutcome, RunProgress, RunSettings};
 use pipesim_report::{ModelRun, RunReport, report_json, report_markdown, summary_table};
 use pipesim_scenario::Scenario;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How fast one model's run went (wall clock: never in report.json).
@@ -39,14 +40,32 @@ pub fn settings(s: &Scenario) -> RunSettings {
         warmup_ns: s.warmup_ns,
         drain_ns: s.drain_ns,
         window_ns: s.window_ns,
+        progress: None,
     }
 }
 
 /// Runs every model of `s`, on up to `jobs` threads (default: all cores). Each model runs on
 /// one thread over the same arrival trace; results do not depend on the thread count.
 pub fn run_scenario(s: &Scenario, jobs: Option<usize>) -> ScenarioRun {
-    let settings = settings(s);
-    let one = |m: &pipesim_models::ModelSpec| {
+    run_scenario_with(s, jobs, false)
+}
+
+/// [`run_scenario`], drawing progress on stderr when `show_progress` (see `progress.rs`).
+pub(crate) fn run_scenario_with(
+    s: &Scenario,
+    jobs: Option<usize>,
+    show_progress: bool,
+) -> ScenarioRun {
+    let base = settings(s);
+    let cells: Vec<Arc<RunProgress>> =
+        s.models.iter().map(|_| Arc::new(RunProgress::new())).collect();
+    let display = show_progress.then(|| {
+        let runs = s.models.iter().map(|m| m.name.clone()).zip(cells.iter().cloned()).collect();
+        crate::progress::Display::start(runs, s.duration_ns.saturating_add(s.drain_ns))
+    });
+    let one = |(m, cell): (&pipesim_models::ModelSpec, &Arc<RunProgress>)| {
+        let settings =
+            RunSettings { progress: show_progress.then(|| Arc::clone(cell)), ..base.clone() };
         // Wall time is measured here, outside the simulation, for the perf line only.
         #[allow(clippy::disallowed_methods)]
         let start = std::time::Instant::now();
@@ -56,14 +75,17 @@ pub fn run_scenario(s: &Scenario, jobs: Option<usize>) -> ScenarioRun {
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let results: Vec<(ModelOutcome, Duration)> = if threads == 1 || s.models.len() == 1 {
-        s.models.iter().map(one).collect()
+        s.models.iter().zip(&cells).map(one).collect()
     } else {
         use rayon::prelude::*;
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.install(|| s.models.par_iter().map(one).collect()),
-            Err(_) => s.models.iter().map(one).collect(),
+            Ok(pool) => pool.install(|| s.models.par_iter().zip(&cells).map(one).collect()),
+            Err(_) => s.models.iter().zip(&cells).map(one).collect(),
         }
     };
+    if let Some(d) = display {
+        d.stop();
+    }
     let mut outcomes = Vec::with_capacity(results.len());
     let mut perf = Vec::with_capacity(results.len());
     for (m, (outcome, wall)) in s.models.iter().zip(results) {

@@ -221,3 +221,45 @@ fn a_bad_chart_format_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("jpeg"));
 }
+
+#[test]
+fn every_histogram_is_exported_as_hgrm_and_reads_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    run(&tmp.path().join("a"), &["--charts", "none"]);
+    run(&tmp.path().join("b"), &[]);
+    let a = files(&tmp.path().join("a/out/histograms"));
+    let names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "async-commit.ack.hgrm",
+            "async-commit.e2e.hgrm",
+            "sync.commit.ack.hgrm",
+            "sync.commit.e2e.hgrm"
+        ]
+    );
+    // Byte-identical across runs, whatever the chart format.
+    assert_eq!(a, files(&tmp.path().join("b/out/histograms")));
+    // HdrHistogram's reader (ours, which reads wrk2 and Java output) gives back the report's
+    // percentiles, to the histogram's precision.
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("a/out/report.json")).unwrap(),
+    )
+    .unwrap();
+    for (i, model) in ["sync.commit", "async-commit"].iter().enumerate() {
+        let text = String::from_utf8(
+            a.iter().find(|(n, _)| *n == format!("{model}.e2e.hgrm")).unwrap().1.clone(),
+        )
+        .unwrap();
+        assert!(text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)\n\n"));
+        let table = pipesim_config::parse_hgrm(&text, 1e6).unwrap();
+        let e2e = &report["models"][i]["latency"]["e2e"];
+        for (q, field) in [(0.5, "p50_ms"), (0.99, "p99_ms"), (0.999, "p999_ms")] {
+            let want = e2e[field].as_f64().unwrap();
+            let got = table.quantile_ns(q) / 1e6;
+            assert!((got / want - 1.0).abs() < 0.01, "{model} {field}: {got} vs {want}");
+        }
+        let count = e2e["count"].as_u64().unwrap();
+        assert!(text.contains(&format!("Total count    = {count:>12}]")), "{model}");
+    }
+}

@@ -3,12 +3,14 @@
 use crate::ctx::Ctx;
 use crate::fault::{FaultPhase, ResolvedFaults};
 use crate::model::Model;
+use crate::progress::{PUBLISH_EVERY, RunProgress};
 use pipesim_engine::{RngStreams, SimTime};
 use pipesim_metrics::{Recorder, RecorderConfig, RunResults};
 use pipesim_workload::{ArrivalGen, WorkloadSpec};
+use std::sync::Arc;
 
 /// The time settings and seed of one run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct RunSettings {
     /// Root seed of every random stream.
     pub seed: u64,
@@ -20,6 +22,8 @@ pub struct RunSettings {
     pub drain_ns: SimTime,
     /// Timeline window.
     pub window_ns: SimTime,
+    /// Where to publish progress (never read by the simulation).
+    pub progress: Option<Arc<RunProgress>>,
 }
 
 /// Runs `model` over the arrival trace of `workload` under `settings`, with the fault
@@ -125,6 +129,14 @@ pub fn run<M: Model>(
         }
         last_t = ctx.sim.now();
         events += 1;
+        if events & (PUBLISH_EVERY - 1) == 0
+            && let Some(p) = &settings.progress
+        {
+            p.publish(last_t, events);
+        }
+    }
+    if let Some(p) = &settings.progress {
+        p.finish(last_t, events);
     }
     // The run covers at least the arrival period, so the timeline shows quiet tails too.
     let end_ns = last_t.max(settings.duration_ns).min(end);

@@ -17,6 +17,7 @@ mod driver;
 mod fault;
 pub mod kinds;
 mod model;
+mod progress;
 pub mod registry;
 pub mod store_faults;
 
@@ -28,4 +29,5 @@ pub use fault::{
     ResolvedFaults, link_faults, resolve,
 };
 pub use model::{BuildEnv, Model, ModelKind, RunEnv};
+pub use progress::{PUBLISH_EVERY, RunProgress};
 pub use registry::{KindInfo, ModelOutcome, ModelSpec, ParseModelError, kinds, parse_model};

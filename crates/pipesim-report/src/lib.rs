@@ -8,6 +8,7 @@ mod atomic;
 pub mod charts;
 mod compare;
 mod gate;
+mod hgrm;
 mod html;
 mod json;
 mod markdown;
@@ -21,6 +22,7 @@ pub use gate::{
     GateVerdict, MetricVerdict, ThresholdVerdict, benchmark_json, evaluate, gate_text, junit_xml,
     missing_metrics,
 };
+pub use hgrm::hgrm_text;
 pub use html::{compare_html, index_html};
 pub use json::{ClaimRow, SCHEMA_VERSION, report_json};
 pub use markdown::report_markdown;
