@@ -24,6 +24,11 @@ pub(crate) enum Command {
     /// Run scenarios, check their [gate] thresholds and compare every metric with the committed
     /// baseline; exit 3 on a failed threshold or a regression.
     Gate(GateArgs),
+    /// Run every point of a scenario's [sweep] (parameters × seeds) in parallel, or one part of
+    /// them (--partition); or find the highest rate that meets an SLO (--find-max-rate).
+    Sweep(SweepArgs),
+    /// Combine the parts of a partitioned sweep into what the whole sweep writes.
+    Merge(MergeArgs),
     /// Compare reports: every metric side by side with the change against the first, as
     /// Markdown on stdout; with --out, also an HTML page and overlay charts.
     Compare(CompareArgs),
@@ -112,6 +117,56 @@ pub(crate) struct GateArgs {
     /// Threads for running models in parallel (default: all cores). Results do not depend on it.
     #[arg(long, value_name = "N", value_parser = positive_count)]
     pub jobs: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct SweepArgs {
+    /// The scenario file, with a [sweep] table.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// Output folder (default reports/<name>-sweep/, or reports/<name>-max-rate/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = positive_count)]
+    pub jobs: Option<usize>,
+    /// Run one share of the points: slice:M/N (every Nth point from the Mth) or hash:M/N.
+    #[arg(long, value_name = "KIND:M/N")]
+    pub partition: Option<String>,
+    /// Find, for each model, the highest workload.rate at which --slo holds (bisection).
+    #[arg(long)]
+    pub find_max_rate: bool,
+    /// The service-level objective for --find-max-rate: "p99 < 50ms", "lost == 0", ...
+    #[arg(long, value_name = "CONDITION")]
+    pub slo: Option<String>,
+    /// Lowest rate of the search (default a tenth of the scenario's rate); must meet the SLO.
+    #[arg(long, value_name = "RATE")]
+    pub min_rate: Option<String>,
+    /// Highest rate of the search (default ten times the scenario's rate); must fail it.
+    #[arg(long, value_name = "RATE")]
+    pub max_rate: Option<String>,
+    /// Relative precision of the rate found (0.01 = 1 %).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.01)]
+    pub precision: f64,
+    /// Run only these models (comma-separated names).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub models: Option<Vec<String>>,
+    /// Chart files: svg (default) or png.
+    #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png"])]
+    pub charts: String,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct MergeArgs {
+    /// Part files written by `pipesim sweep --partition`.
+    #[arg(required = true, value_name = "PART")]
+    pub parts: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: PathBuf,
+    /// Chart files: svg (default) or png.
+    #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png"])]
+    pub charts: String,
 }
 
 #[derive(Args, Debug)]

@@ -15,6 +15,7 @@ mod output;
 mod page_files;
 mod progress;
 pub mod runner;
+mod sweep;
 
 use clap::Parser;
 use std::ffi::OsString;
@@ -51,6 +52,8 @@ where
         args::Command::Validate(a) => cmd_validate::run(a),
         args::Command::Compare(a) => cmd_compare::run(a),
         args::Command::Gate(a) => cmd_gate::run(a),
+        args::Command::Sweep(a) => sweep::run(a),
+        args::Command::Merge(a) => sweep::merge(a),
         args::Command::Models => cmd_models::run(),
         args::Command::Trace(args::TraceCommand::Export(a)) => cmd_trace::export(a),
     });

@@ -413,7 +413,7 @@ pub(crate) fn model_values(report: &RunReport<'_>) -> Vec<Value> {
 }
 
 /// Looks up a dotted path (`latency.e2e.p99_ms`, `details.store[0].commits`) in a JSON value.
-pub(crate) fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+pub fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     let mut node = value;
     for part in path.split('.') {
         let (key, mut rest) = match part.find('[') {

@@ -24,7 +24,7 @@ pub use gate::{
 };
 pub use hgrm::hgrm_text;
 pub use html::{compare_html, index_html};
-pub use json::{ClaimRow, SCHEMA_VERSION, report_json};
+pub use json::{ClaimRow, SCHEMA_VERSION, lookup, report_json};
 pub use markdown::report_markdown;
 pub use numbers::thousands;
 pub use table::summary_table;

@@ -25,5 +25,6 @@ pub use location::Location;
 pub use overrides::Override;
 pub use path::{FieldPath, Segment};
 pub mod gate;
+pub mod sweep;
 pub mod threshold;
 pub use replay::{fault_trace_lines, replay_scenario};

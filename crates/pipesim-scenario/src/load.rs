@@ -67,6 +67,8 @@ pub struct Scenario {
     pub claims: Vec<Claim>,
     /// The `[gate]` table: thresholds and baseline tolerances.
     pub gate: crate::gate::Gate,
+    /// The `[sweep]` table: parameters and seeds for `pipesim sweep`.
+    pub sweep: crate::sweep::SweepSpec,
     /// Things worth knowing before the run (utilisation ≥ 1 and the like).
     pub warnings: Vec<String>,
     /// The file it came from.
@@ -218,6 +220,10 @@ impl<'a> Loading<'a> {
         let gate = crate::gate::gate(&raw.gate, &all_names).map_err(|(at, msg)| {
             self.error_at(&lookup, &FieldPath(at.into_iter().map(Segment::Key).collect()), msg)
         })?;
+        let sweep = crate::sweep::sweep(&raw.sweep, seed).map_err(|(key, msg)| {
+            let path = FieldPath(vec![Segment::Key("sweep".to_string()), Segment::Key(key)]);
+            self.error_at(&lookup, &path, msg)
+        })?;
         if let Some(only) = &self.opts.models {
             models = select(models, only).map_err(|message| ScenarioError {
                 file: self.path.to_path_buf(),
@@ -256,6 +262,7 @@ impl<'a> Loading<'a> {
             random_fault_mix: timeline.random_mix,
             claims,
             gate,
+            sweep,
             warnings,
             path: self.path.to_path_buf(),
             text: self.text.to_string(),

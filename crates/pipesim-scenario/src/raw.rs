@@ -36,6 +36,9 @@ pub(crate) struct RawScenario {
     /// Thresholds and baseline tolerances (`crate::gate`).
     #[serde(default)]
     pub gate: std::collections::BTreeMap<String, crate::gate::RawGateItem>,
+    /// Parameters and seeds for `pipesim sweep` (`crate::sweep`).
+    #[serde(default)]
+    pub sweep: std::collections::BTreeMap<String, crate::sweep::RawSweepItem>,
 }
 
 /// One `[[claim]]` table: a figure a write-up states, to show beside the simulated one.

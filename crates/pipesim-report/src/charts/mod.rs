@@ -9,9 +9,11 @@ mod bars;
 mod latency_time;
 mod set;
 mod spectrum;
+mod sweep;
 mod throughput;
 
 pub use set::{ChartSet, compare_charts, run_charts};
+pub use sweep::{SweepChart, SweepPointXY, sweep_chart};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

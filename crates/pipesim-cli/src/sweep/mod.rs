@@ -1,0 +1,312 @@
+//! `pipesim sweep` and `pipesim merge`: every point of a `[sweep]` (or one share of them, for
+//! running across machines), statistics across seeds, and the highest rate that meets an SLO.
+
+mod max_rate;
+mod partition;
+mod results;
+
+use crate::args::{MergeArgs, SweepArgs};
+use crate::cmd_validate::load_options;
+use crate::exit;
+use crate::output::{error, out};
+use crate::page_files::write_charts;
+use crate::runner::{ScenarioRun, render, settings};
+use partition::Partition;
+use pipesim_models::ModelOutcome;
+use pipesim_report::charts::{ChartFormat, ChartSet};
+use pipesim_report::write_atomic;
+use pipesim_scenario::sweep::SweepPoint;
+use pipesim_scenario::{LoadOptions, Override, Scenario, load};
+use results::{PointResult, SweepMeta, model_results, sweep_files};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// What a part file holds.
+#[derive(Serialize, Deserialize)]
+struct PartFile {
+    kind: String,
+    meta: SweepMeta,
+    partition: String,
+    points: Vec<PointResult>,
+}
+
+const PART_KIND: &str = "pipesim sweep part";
+
+/// FNV-1a, 64 bits: a stable hash (std's hasher may change between Rust versions).
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_lowercase()
+}
+
+/// The scenario of one point: the file with the point's values set and its seed.
+fn point_scenario(path: &Path, base: &LoadOptions, p: &SweepPoint) -> Result<Scenario, String> {
+    let mut opts = base.clone();
+    for o in p.overrides() {
+        opts.overrides.push(
+            Override::parse(&o).map_err(|e| format!("point {} ({}): {e}", p.index, p.label()))?,
+        );
+    }
+    opts.seed = Some(p.seed);
+    load(path, &opts).map_err(|e| format!("point {} ({}): {e}", p.index, p.label()))
+}
+
+/// Runs the models of `scenarios` (one per point) as one flat list of (point, model) tasks on
+/// `jobs` threads, so two cores stay busy whatever the number of models per point; results are
+/// assembled in task order, so they do not depend on the thread count.
+pub(crate) fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<ModelOutcome>> {
+    let tasks: Vec<(usize, usize)> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(p, s)| (0..s.models.len()).map(move |m| (p, m)))
+        .collect();
+    let one = |&(p, m): &(usize, usize)| {
+        let s = scenarios[p];
+        s.models[m].run(&settings(s), &s.workload, &s.faults)
+    };
+    let threads =
+        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let outcomes: Vec<ModelOutcome> = if threads == 1 {
+        tasks.iter().map(one).collect()
+    } else {
+        use rayon::prelude::*;
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(|| tasks.par_iter().map(one).collect()),
+            Err(_) => tasks.iter().map(one).collect(),
+        }
+    };
+    let mut grouped: Vec<Vec<ModelOutcome>> = scenarios.iter().map(|_| Vec::new()).collect();
+    for ((p, _), o) in tasks.iter().zip(outcomes) {
+        grouped[*p].push(o);
+    }
+    grouped
+}
+
+/// A point's results from its scenario and outcomes.
+fn point_result(p: &SweepPoint, s: &Scenario, outcomes: Vec<ModelOutcome>) -> PointResult {
+    let run = ScenarioRun { outcomes, perf: Vec::new() };
+    let json = render(s, &run, "sweep point").json;
+    PointResult {
+        index: p.index,
+        combination: p.combination,
+        values: p.values.clone(),
+        seed: p.seed,
+        models: model_results(&json),
+    }
+}
+
+fn format_of(flag: &str) -> ChartFormat {
+    if flag == "png" { ChartFormat::Png } else { ChartFormat::Svg }
+}
+
+/// Writes sweep.json, sweep.md and charts/ into `dir`, and prints the Markdown.
+fn write_sweep(
+    dir: &Path,
+    meta: &SweepMeta,
+    points: &[PointResult],
+    format: ChartFormat,
+) -> Result<(), (u8, String)> {
+    let files = sweep_files(meta, points, format).map_err(|e| (exit::INTERNAL, e))?;
+    let io = |e: String| (exit::INVALID_INPUT, e);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io(format!("cannot create {}: {}", dir.display(), reason(&e))))?;
+    for (name, text) in [("sweep.json", &files.json), ("sweep.md", &files.markdown)] {
+        write_atomic(&dir.join(name), text.as_bytes()).map_err(|e| {
+            io(format!("cannot write {}: {}", dir.join(name).display(), reason(&e)))
+        })?;
+    }
+    write_charts(&dir.join("charts"), &ChartSet { charts: vec![files.chart] }).map_err(io)?;
+    out(&files.markdown);
+    Ok(())
+}
+
+pub(crate) fn run(args: SweepArgs) -> u8 {
+    match sweep(&args) {
+        Ok(()) => exit::SUCCESS,
+        Err((code, e)) => {
+            error(e);
+            code
+        }
+    }
+}
+
+fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
+    let bad = |e: String| (exit::INVALID_INPUT, e);
+    let partition = args
+        .partition
+        .as_deref()
+        .map(Partition::parse)
+        .transpose()
+        .map_err(|e| bad(format!("--partition: {e}")))?;
+    let common = crate::args::CommonArgs {
+        scenarios: vec![args.scenario.clone()],
+        seed: None,
+        set: Vec::new(),
+        models: args.models.clone(),
+    };
+    let base = load_options(&common).map_err(bad)?;
+    let s = load(&args.scenario, &base).map_err(|e| bad(e.to_string()))?;
+    if args.find_max_rate {
+        return max_rate::find(args, &s, &base);
+    }
+    if args.slo.is_some() {
+        return Err(bad("--slo goes with --find-max-rate".to_string()));
+    }
+    if s.sweep.is_empty() {
+        return Err(bad(format!(
+            "{}: nothing to sweep: add a [sweep] table with parameters (\"workload.rate\" = [\"100k/s\", \"200k/s\"]) or seeds = N (N ≥ 2)",
+            args.scenario.display()
+        )));
+    }
+    // Every point is checked before anything runs.
+    let points = s.sweep.points();
+    let mut scenarios = Vec::with_capacity(points.len());
+    for p in &points {
+        scenarios.push(point_scenario(&args.scenario, &base, p).map_err(bad)?);
+    }
+    let mut key = format!("{}\n{}\n", s.text, env!("CARGO_PKG_VERSION"));
+    for m in &s.models {
+        key.push_str(&m.name);
+        key.push('\n');
+    }
+    for p in &points {
+        key.push_str(&p.label());
+        key.push('\n');
+    }
+    let meta = SweepMeta {
+        scenario: s.name.clone(),
+        pipesim_version: env!("CARGO_PKG_VERSION").to_string(),
+        fingerprint: format!("{:016x}", fnv1a(key.as_bytes())),
+        parameters: s.sweep.params.iter().map(|(p, _)| p.clone()).collect(),
+        seeds: s.sweep.seeds.clone(),
+        total_points: points.len(),
+    };
+    let chosen: Vec<usize> = (0..points.len())
+        .filter(|&i| partition.as_ref().is_none_or(|part| part.takes(i, &points[i].label())))
+        .collect();
+    let selected: Vec<&Scenario> = chosen.iter().map(|&i| &scenarios[i]).collect();
+    let outcomes = run_points(&selected, args.jobs);
+    let results: Vec<PointResult> = chosen
+        .iter()
+        .zip(outcomes)
+        .map(|(&i, o)| point_result(&points[i], &scenarios[i], o))
+        .collect();
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", s.name)));
+    match partition {
+        Some(part) => {
+            let file = PartFile {
+                kind: PART_KIND.to_string(),
+                meta,
+                partition: part.to_string(),
+                points: results,
+            };
+            let mut text =
+                serde_json::to_string_pretty(&file).map_err(|e| (exit::INTERNAL, e.to_string()))?;
+            text.push('\n');
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| bad(format!("cannot create {}: {}", dir.display(), reason(&e))))?;
+            let path = dir.join(format!("sweep-part-{}.json", part.file_tag()));
+            write_atomic(&path, text.as_bytes())
+                .map_err(|e| bad(format!("cannot write {}: {}", path.display(), reason(&e))))?;
+            out(&format!(
+                "part {} of sweep {}: {} of {} points → {}\n",
+                part,
+                file.meta.scenario,
+                file.points.len(),
+                file.meta.total_points,
+                path.display()
+            ));
+            Ok(())
+        }
+        None => write_sweep(&dir, &meta, &results, format_of(&args.charts)),
+    }
+}
+
+pub(crate) fn merge(args: MergeArgs) -> u8 {
+    match merge_parts(&args) {
+        Ok(()) => exit::SUCCESS,
+        Err((code, e)) => {
+            error(e);
+            code
+        }
+    }
+}
+
+fn merge_parts(args: &MergeArgs) -> Result<(), (u8, String)> {
+    let bad = |e: String| (exit::INVALID_INPUT, e);
+    let mut meta: Option<(SweepMeta, PathBuf)> = None;
+    let mut points: Vec<(PointResult, PathBuf)> = Vec::new();
+    for path in &args.parts {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| bad(format!("{shown}: cannot read: {}", reason(&e))))?;
+        let part: PartFile = serde_json::from_str(&text)
+            .map_err(|e| bad(format!("{shown}: not a sweep part file ({e}); parts are written by `pipesim sweep --partition`")))?;
+        if part.kind != PART_KIND {
+            return Err(bad(format!("{shown}: not a sweep part file")));
+        }
+        match &meta {
+            None => meta = Some((part.meta.clone(), path.clone())),
+            Some((m, first)) if m.pipesim_version != part.meta.pipesim_version => {
+                return Err(bad(format!(
+                    "{shown} was written by pipesim {} and {} by pipesim {}: merge parts of one version",
+                    part.meta.pipesim_version,
+                    first.display(),
+                    m.pipesim_version
+                )));
+            }
+            Some((m, first)) if *m != part.meta => {
+                return Err(bad(format!(
+                    "{shown} is part of another sweep than {} (scenario \"{}\" fingerprint {} against \"{}\" {}): the scenario file, its models or its [sweep] differ",
+                    first.display(),
+                    part.meta.scenario,
+                    part.meta.fingerprint,
+                    m.scenario,
+                    m.fingerprint
+                )));
+            }
+            Some(_) => {}
+        }
+        for p in part.points {
+            if let Some((_, other)) = points.iter().find(|(q, _)| q.index == p.index) {
+                return Err(bad(format!(
+                    "point {} is in both {} and {shown}",
+                    p.index,
+                    other.display()
+                )));
+            }
+            points.push((p, path.clone()));
+        }
+    }
+    let Some((meta, _)) = meta else {
+        return Err(bad("no part files given".to_string()));
+    };
+    let missing: Vec<String> = (0..meta.total_points)
+        .filter(|i| !points.iter().any(|(p, _)| p.index == *i))
+        .map(|i| i.to_string())
+        .collect();
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().take(10).cloned().collect();
+        return Err(bad(format!(
+            "{} of the sweep's {} points are in no part (points {}{}): give every part",
+            missing.len(),
+            meta.total_points,
+            shown.join(", "),
+            if missing.len() > 10 { ", …" } else { "" }
+        )));
+    }
+    let mut results: Vec<PointResult> = points.into_iter().map(|(p, _)| p).collect();
+    results.sort_by_key(|p| p.index);
+    write_sweep(&args.out, &meta, &results, format_of(&args.charts))
+}
