@@ -15,7 +15,7 @@ mod output;
 mod page_files;
 mod progress;
 pub mod runner;
-mod sweep;
+pub mod sweep;
 
 use clap::Parser;
 use std::ffi::OsString;

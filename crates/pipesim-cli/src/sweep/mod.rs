@@ -62,7 +62,7 @@ fn point_scenario(path: &Path, base: &LoadOptions, p: &SweepPoint) -> Result<Sce
 /// Runs the models of `scenarios` (one per point) as one flat list of (point, model) tasks on
 /// `jobs` threads, so two cores stay busy whatever the number of models per point; results are
 /// assembled in task order, so they do not depend on the thread count.
-pub(crate) fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<ModelOutcome>> {
+pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<ModelOutcome>> {
     let tasks: Vec<(usize, usize)> = scenarios
         .iter()
         .enumerate()
