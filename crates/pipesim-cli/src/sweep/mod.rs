@@ -60,32 +60,55 @@ fn point_scenario(path: &Path, base: &LoadOptions, p: &SweepPoint) -> Result<Sce
 }
 
 /// Runs the models of `scenarios` (one per point) as one flat list of (point, model) tasks on
-/// `jobs` threads, so two cores stay busy whatever the number of models per point; results are
-/// assembled in task order, so they do not depend on the thread count.
+/// `jobs` threads, so two cores stay busy whatever the number of models per point.
+///
+/// Tasks are handed out longest first (by expected arrivals: rate × duration), from a shared
+/// counter, so the last tasks to finish are short ones and no core idles long at the end (the
+/// greedy LPT schedule). Results are stored by task index, so they do not depend on the thread
+/// count or on which thread ran what.
 pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<ModelOutcome>> {
     let tasks: Vec<(usize, usize)> = scenarios
         .iter()
         .enumerate()
         .flat_map(|(p, s)| (0..s.models.len()).map(move |m| (p, m)))
         .collect();
-    let one = |&(p, m): &(usize, usize)| {
+    let one = |(p, m): (usize, usize)| {
         let s = scenarios[p];
         s.models[m].run(&settings(s), &s.workload, &s.faults)
     };
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let outcomes: Vec<ModelOutcome> = if threads == 1 {
-        tasks.iter().map(one).collect()
-    } else {
-        use rayon::prelude::*;
-        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.install(|| tasks.par_iter().map(one).collect()),
-            Err(_) => tasks.iter().map(one).collect(),
+    let mut outcomes: Vec<Option<ModelOutcome>> = tasks.iter().map(|_| None).collect();
+    if threads == 1 || tasks.len() < 2 {
+        for (slot, &t) in outcomes.iter_mut().zip(&tasks) {
+            *slot = Some(one(t));
         }
-    };
+    } else {
+        let cost = |&(p, _): &(usize, usize)| {
+            let s = scenarios[p];
+            s.workload.rate_per_s * (s.duration_ns as f64 / 1e9)
+        };
+        let mut order: Vec<usize> = (0..tasks.len()).collect();
+        // Stable: equal costs keep task order.
+        order.sort_by(|&a, &b| cost(&tasks[b]).total_cmp(&cost(&tasks[a])));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done = std::sync::Mutex::new(&mut outcomes);
+        std::thread::scope(|scope| {
+            for _ in 0..threads.min(tasks.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = order.get(k) else { break };
+                        let o = one(tasks[i]);
+                        done.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(o);
+                    }
+                });
+            }
+        });
+    }
     let mut grouped: Vec<Vec<ModelOutcome>> = scenarios.iter().map(|_| Vec::new()).collect();
     for ((p, _), o) in tasks.iter().zip(outcomes) {
-        grouped[*p].push(o);
+        grouped[*p].push(o.expect("every task ran"));
     }
     grouped
 }
