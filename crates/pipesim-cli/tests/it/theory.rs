@@ -33,9 +33,9 @@
 //! is asserted on every replication to 0.1 %.
 //!
 //! Default: R = 32 runs per case (≈ 12.8 M customers), about 14 s for the whole file in
-//! `cargo test --release` on 2 cores. `PIPESIM_LONG_VALIDATION=1`: R = 64 runs of 4010 s per
+//! `cargo test --profile ci` on 2 cores. `PIPESIM_LONG_VALIDATION=1`: R = 64 runs of 4010 s per
 //! case (≈ 205 M customers, 16× as many; SE 4× smaller) and the tighter SE bound.
-//! Print the comparison with `cargo test --release -p pipesim-cli --test theory -- --nocapture`;
+//! Print the comparison with `cargo test --profile ci -p pipesim-cli --test it theory -- --nocapture`;
 //! docs/validation.md records the numbers.
 
 use pipesim_cli::runner::run_scenario;

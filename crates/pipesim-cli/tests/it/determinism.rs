@@ -2,8 +2,8 @@
 //! the thread count, the order of runs, or the machine (the committed reports under `reports/`
 //! were produced on another machine, and CI regenerates them on a fresh one).
 //!
-//! To re-bless committed reports after an intended change: `PIPESIM_BLESS=1 cargo test --release
-//! -p pipesim-cli --test determinism`.
+//! To re-bless committed reports after an intended change: `PIPESIM_BLESS=1 cargo test --profile ci
+//! -p pipesim-cli --test it determinism`.
 
 use pipesim_cli::runner::{command_line, render, run_scenario};
 use pipesim_scenario::{LoadOptions, Scenario, load};

@@ -1,0 +1,30 @@
+//! The integration tests of the `pipesim` binary and its library, in one test binary.
+//!
+//! One binary links once (24 binaries each linked the whole workspace, which dominated the test
+//! build on two cores). Each module is one concern; tests that need a process of their own
+//! (peak memory) re-run this binary as a child (see `memory.rs`).
+
+mod bad_input;
+mod browser;
+mod cached;
+mod cached_bad_input;
+mod charts;
+mod compare;
+mod designs_bad_input;
+mod determinism;
+mod distributions;
+mod event_sourced;
+mod event_sourced_bad_input;
+mod event_sourced_faults;
+mod fault_sources;
+mod gate;
+mod mechanisms;
+mod memory;
+mod network_faults;
+mod phases;
+mod progress;
+mod schema_flood;
+mod store_faults;
+mod sweep;
+mod theory;
+mod trace;
