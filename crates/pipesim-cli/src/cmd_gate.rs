@@ -10,7 +10,8 @@ use crate::cmd_validate::load_all;
 use crate::exit;
 use crate::output::{err_line, error, out};
 use crate::page_files::write_pages;
-use crate::runner::{command_line, render, run_scenario};
+use crate::runner::{command_line, render, report_failure, run_scenario};
+use pipesim_models::Registry;
 use pipesim_report::charts::ChartFormat;
 use pipesim_report::{
     GateVerdict, ReportView, benchmark_json, evaluate, gate_text, junit_xml, missing_metrics,
@@ -22,14 +23,14 @@ use std::path::Path;
 
 /// A one-window run of every model: enough for the report's shape (which metrics exist), not
 /// for its numbers.
-fn probe(s: &Scenario) -> Value {
+fn probe(s: &Scenario) -> Result<Value, crate::runner::RunError> {
     let mut short = s.clone();
     short.duration_ns = s.window_ns.min(s.duration_ns);
     short.warmup_ns = 0;
     short.drain_ns = 0;
-    let run = run_scenario(&short, Some(1));
+    let run = run_scenario(&short, Some(1))?;
     let json = render(&short, &run, "probe").json;
-    serde_json::from_str(&json).expect("a rendered report parses")
+    Ok(serde_json::from_str(&json).expect("a rendered report parses"))
 }
 
 fn reason(e: &std::io::Error) -> String {
@@ -64,7 +65,8 @@ fn check_metrics(s: &Scenario) -> Vec<String> {
     if s.gate.thresholds.is_empty() {
         return Vec::new();
     }
-    let shape = probe(s);
+    // A probe whose service fails says nothing about metrics; the real run reports the failure.
+    let Ok(shape) = probe(s) else { return Vec::new() };
     missing_metrics(&shape, &s.gate)
         .into_iter()
         .map(|(t, model)| {
@@ -84,8 +86,8 @@ fn write_file(path: &Path, text: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {}", path.display(), reason(&e)))
 }
 
-pub(crate) fn run(args: GateArgs) -> u8 {
-    let Some(scenarios) = load_all(&args.common) else {
+pub(crate) fn run(args: GateArgs, registry: &Registry) -> u8 {
+    let Some(scenarios) = load_all(&args.common, registry) else {
         return exit::INVALID_INPUT;
     };
     // All input problems first, before any run.
@@ -120,7 +122,10 @@ pub(crate) fn run(args: GateArgs) -> u8 {
             err_line(&format!("warning: {}: {w}", s.path.display()));
         }
         let command = command_line(s, &args.common.set, args.common.models.as_deref());
-        let run = run_scenario(s, args.jobs);
+        let run = match run_scenario(s, args.jobs) {
+            Ok(run) => run,
+            Err(e) => return report_failure(s, &e, &command),
+        };
         let rendered = render(s, &run, &command);
         let report: Value = serde_json::from_str(&rendered.json).expect("a rendered report parses");
         let verdict = evaluate(&s.name, &report, base.as_ref(), &s.gate);

@@ -3,12 +3,12 @@
 use crate::exit;
 use crate::output::out;
 use pipesim_config::DIST_KINDS;
-use pipesim_models::kinds;
+use pipesim_models::Registry;
 
-pub(crate) fn run() -> u8 {
+pub(crate) fn run(registry: &Registry) -> u8 {
     let mut text = String::new();
-    for k in kinds() {
-        text.push_str(&format!("{}\n  {}\n\n", k.name, k.summary));
+    for k in registry.kinds() {
+        text.push_str(&format!("{}  ({})\n  {}\n\n", k.name, backend_name(k.backend), k.summary));
         let w_name = k.params.iter().map(|p| p.name.len()).max().unwrap_or(0).max(9);
         let w_kind = k.params.iter().map(|p| p.kind.len()).max().unwrap_or(0).max(4);
         let w_def = k
@@ -41,4 +41,13 @@ pub(crate) fn run() -> u8 {
     ));
     out(&text);
     exit::SUCCESS
+}
+
+/// How `pipesim models` names a backend.
+fn backend_name(backend: &str) -> &str {
+    match backend {
+        "des" => "discrete-event model",
+        "wire" => "wire-level: real services on a simulated network",
+        other => other,
+    }
 }

@@ -5,7 +5,8 @@ use crate::cmd_validate::load_all;
 use crate::exit;
 use crate::output::{err_line, error, out};
 use crate::page_files::write_pages;
-use crate::runner::{ModelPerf, command_line, render, run_scenario_with};
+use crate::runner::{ModelPerf, command_line, render, report_failure, run_scenario_with};
+use pipesim_models::Registry;
 use pipesim_report::charts::ChartFormat;
 use pipesim_report::{thousands, write_atomic};
 use pipesim_scenario::Scenario;
@@ -70,8 +71,8 @@ fn chart_format(flag: &str) -> Option<ChartFormat> {
     }
 }
 
-pub(crate) fn run(args: RunArgs) -> u8 {
-    let Some(scenarios) = load_all(&args.common) else {
+pub(crate) fn run(args: RunArgs, registry: &Registry) -> u8 {
+    let Some(scenarios) = load_all(&args.common, registry) else {
         return exit::INVALID_INPUT;
     };
     let dirs = match out_dirs(&args, &scenarios) {
@@ -93,7 +94,10 @@ pub(crate) fn run(args: RunArgs) -> u8 {
             err_line(&format!("warning: {}: {w}", s.path.display()));
         }
         let command = command_line(s, &args.common.set, args.common.models.as_deref());
-        let run = run_scenario_with(s, args.jobs, crate::progress::wanted(args.quiet));
+        let run = match run_scenario_with(s, args.jobs, crate::progress::wanted(args.quiet)) {
+            Ok(run) => run,
+            Err(e) => return report_failure(s, &e, &command),
+        };
         // A trace checked at load time but unreadable during the run (changed or removed
         // meanwhile): the results are incomplete, so nothing is written.
         if let Some(e) = s.workload.trace.as_ref().and_then(|t| t.failure()) {

@@ -6,6 +6,7 @@ use crate::cmd_validate::load_options;
 use crate::exit;
 use crate::output::{err_line, error, out};
 use pipesim_engine::RngStreams;
+use pipesim_models::Registry;
 use pipesim_report::write_atomic;
 use pipesim_scenario::{Scenario, fault_trace_lines, load, replay_scenario};
 use pipesim_workload::{ArrivalGen, TRACE_COLUMNS};
@@ -26,14 +27,14 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Why an export stopped: bad input (exit 2) in every case, with the message.
 struct Failed(String);
 
-pub(crate) fn export(args: TraceExportArgs) -> u8 {
+pub(crate) fn export(args: TraceExportArgs, registry: &Registry) -> u8 {
     let common = CommonArgs {
         scenarios: vec![args.scenario.clone()],
         seed: args.seed,
         set: args.set.clone(),
         models: None,
     };
-    let opts = match load_options(&common) {
+    let opts = match load_options(&common, registry) {
         Ok(o) => o,
         Err(e) => {
             error(e);

@@ -3,21 +3,30 @@
 use crate::args::{CommonArgs, ValidateArgs};
 use crate::exit;
 use crate::output::{err_line, error, out};
+use pipesim_models::Registry;
 use pipesim_scenario::{LoadOptions, Override, Scenario, load};
 
 /// Builds load options from the shared flags, or the message for a malformed `--set`.
-pub(crate) fn load_options(common: &CommonArgs) -> Result<LoadOptions, String> {
+pub(crate) fn load_options(
+    common: &CommonArgs,
+    registry: &Registry,
+) -> Result<LoadOptions, String> {
     let overrides = common
         .set
         .iter()
         .map(|s| Override::parse(s).map_err(|e| format!("--set {s}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(LoadOptions { overrides, seed: common.seed, models: common.models.clone() })
+    Ok(LoadOptions {
+        overrides,
+        seed: common.seed,
+        models: common.models.clone(),
+        registry: registry.clone(),
+    })
 }
 
 /// Loads every scenario, printing each error; `None` if any failed.
-pub(crate) fn load_all(common: &CommonArgs) -> Option<Vec<Scenario>> {
-    let opts = match load_options(common) {
+pub(crate) fn load_all(common: &CommonArgs, registry: &Registry) -> Option<Vec<Scenario>> {
+    let opts = match load_options(common, registry) {
         Ok(o) => o,
         Err(e) => {
             error(e);
@@ -38,8 +47,8 @@ pub(crate) fn load_all(common: &CommonArgs) -> Option<Vec<Scenario>> {
     (!failed).then_some(scenarios)
 }
 
-pub(crate) fn run(args: ValidateArgs) -> u8 {
-    let Some(scenarios) = load_all(&args.common) else {
+pub(crate) fn run(args: ValidateArgs, registry: &Registry) -> u8 {
+    let Some(scenarios) = load_all(&args.common, registry) else {
         return exit::INVALID_INPUT;
     };
     for s in &scenarios {

@@ -18,6 +18,7 @@ pub mod runner;
 pub mod sweep;
 
 use clap::Parser;
+pub use pipesim_models::Registry;
 use std::ffi::OsString;
 
 /// Exit codes, as the README documents them.
@@ -30,10 +31,34 @@ pub mod exit {
     pub const INVALID_INPUT: u8 = 2;
     /// A gate or threshold failed (`pipesim gate`).
     pub const GATE_FAILED: u8 = 3;
+    /// The code under test failed: a wire-level service panicked or returned an error. The
+    /// message names the host, the simulated time, the seed and the command that reproduces it.
+    pub const SERVICE_FAILED: u8 = 4;
+}
+
+/// The kinds the `pipesim` binary knows: the built-in discrete-event designs, and the
+/// wire-level reference designs when the `wire` feature is on (it is by default).
+pub fn default_registry() -> Registry {
+    #[allow(unused_mut)]
+    let mut registry = Registry::builtin();
+    #[cfg(feature = "wire")]
+    pipesim_wire::register_reference_designs(&mut registry)
+        .expect("the reference wire designs have distinct names");
+    registry
 }
 
 /// Runs the command line `args` (the first is the program name) and returns the exit code.
 pub fn main_with_args<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    main_with_registry(args, &default_registry())
+}
+
+/// [`main_with_args`] with the kinds of `registry`: a crate that adds its own designs builds a
+/// registry (usually [`default_registry`] plus its kinds) and gets the whole command line.
+pub fn main_with_registry<I, T>(args: I, registry: &Registry) -> u8
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -48,14 +73,14 @@ where
         }
     };
     let result = std::panic::catch_unwind(|| match cli.command {
-        args::Command::Run(a) => cmd_run::run(a),
-        args::Command::Validate(a) => cmd_validate::run(a),
+        args::Command::Run(a) => cmd_run::run(a, registry),
+        args::Command::Validate(a) => cmd_validate::run(a, registry),
         args::Command::Compare(a) => cmd_compare::run(a),
-        args::Command::Gate(a) => cmd_gate::run(a),
-        args::Command::Sweep(a) => sweep::run(a),
+        args::Command::Gate(a) => cmd_gate::run(a, registry),
+        args::Command::Sweep(a) => sweep::run(a, registry),
         args::Command::Merge(a) => sweep::merge(a),
-        args::Command::Models => cmd_models::run(),
-        args::Command::Trace(args::TraceCommand::Export(a)) => cmd_trace::export(a),
+        args::Command::Models => cmd_models::run(registry),
+        args::Command::Trace(args::TraceCommand::Export(a)) => cmd_trace::export(a, registry),
     });
     result.unwrap_or(exit::INTERNAL)
 }

@@ -1,6 +1,6 @@
 //! Running a scenario's models, in parallel across models, and turning results into reports.
 
-use pipesim_models::{ModelOutcome, RunProgress, RunSettings};
+use pipesim_models::{ModelOutcome, RunFailure, RunProgress, RunSettings};
 use pipesim_report::{ModelRun, RunReport, report_json, report_markdown, summary_table};
 use pipesim_scenario::Scenario;
 use serde::Serialize;
@@ -32,6 +32,31 @@ pub struct ScenarioRun {
     pub perf: Vec<ModelPerf>,
 }
 
+/// A model whose run failed (code under test panicked, say): no report can be made.
+#[derive(Clone, Debug)]
+pub struct RunError {
+    /// The model's name.
+    pub model: String,
+    /// What happened.
+    pub failure: RunFailure,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "model {}: {}", self.model, self.failure)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Prints a failed run (what failed, where, when, the seed and the command that reproduces it)
+/// and returns [`crate::exit::SERVICE_FAILED`].
+pub(crate) fn report_failure(s: &Scenario, e: &RunError, command: &str) -> u8 {
+    crate::output::error(format!("{}: {e}", s.path.display()));
+    crate::output::err_line(&format!("  seed {}; reproduce: {command}", s.seed));
+    crate::exit::SERVICE_FAILED
+}
+
 /// The run settings of a scenario.
 pub fn settings(s: &Scenario) -> RunSettings {
     RunSettings {
@@ -41,12 +66,14 @@ pub fn settings(s: &Scenario) -> RunSettings {
         drain_ns: s.drain_ns,
         window_ns: s.window_ns,
         progress: None,
+        log_visibility: false,
     }
 }
 
 /// Runs every model of `s`, on up to `jobs` threads (default: all cores). Each model runs on
-/// one thread over the same arrival trace; results do not depend on the thread count.
-pub fn run_scenario(s: &Scenario, jobs: Option<usize>) -> ScenarioRun {
+/// one thread over the same arrival trace; results do not depend on the thread count. The
+/// first model in scenario order whose run failed is the error.
+pub fn run_scenario(s: &Scenario, jobs: Option<usize>) -> Result<ScenarioRun, RunError> {
     run_scenario_with(s, jobs, false)
 }
 
@@ -55,7 +82,7 @@ pub(crate) fn run_scenario_with(
     s: &Scenario,
     jobs: Option<usize>,
     show_progress: bool,
-) -> ScenarioRun {
+) -> Result<ScenarioRun, RunError> {
     let base = settings(s);
     let cells: Vec<Arc<RunProgress>> =
         s.models.iter().map(|_| Arc::new(RunProgress::new())).collect();
@@ -74,7 +101,8 @@ pub(crate) fn run_scenario_with(
     };
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let results: Vec<(ModelOutcome, Duration)> = if threads == 1 || s.models.len() == 1 {
+    type Timed = (Result<ModelOutcome, RunFailure>, Duration);
+    let results: Vec<Timed> = if threads == 1 || s.models.len() == 1 {
         s.models.iter().zip(&cells).map(one).collect()
     } else {
         use rayon::prelude::*;
@@ -89,6 +117,7 @@ pub(crate) fn run_scenario_with(
     let mut outcomes = Vec::with_capacity(results.len());
     let mut perf = Vec::with_capacity(results.len());
     for (m, (outcome, wall)) in s.models.iter().zip(results) {
+        let outcome = outcome.map_err(|failure| RunError { model: m.name.clone(), failure })?;
         let wall_s = wall.as_secs_f64().max(1e-9);
         let events = outcome.results.events_simulated;
         let simulated_s = outcome.results.end_ns as f64 / 1e9;
@@ -102,7 +131,7 @@ pub(crate) fn run_scenario_with(
         });
         outcomes.push(outcome);
     }
-    ScenarioRun { outcomes, perf }
+    Ok(ScenarioRun { outcomes, perf })
 }
 
 /// The rendered reports of a run.

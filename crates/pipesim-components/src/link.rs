@@ -35,6 +35,13 @@ pub struct LinkSpec {
     drop: f64,
 }
 
+impl LinkSpec {
+    /// The one-way delay of a message.
+    pub fn delay(&self) -> &Dist {
+        &self.delay
+    }
+}
+
 impl LinkParams {
     /// Checks the parameters; paths in errors are relative to the link's table.
     pub fn validate(&self, loader: &dyn Loader) -> Result<LinkSpec, ConfigError> {

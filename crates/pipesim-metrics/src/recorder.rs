@@ -68,6 +68,8 @@ pub struct Recorder {
     area_t: SimTime,
     /// Statistics by fault window (empty without faults).
     phases: Phases,
+    /// Every first visibility as (event id, time), when asked for (cross-checks of backends).
+    visibility_log: Option<Vec<(u64, SimTime)>>,
 }
 
 impl Recorder {
@@ -92,7 +94,14 @@ impl Recorder {
             area_in_system: 0.0,
             area_t: cfg.warmup_ns,
             phases: Phases::default(),
+            visibility_log: None,
         }
+    }
+
+    /// Keeps every event's first visibility time, for comparing two backends event by event
+    /// (memory grows with events: for tests and short cross-check runs).
+    pub fn log_visibility(&mut self) {
+        self.visibility_log.get_or_insert_with(Vec::new);
     }
 
     /// Keeps statistics by phase for these fault windows (start, end), besides the run's; call
@@ -232,6 +241,9 @@ impl Recorder {
             *highest = ev.seq + 1;
         }
         let latency = now - ev.created_ns;
+        if let Some(log) = &mut self.visibility_log {
+            log.push((ev.id, now));
+        }
         if self.in_measured_interval(now) {
             self.delivered += 1;
         }
@@ -404,6 +416,7 @@ impl Recorder {
                 0.0
             },
             phases: self.phases.finish(),
+            visibility_log: self.visibility_log,
         }
     }
 }

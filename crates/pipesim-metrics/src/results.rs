@@ -79,4 +79,7 @@ pub struct RunResults {
     pub mean_in_system: f64,
     /// Statistics by fault window, then outside all windows; empty without faults.
     pub phases: Vec<PhaseStats>,
+    /// Every event's first visibility (event id, time), in visibility order, when the run
+    /// asked for it ([`crate::Recorder::log_visibility`]).
+    pub visibility_log: Option<Vec<(u64, SimTime)>>,
 }

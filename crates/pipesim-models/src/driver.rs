@@ -24,6 +24,9 @@ pub struct RunSettings {
     pub window_ns: SimTime,
     /// Where to publish progress (never read by the simulation).
     pub progress: Option<Arc<RunProgress>>,
+    /// Keep every event's first visibility time in the results (cross-checks; memory grows
+    /// with events).
+    pub log_visibility: bool,
 }
 
 /// Runs `model` over the arrival trace of `workload` under `settings`, with the fault
@@ -50,6 +53,9 @@ pub fn run<M: Model>(
         key_count: workload.keys.count,
     });
     let mut ctx = Ctx::new(rec);
+    if settings.log_visibility {
+        ctx.rec.log_visibility();
+    }
     let windows: Vec<(SimTime, SimTime)> =
         faults.windows.iter().map(|f| (f.start_ns, f.end_ns)).collect();
     ctx.rec.set_fault_windows(&windows);

@@ -2,8 +2,9 @@
 //!
 //! A design is a [`Model`] (how it reacts to arrivals and to its own events) and a
 //! [`ModelKind`] (its name, parameters, validation and report details), written in one file
-//! under `kinds/` and listed once in [`registry`]. The engine, the workload and the metrics know
-//! nothing of any particular design.
+//! under `kinds/` and listed once in [`Registry::builtin`]. The engine, the workload and the
+//! metrics know nothing of any particular design. A [`Registry`] is a value: other crates add
+//! their own kinds to it, run by this driver or by another backend ([`Runnable`]).
 //!
 //! [`run`] drives one model over one arrival trace: it merges the arrival stream with the
 //! model's own events in (time, insertion) order, calls the model, and hands every outcome to
@@ -14,6 +15,7 @@ pub mod clients;
 mod ctx;
 mod detail;
 mod driver;
+mod failure;
 mod fault;
 pub mod kinds;
 mod model;
@@ -24,10 +26,14 @@ pub mod store_faults;
 pub use ctx::Ctx;
 pub use detail::{Cell, DetailTable};
 pub use driver::{RunSettings, run};
+pub use failure::RunFailure;
 pub use fault::{
     Direction, DiskStallEffect, FAULT_KINDS, FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS,
     ResolvedFaults, link_faults, resolve,
 };
 pub use model::{BuildEnv, Model, ModelKind, RunEnv};
 pub use progress::{PUBLISH_EVERY, RunProgress};
-pub use registry::{KindInfo, ModelOutcome, ModelSpec, ParseModelError, kinds, parse_model};
+pub use registry::{
+    KindEntry, KindInfo, ModelOutcome, ModelSpec, ModelTables, ParseFn, ParseModelError, Registry,
+    RegistryError, Runnable, TableDeserializer, kinds,
+};

@@ -13,7 +13,9 @@ use crate::raw::{
 use crate::source::{io_reason, read_scenario};
 use pipesim_config::{ConfigError, Loader, explain_serde_message, suggest};
 use pipesim_engine::{SimTime, format_duration_ns};
-use pipesim_models::{BuildEnv, FaultSpec, ModelSpec, ParseModelError, kinds, parse_model};
+use pipesim_models::{
+    BuildEnv, FaultSpec, ModelSpec, ModelTables, ParseModelError, Registry, RunSettings,
+};
 use pipesim_workload::{
     Keys, OnError, Phase, Popularity, Process, TRACE_COLUMNS, TraceFormat, TraceSpec, WorkloadSpec,
     scan,
@@ -32,6 +34,8 @@ pub struct LoadOptions {
     pub seed: Option<u64>,
     /// `--models a,b`: run only these models (by name).
     pub models: Option<Vec<String>>,
+    /// The kinds a `[[model]]` may name (by default the built-in ones).
+    pub registry: Registry,
 }
 
 /// A validated scenario, ready to run.
@@ -244,8 +248,18 @@ impl<'a> Loading<'a> {
                 timeline.trace_skipped.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
             ));
         }
+        let settings = RunSettings {
+            seed,
+            duration_ns: raw.duration.ns,
+            warmup_ns: raw.warmup.ns,
+            drain_ns: raw.drain.ns,
+            window_ns: raw.window.ns,
+            progress: None,
+            log_visibility: false,
+        };
         warnings.extend(models.iter().flat_map(|m| {
-            m.warnings(&workload).into_iter().map(move |w| format!("model {}: {w}", m.name))
+            let notes = m.warnings(&workload, &settings);
+            notes.into_iter().map(move |w| format!("model {}: {w}", m.name))
         }));
         Ok(Scenario {
             name: raw.name,
@@ -636,20 +650,35 @@ impl<'a> Loading<'a> {
                         &base,
                         format!(
                             "model \"{name}\" needs a `kind`, one of: {}",
-                            kind_names().join(", ")
+                            self.kind_names().join(", ")
                         ),
                     ));
                 }
             };
-            let mut track = serde_path_to_error::Track::new();
+            // The backend's keys (the wire backend's `wire`, `network`, ...) go to it apart.
+            let mut harness = DeTable::new();
+            for key in self.opts.registry.harness_keys(&kind).unwrap_or_default() {
+                if let Some((k, v)) = table.remove_entry(*key) {
+                    harness.insert(k, v);
+                }
+            }
+            let (mut track, mut harness_track) =
+                (serde_path_to_error::Track::new(), serde_path_to_error::Track::new());
             let de = serde_path_to_error::Deserializer::new(
-                ValueDeserializer::from(Spanned::new(span, DeValue::Table(table))),
+                ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(table))),
                 &mut track,
             );
-            match parse_model(&name, &kind, de, &env) {
+            let harness_de = serde_path_to_error::Deserializer::new(
+                ValueDeserializer::from(Spanned::new(span, DeValue::Table(harness))),
+                &mut harness_track,
+            );
+            let mut de = <dyn erased_serde::Deserializer>::erase(de);
+            let mut harness_de = <dyn erased_serde::Deserializer>::erase(harness_de);
+            let tables = ModelTables { design: &mut de, harness: &mut harness_de };
+            match self.opts.registry.parse_model(&name, &kind, tables, &env) {
                 Ok(spec) => out.push(spec),
                 Err(ParseModelError::UnknownKind(k)) => {
-                    let names = kind_names();
+                    let names = self.kind_names();
                     let mut msg = format!("unknown model kind `{k}`");
                     if let Some(s) = suggest(&k, names.iter().copied()) {
                         msg.push_str(&format!(" (did you mean `{s}`?)"));
@@ -659,9 +688,20 @@ impl<'a> Loading<'a> {
                 }
                 // Parameter errors name the model as well as the field, since `model[1]` alone
                 // makes the reader count tables.
-                Err(ParseModelError::Deserialize(e)) => {
-                    let inner = FieldPath::from_serde(&track.path().to_string());
-                    let mut err = self.toml_error(lookup, &base.join(&inner), &e);
+                Err(ParseModelError::Deserialize { harness, error: e }) => {
+                    drop((de, harness_de));
+                    let tracked = if harness { harness_track.path() } else { track.path() };
+                    let inner = FieldPath::from_serde(&tracked.to_string());
+                    let path = base.join(&inner);
+                    // toml appends "in `key`" lines for the enclosing tables; the path says that.
+                    let message = e.to_string();
+                    let message = message.lines().next().unwrap_or_default();
+                    let span = if message.starts_with("unknown field") {
+                        key_span_of(lookup, &path)
+                    } else {
+                        span_of(lookup, &path)
+                    };
+                    let mut err = self.message_error(lookup, &path, span, message);
                     err.message.push_str(&format!(" (model \"{name}\", kind {kind})"));
                     return Err(err);
                 }
@@ -694,6 +734,10 @@ impl<'a> Loading<'a> {
         }
     }
 
+    fn kind_names(&self) -> Vec<&'static str> {
+        self.opts.registry.names()
+    }
+
     fn syntax_error(&self, e: &toml::de::Error) -> ScenarioError {
         ScenarioError {
             file: self.path.to_path_buf(),
@@ -719,9 +763,21 @@ impl<'a> Loading<'a> {
         path: &FieldPath,
         e: &toml::de::Error,
     ) -> ScenarioError {
-        let span = e.span().or_else(|| span_of(lookup, path));
+        self.message_error(lookup, path, e.span(), e.message())
+    }
+
+    /// An error serde reported about the field at `path`, located at `span` (or where the path
+    /// leads).
+    fn message_error(
+        &self,
+        lookup: &DeTable<'_>,
+        path: &FieldPath,
+        span: Option<Range<usize>>,
+        serde_message: &str,
+    ) -> ScenarioError {
+        let span = span.or_else(|| span_of(lookup, path));
         let origin = self.origin_of(span.clone());
-        let mut message = explain_serde_message(&one_line(e.message()));
+        let mut message = explain_serde_message(&one_line(serde_message));
         if let Some(hint) = self.hint(path, &origin, span, &message) {
             // After the first clause ("unknown key `x`"), before the list of what is known.
             let at = message.find(';').unwrap_or(message.len());
@@ -801,8 +857,35 @@ fn one_line(message: &str) -> String {
     message.trim().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
 }
 
-fn kind_names() -> Vec<&'static str> {
-    kinds().into_iter().map(|k| k.name).collect()
+/// The span of the key at the end of `path` (an unknown key is reported at the key, not at its
+/// value), or of what the path leads to.
+fn key_span_of(root: &DeTable<'_>, path: &FieldPath) -> Option<Range<usize>> {
+    let (Some(Segment::Key(last)), Some(parent)) = (path.0.last(), path.0.split_last()) else {
+        return span_of(root, path);
+    };
+    let parent = FieldPath(parent.1.to_vec());
+    let table = if parent.0.is_empty() {
+        Some(root)
+    } else {
+        let mut node: Option<&Spanned<DeValue<'_>>> = None;
+        for seg in &parent.0 {
+            node = match (node.map(|n| n.get_ref()), seg) {
+                (None, Segment::Key(k)) => root.get(k.as_str()),
+                (Some(DeValue::Table(t)), Segment::Key(k)) => t.get(k.as_str()),
+                (Some(DeValue::Array(a)), Segment::Index(i)) => a.get(*i),
+                _ => None,
+            };
+            node?;
+        }
+        match node.map(|n| n.get_ref()) {
+            Some(DeValue::Table(t)) => Some(t),
+            _ => None,
+        }
+    };
+    table
+        .and_then(|t| t.get_key_value(last.as_str()))
+        .map(|(k, _)| k.span())
+        .or_else(|| span_of(root, path))
 }
 
 /// The skipped lines of a trace read with `on_error = "skip"`, as a warning (it goes to

@@ -66,7 +66,7 @@ fn probe(
         }
     }
     let refs: Vec<&Scenario> = scenarios.iter().collect();
-    let outcomes = run_points(&refs, args.jobs);
+    let outcomes = run_points(&refs, args.jobs).map_err(super::failed)?;
     let mut values = Vec::new();
     for (s, o) in scenarios.iter().zip(outcomes) {
         let json = render(s, &ScenarioRun { outcomes: o, perf: Vec::new() }, "max-rate probe").json;

@@ -10,9 +10,10 @@ use crate::cmd_validate::load_options;
 use crate::exit;
 use crate::output::{error, out};
 use crate::page_files::write_charts;
-use crate::runner::{ScenarioRun, render, settings};
+use crate::runner::{RunError, ScenarioRun, render, settings};
 use partition::Partition;
 use pipesim_models::ModelOutcome;
+use pipesim_models::Registry;
 use pipesim_report::charts::{ChartFormat, ChartSet};
 use pipesim_report::write_atomic;
 use pipesim_scenario::sweep::SweepPoint;
@@ -66,7 +67,10 @@ fn point_scenario(path: &Path, base: &LoadOptions, p: &SweepPoint) -> Result<Sce
 /// counter, so the last tasks to finish are short ones and no core idles long at the end (the
 /// greedy LPT schedule). Results are stored by task index, so they do not depend on the thread
 /// count or on which thread ran what.
-pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<ModelOutcome>> {
+pub fn run_points(
+    scenarios: &[&Scenario],
+    jobs: Option<usize>,
+) -> Result<Vec<Vec<ModelOutcome>>, RunError> {
     let tasks: Vec<(usize, usize)> = scenarios
         .iter()
         .enumerate()
@@ -74,11 +78,14 @@ pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<Model
         .collect();
     let one = |(p, m): (usize, usize)| {
         let s = scenarios[p];
-        s.models[m].run(&settings(s), &s.workload, &s.faults)
+        s.models[m]
+            .run(&settings(s), &s.workload, &s.faults)
+            .map_err(|failure| RunError { model: s.models[m].name.clone(), failure })
     };
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let mut outcomes: Vec<Option<ModelOutcome>> = tasks.iter().map(|_| None).collect();
+    let mut outcomes: Vec<Option<Result<ModelOutcome, RunError>>> =
+        tasks.iter().map(|_| None).collect();
     if threads == 1 || tasks.len() < 2 {
         for (slot, &t) in outcomes.iter_mut().zip(&tasks) {
             *slot = Some(one(t));
@@ -108,9 +115,9 @@ pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<Model
     }
     let mut grouped: Vec<Vec<ModelOutcome>> = scenarios.iter().map(|_| Vec::new()).collect();
     for ((p, _), o) in tasks.iter().zip(outcomes) {
-        grouped[*p].push(o.expect("every task ran"));
+        grouped[*p].push(o.expect("every task ran")?);
     }
-    grouped
+    Ok(grouped)
 }
 
 /// A point's results from its scenario and outcomes.
@@ -151,8 +158,8 @@ fn write_sweep(
     Ok(())
 }
 
-pub(crate) fn run(args: SweepArgs) -> u8 {
-    match sweep(&args) {
+pub(crate) fn run(args: SweepArgs, registry: &Registry) -> u8 {
+    match sweep(&args, registry) {
         Ok(()) => exit::SUCCESS,
         Err((code, e)) => {
             error(e);
@@ -161,7 +168,12 @@ pub(crate) fn run(args: SweepArgs) -> u8 {
     }
 }
 
-fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
+/// A point whose run failed: the sweep has no result for it.
+fn failed(e: RunError) -> (u8, String) {
+    (exit::SERVICE_FAILED, format!("a sweep point failed: {e}"))
+}
+
+fn sweep(args: &SweepArgs, registry: &Registry) -> Result<(), (u8, String)> {
     let bad = |e: String| (exit::INVALID_INPUT, e);
     let partition = args
         .partition
@@ -175,7 +187,7 @@ fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
         set: Vec::new(),
         models: args.models.clone(),
     };
-    let base = load_options(&common).map_err(bad)?;
+    let base = load_options(&common, registry).map_err(bad)?;
     let s = load(&args.scenario, &base).map_err(|e| bad(e.to_string()))?;
     if args.find_max_rate {
         return max_rate::find(args, &s, &base);
@@ -216,7 +228,7 @@ fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
         .filter(|&i| partition.as_ref().is_none_or(|part| part.takes(i, &points[i].label())))
         .collect();
     let selected: Vec<&Scenario> = chosen.iter().map(|&i| &scenarios[i]).collect();
-    let outcomes = run_points(&selected, args.jobs);
+    let outcomes = run_points(&selected, args.jobs).map_err(failed)?;
     let results: Vec<PointResult> = chosen
         .iter()
         .zip(outcomes)

@@ -28,3 +28,4 @@ mod store_faults;
 mod sweep;
 mod theory;
 mod trace;
+mod wire_exact;

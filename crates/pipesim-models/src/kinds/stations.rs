@@ -26,7 +26,62 @@ use std::collections::VecDeque;
 pub struct StationsConfig {
     #[serde(default)]
     station: Vec<StationConfig>,
+    #[serde(default)]
+    timing: Option<TimingParams>,
 }
+
+/// `[model.timing]`: the wire backend's rounding rules, so that a `stations` model and a
+/// `wire_fifo` model given the same service draws agree on every event's visible time.
+///
+/// With it, an arrival created at `c` enters the first station at
+/// `(⌈c·D⌉ₘₛ + max(tick, ⌈hop·D⌉_tick)) / D` (the producer's timer fires on a whole wire
+/// millisecond, the message is delivered at the first step boundary at least one tick later),
+/// and a service started at `t` ends at `⌈t·D + s·D⌉ₘₛ / D` (tokio rounds a sleep up to a
+/// millisecond). Times in wire nanoseconds are the scenario's times `D` (= `dilation`) times.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimingParams {
+    /// turmoil's step, whole milliseconds.
+    pub tick: pipesim_config::Duration,
+    /// Wire nanoseconds per scenario nanosecond.
+    pub dilation: u32,
+    /// The one-way network delay in front of the first station.
+    pub hop: pipesim_config::Duration,
+}
+
+impl Default for TimingParams {
+    fn default() -> Self {
+        Self {
+            tick: pipesim_config::Duration { ns: NS_PER_MS },
+            dilation: 1,
+            hop: pipesim_config::Duration { ns: 0 },
+        }
+    }
+}
+
+impl TimingParams {
+    fn ceil_to(x: u64, grid: u64) -> u64 {
+        x.div_ceil(grid).saturating_mul(grid)
+    }
+
+    /// When a customer created at `created_ns` enters the first station.
+    fn entry_ns(&self, created_ns: SimTime) -> SimTime {
+        let (d, tick) = (u64::from(self.dilation), self.tick.ns);
+        let sent = Self::ceil_to(created_ns.saturating_mul(d), NS_PER_MS);
+        let hop = Self::ceil_to(self.hop.ns.saturating_mul(d), tick).max(tick);
+        (sent + hop) / d
+    }
+
+    /// How long a service of `service_ns` started at `now` takes once rounded.
+    fn service_ns(&self, now: SimTime, service_ns: SimTime) -> SimTime {
+        let d = u64::from(self.dilation);
+        let end = Self::ceil_to(now.saturating_mul(d) + service_ns.saturating_mul(d), NS_PER_MS);
+        (end / d).saturating_sub(now)
+    }
+}
+
+/// The pseudo-station of a customer still on its way into the network (timing mode).
+const ENTERING: u16 = u16::MAX;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +111,8 @@ struct RouteConfig {
 #[derive(Clone, Serialize)]
 pub struct StationsParams {
     station: Vec<StationParams>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timing: Option<TimingParams>,
 }
 
 #[derive(Clone, Serialize)]
@@ -150,6 +207,7 @@ struct Station {
 /// The running network.
 pub struct Stations {
     stations: Vec<Station>,
+    timing: Option<TimingParams>,
     measure_from: SimTime,
     measure_to: SimTime,
 }
@@ -204,7 +262,10 @@ impl Stations {
             st.stats.measured_waited += u64::from(wait > 0);
             st.stats.wait_sum_ns += u128::from(wait);
         }
-        let service = st.service.sample(&mut st.service_rng);
+        let mut service = st.service.sample(&mut st.service_rng);
+        if let Some(t) = &self.timing {
+            service = t.service_ns(now, service);
+        }
         ctx.schedule_in(service, Done { station: index, customer });
     }
 
@@ -244,11 +305,19 @@ impl Model for Stations {
 
     #[inline]
     fn on_arrival(&mut self, ctx: &mut Ctx<Done>, ev: EventMeta) {
+        if let Some(t) = &self.timing {
+            let customer = Customer { ev, arrived_ns: ctx.now() };
+            ctx.schedule_at(t.entry_ns(ev.created_ns), Done { station: ENTERING, customer });
+            return;
+        }
         self.arrive(ctx, 0, ev);
     }
 
     #[inline]
     fn on_event(&mut self, ctx: &mut Ctx<Done>, done: Done) {
+        if done.station == ENTERING {
+            return self.arrive(ctx, 0, done.customer.ev);
+        }
         let now = ctx.now();
         let (from, to) = (self.measure_from, self.measure_to);
         let measured = self.measured(done.customer.arrived_ns);
@@ -308,6 +377,24 @@ impl ModelKind for Stations {
                 "the next station, or exit after the last",
                 "where customers go next, by probability; `to` is a station name or \"exit\"; p sums to 1",
             ),
+            ParamDoc::new(
+                "timing.tick",
+                "duration (whole ms)",
+                "none (exact times)",
+                "with [model.timing]: round times as the wire backend does (tick, dilation, hop), to check a wire_fifo model event for event",
+            ),
+            ParamDoc::new(
+                "timing.dilation",
+                "integer 1-1000",
+                "1",
+                "the wire model's wire.dilation",
+            ),
+            ParamDoc::new(
+                "timing.hop",
+                "duration",
+                "0",
+                "the wire model's one-way network delay in front of the first station (constant)",
+            ),
         ]
     }
 
@@ -318,8 +405,22 @@ impl ModelKind for Stations {
                 "a `stations` model needs at least one [[model.station]]",
             ));
         }
-        if config.station.len() > usize::from(u16::MAX) {
-            return Err(ConfigError::new("station", "at most 65535 stations"));
+        if config.station.len() >= usize::from(u16::MAX) {
+            return Err(ConfigError::new("station", "at most 65534 stations"));
+        }
+        if let Some(t) = &config.timing {
+            if t.tick.ns < NS_PER_MS
+                || !t.tick.ns.is_multiple_of(NS_PER_MS)
+                || t.tick.ns > 100 * NS_PER_MS
+            {
+                return Err(ConfigError::new(
+                    "timing.tick",
+                    "must be a whole number of milliseconds from 1ms to 100ms",
+                ));
+            }
+            if t.dilation == 0 || t.dilation > 1_000 {
+                return Err(ConfigError::new("timing.dilation", "must be from 1 to 1000"));
+            }
         }
         let names: Vec<&str> = config.station.iter().map(|s| s.name.as_str()).collect();
         for (i, name) in names.iter().enumerate() {
@@ -385,7 +486,7 @@ impl ModelKind for Stations {
                 targets,
             });
         }
-        let params = StationsParams { station: stations };
+        let params = StationsParams { station: stations, timing: config.timing };
         visit_ratios(&params).map_err(|m| ConfigError::new("station", m))?;
         Ok(params)
     }
@@ -410,6 +511,7 @@ impl ModelKind for Stations {
             .collect();
         Self {
             stations,
+            timing: params.timing.clone(),
             measure_from: env.settings.warmup_ns,
             measure_to: env.settings.duration_ns,
         }

@@ -1,0 +1,177 @@
+//! The fault timeline as the wire backend applies it: which kinds it takes, and what each does.
+//!
+//! | kind | mechanism |
+//! | --- | --- |
+//! | `crash` | turmoil crashes the host's software (its tasks are dropped, peers' streams see the connection close, unsynced disk writes are lost or torn) and restarts it after `duration` |
+//! | `rolling_restart` | one crash per host of the role, in turn (`resolve`) |
+//! | `pause` | an approximation: every message to and from the role's hosts is held for the window and delivered at its end, so from outside the host is frozen; inside, its timers and disk go on (a real stopped process's timers would fire late) |
+//! | `partition` | `hold = false`: turmoil cuts the links (messages lost, connects refused); `hold = true`: messages held and delivered at the heal. One way (`direction`) or both |
+//! | `latency_spike` | extra delay on each message sent in the window |
+//! | `packet_loss` | lost transmissions retransmitted after doubling timeouts |
+//! | `disk_stall` | each fsync of the role's hosts that starts in the window is slowed, delayed or held until the window ends (`Disk::sync`) |
+//!
+//! `schema_flood` and `checkpoint_storm` are about what a design's own code does, which the
+//! harness cannot impose: a wire model refuses them, naming the kinds it takes.
+//!
+//! A fault boundary takes effect at the first step boundary at or after its time (times are
+//! scaled by the dilation), before that step runs.
+
+use crate::network::{NetEffect, NetFault};
+use pipesim_engine::SimTime;
+use pipesim_models::{Direction, DiskStallEffect, FaultKind, FaultPhase, FaultSpec};
+
+/// The role of the producers' connections.
+pub const NETWORK_ROLE: &str = "network";
+
+/// The kinds a role of hosts with a disk takes.
+pub const HOST_KINDS_WITH_DISK: [&str; 7] = [
+    "crash",
+    "rolling_restart",
+    "pause",
+    "partition",
+    "latency_spike",
+    "packet_loss",
+    "disk_stall",
+];
+/// The kinds a role of hosts without a disk takes.
+pub const HOST_KINDS: [&str; 6] =
+    ["crash", "rolling_restart", "pause", "partition", "latency_spike", "packet_loss"];
+/// The kinds the producers' connections take.
+pub const NETWORK_KINDS: [&str; 3] = ["partition", "latency_spike", "packet_loss"];
+
+/// What one boundary of the timeline does.
+#[derive(Clone, Debug)]
+pub(crate) enum Action {
+    /// Crash these hosts (begin) or restart them (end).
+    Crash(Vec<usize>),
+    /// A network fault (an index into the network's faults) opens or closes.
+    Net(usize),
+    /// Disk stalls on these hosts.
+    Disk(Vec<usize>, DiskStallEffect, SimTime),
+}
+
+/// One boundary, in wire time.
+#[derive(Clone, Debug)]
+pub(crate) struct Boundary {
+    pub(crate) at_wire: u64,
+    pub(crate) phase: FaultPhase,
+    pub(crate) action: Action,
+}
+
+/// The timeline, ready to apply: boundaries in time order (begins before ends at one time,
+/// each in timeline order), and the network's fault windows.
+pub(crate) struct Plan {
+    pub(crate) boundaries: Vec<Boundary>,
+    pub(crate) net: Vec<NetFault>,
+}
+
+/// Builds the plan of `faults` (already resolved: rolling restarts are crashes) over hosts
+/// whose roles are `roles` (producers' hosts have the role [`NETWORK_ROLE`]).
+pub(crate) fn plan(faults: &[FaultSpec], roles: &[&str], dilation: u64) -> Plan {
+    let mut boundaries = Vec::new();
+    let mut net = Vec::new();
+    let mut next_in_turn: Vec<(String, usize)> = Vec::new();
+    let wire = |ns: SimTime| ns.saturating_mul(dilation);
+    for f in faults {
+        let role_hosts: Vec<usize> =
+            roles.iter().enumerate().filter(|(_, r)| **r == f.role).map(|(i, _)| i).collect();
+        let side: Vec<bool> = roles.iter().map(|r| *r == f.role).collect();
+        let client_side = f.role == NETWORK_ROLE;
+        let mut push_net = |direction: Direction, effect: NetEffect| {
+            net.push(NetFault {
+                start_wire: wire(f.start_ns),
+                end_wire: wire(f.end_ns),
+                side: side.clone(),
+                client_side,
+                direction,
+                effect,
+            });
+            Action::Net(net.len() - 1)
+        };
+        let action = match &f.kind {
+            FaultKind::Crash { .. } => {
+                let hosts = match f.node {
+                    Some(n) => role_hosts.get(n as usize).copied().into_iter().collect(),
+                    None => {
+                        // No node given: the next host of the role in turn.
+                        let turn = match next_in_turn.iter_mut().find(|(r, _)| *r == f.role) {
+                            Some((_, t)) => t,
+                            None => {
+                                next_in_turn.push((f.role.clone(), 0));
+                                &mut next_in_turn.last_mut().expect("just pushed").1
+                            }
+                        };
+                        let h = role_hosts.get(*turn % role_hosts.len().max(1)).copied();
+                        *turn += 1;
+                        h.into_iter().collect()
+                    }
+                };
+                Action::Crash(hosts)
+            }
+            FaultKind::Partition { direction, hold } => {
+                push_net(*direction, if *hold { NetEffect::Hold } else { NetEffect::Drop })
+            }
+            FaultKind::Pause => push_net(Direction::Both, NetEffect::Hold),
+            FaultKind::LatencySpike { extra } => {
+                push_net(Direction::Both, NetEffect::Spike(extra.clone()))
+            }
+            FaultKind::PacketLoss { probability, rto_ns } => push_net(
+                Direction::Both,
+                NetEffect::Loss { probability: *probability, rto_ns: *rto_ns },
+            ),
+            FaultKind::DiskStall { effect } => Action::Disk(role_hosts, effect.clone(), f.end_ns),
+            // Refused when the scenario was checked (see `HOST_KINDS`).
+            FaultKind::RollingRestart { .. }
+            | FaultKind::SchemaFlood { .. }
+            | FaultKind::CheckpointStorm { .. } => continue,
+        };
+        boundaries.push(Boundary {
+            at_wire: wire(f.start_ns),
+            phase: FaultPhase::Begin,
+            action: action.clone(),
+        });
+        boundaries.push(Boundary { at_wire: wire(f.end_ns), phase: FaultPhase::End, action });
+    }
+    // Stable: one time keeps begins first, then timeline order.
+    boundaries.sort_by_key(|b| (b.at_wire, b.phase == FaultPhase::End));
+    Plan { boundaries, net }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_without_a_node_takes_the_next_host_in_turn() {
+        let crash =
+            |start| FaultSpec::new(FaultKind::Crash { restart_ns: 5 }, "store", start, start + 5);
+        let roles = ["store", "store", "log", NETWORK_ROLE];
+        let p = plan(&[crash(0), crash(10), crash(20)], &roles, 1);
+        let hosts: Vec<Vec<usize>> = p
+            .boundaries
+            .iter()
+            .filter(|b| b.phase == FaultPhase::Begin)
+            .map(|b| match &b.action {
+                Action::Crash(h) => h.clone(),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(hosts, [vec![0], vec![1], vec![0]]);
+    }
+
+    #[test]
+    fn boundaries_are_in_wire_time_and_begins_come_first() {
+        let pause = FaultSpec::new(FaultKind::Pause, "store", 10, 20);
+        let spike = FaultSpec::new(
+            FaultKind::LatencySpike { extra: pipesim_engine::Dist::Const { ns: 1 } },
+            NETWORK_ROLE,
+            20,
+            30,
+        );
+        let p = plan(&[pause, spike], &["store", NETWORK_ROLE], 10);
+        let times: Vec<(u64, bool)> =
+            p.boundaries.iter().map(|b| (b.at_wire, b.phase == FaultPhase::End)).collect();
+        assert_eq!(times, [(100, false), (200, false), (200, true), (300, true)]);
+        assert!(p.net[1].client_side && !p.net[0].client_side);
+    }
+}
