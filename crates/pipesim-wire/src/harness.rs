@@ -14,7 +14,7 @@
 //! fault boundary applied and every event resolved (visible or dropped).
 
 use crate::clock::Clock;
-use crate::design::{Counters, HostCtx, HostSpec, ProducerSpec, Rngs, WireDesign};
+use crate::design::{Counters, HostCtx, HostSpec, Oracles, ProducerSpec, Rngs, WireDesign};
 use crate::disk::{Disk, DiskState};
 use crate::faults::{Action, Boundary, NETWORK_ROLE, plan};
 use crate::network::Network;
@@ -130,8 +130,9 @@ pub(crate) fn run<W: WireDesign>(
         }
         let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.sim.step()));
         steps += 1;
-        w.probe.flush(&mut rec, &mut reason_ids);
         let after_wire = now_wire + tick;
+        let settled = w.clock.to_scenario_ns(after_wire.saturating_sub(1_000_000));
+        w.probe.flush(&mut rec, &mut reason_ids, Some(settled));
         if let Some(failure) = failure_of(&mut w, &capture, stepped, after_wire) {
             return Err(failure);
         }
@@ -145,6 +146,7 @@ pub(crate) fn run<W: WireDesign>(
             break;
         }
     }
+    w.probe.flush(&mut rec, &mut reason_ids, None);
     let end_ns = w.clock.to_scenario_ns(w.sim.elapsed().as_nanos() as u64);
     let end_ns = end_ns.max(settings.duration_ns).min(settings.duration_ns + settings.drain_ns);
     let events = arrived + w.network.delivered;
@@ -198,6 +200,7 @@ fn build<'a, W: WireDesign>(
         .build();
     let probe = Probe::new(clock);
     let counters: Counters = Rc::default();
+    let oracles: Oracles = Rc::default();
     let mut specs = W::hosts(params);
     let services = specs.len();
     specs.extend(
@@ -222,6 +225,7 @@ fn build<'a, W: WireDesign>(
                 rngs: Rngs::default(),
                 streams: *streams,
                 counters: Rc::clone(&counters),
+                oracles: Rc::clone(&oracles),
             };
             add_service::<W>(&mut sim, params, ctx, disk.clone(), Rc::clone(&restarts));
         }

@@ -121,9 +121,11 @@ pub(crate) async fn run_connection(
             clock.sleep(spec.retry.backoff_ns(failures)).await;
         }
         let addr = &spec.addresses[address % spec.addresses.len()];
-        let stream = match TcpStream::connect(addr.as_str()).await {
-            Ok(s) => s,
-            Err(_) => {
+        // A SYN to a crashed host is never answered: the connect times out like a request.
+        let connect = TcpStream::connect(addr.as_str());
+        let stream = match tokio::time::timeout(clock.wire(spec.retry.timeout.ns), connect).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(_)) | Err(_) => {
                 spec.stats.borrow_mut().refused += 1;
                 failures = failures.saturating_add(1);
                 address += 1;

@@ -34,10 +34,10 @@ pub struct StationsConfig {
 /// `wire_fifo` model given the same service draws agree on every event's visible time.
 ///
 /// With it, an arrival created at `c` enters the first station at
-/// `(⌈c·D⌉ₘₛ + max(tick, ⌈hop·D⌉_tick)) / D` (the producer's timer fires on a whole wire
-/// millisecond, the message is delivered at the first step boundary at least one tick later),
-/// and a service started at `t` ends at `⌈t·D + s·D⌉ₘₛ / D` (tokio rounds a sleep up to a
-/// millisecond). Times in wire nanoseconds are the scenario's times `D` (= `dilation`) times.
+/// `(⌈c·D⌉ₘₛ + max(tick, ⌈hop·D⌉_tick)) / D`: the producer's timer fires on a whole wire
+/// millisecond, and the message is delivered at the first step boundary at or after its delay,
+/// at least one tick later. Service is exact (`wire_fifo` works with `Clock::work`). Times in
+/// wire nanoseconds are the scenario's times `D` (= `dilation`) times.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TimingParams {
@@ -70,13 +70,6 @@ impl TimingParams {
         let sent = Self::ceil_to(created_ns.saturating_mul(d), NS_PER_MS);
         let hop = Self::ceil_to(self.hop.ns.saturating_mul(d), tick).max(tick);
         (sent + hop) / d
-    }
-
-    /// How long a service of `service_ns` started at `now` takes once rounded.
-    fn service_ns(&self, now: SimTime, service_ns: SimTime) -> SimTime {
-        let d = u64::from(self.dilation);
-        let end = Self::ceil_to(now.saturating_mul(d) + service_ns.saturating_mul(d), NS_PER_MS);
-        (end / d).saturating_sub(now)
     }
 }
 
@@ -262,10 +255,7 @@ impl Stations {
             st.stats.measured_waited += u64::from(wait > 0);
             st.stats.wait_sum_ns += u128::from(wait);
         }
-        let mut service = st.service.sample(&mut st.service_rng);
-        if let Some(t) = &self.timing {
-            service = t.service_ns(now, service);
-        }
+        let service = st.service.sample(&mut st.service_rng);
         ctx.schedule_in(service, Done { station: index, customer });
     }
 
