@@ -73,6 +73,11 @@ impl LatencyHistogram {
         }
     }
 
+    /// Forgets every sample and keeps the allocation (for histograms that are reused).
+    pub fn clear(&mut self) {
+        self.h.reset();
+    }
+
     /// Number of samples.
     pub fn count(&self) -> u64 {
         self.h.len()
