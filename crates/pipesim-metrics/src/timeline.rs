@@ -15,7 +15,6 @@
 
 use crate::histogram::LatencyHistogram;
 use pipesim_engine::SimTime;
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// How many windows after its end a window's latency histogram stays open for late events.
@@ -76,11 +75,14 @@ impl Slot {
 #[derive(Debug)]
 struct Level {
     width_ns: SimTime,
-    /// Windows from `base` on; `base` stays 0 when rows are kept.
-    slots: VecDeque<Slot>,
+    /// Windows from `base` on; `base` stays 0 when rows are kept. A `Vec` rather than a
+    /// `VecDeque`: indexing it is the hot path; a streamed level drops its handed-out prefix in
+    /// batches.
+    slots: Vec<Slot>,
     base: usize,
-    /// The window simulated time is in now, and the start of the next one.
+    /// The window simulated time is in now, its start, and the start of the next one.
     current: usize,
+    current_start: SimTime,
     next_boundary: SimTime,
     /// The oldest window that may still be open.
     oldest_open: usize,
@@ -98,9 +100,10 @@ impl Level {
         assert!(width_ns > 0, "window must be positive");
         Self {
             width_ns,
-            slots: VecDeque::from([Slot::new()]),
+            slots: vec![Slot::new()],
             base: 0,
             current: 0,
+            current_start: 0,
             next_boundary: width_ns,
             oldest_open: 0,
             emitted: 0,
@@ -116,6 +119,12 @@ impl Level {
         index.checked_sub(self.base).and_then(|i| self.slots.get_mut(i))
     }
 
+    /// The next boundary of this level.
+    #[inline]
+    fn boundary(&self) -> SimTime {
+        self.next_boundary
+    }
+
     #[inline]
     fn current_slot(&mut self) -> &mut Slot {
         let i = self.current - self.base;
@@ -125,7 +134,12 @@ impl Level {
     /// An event of window `index` was resolved, with a latency sample if it became visible.
     #[inline]
     fn resolved(&mut self, created_ns: SimTime, latency_ns: Option<SimTime>) {
-        let index = (created_ns / self.width_ns) as usize;
+        // Most events resolve in the window they were created in: no division then.
+        let index = if created_ns >= self.current_start {
+            self.current
+        } else {
+            (created_ns / self.width_ns) as usize
+        };
         // Fields borrowed one by one, so the slot, the pool and the scale can be used together.
         let Some(slot) = index.checked_sub(self.base).and_then(|i| self.slots.get_mut(i)) else {
             return;
@@ -175,10 +189,9 @@ impl Level {
         let Some(slot) = self.slot(index) else { return };
         slot.closed = true;
         let Some(mut h) = slot.hist.take() else { return };
-        let (p50, p99, max) = {
-            let mut q = h.inner().value_at_quantiles([0.5, 0.99, 1.0]);
-            (q.next().unwrap_or(0), q.next().unwrap_or(0), q.next().unwrap_or(0))
-        };
+        // Two chunked scans that stop at their quantile, and the tracked maximum (the same
+        // value as the quantile 1.0, without a scan to the end).
+        let (p50, p99, max) = (h.quantile_ns(0.5), h.quantile_ns(0.99), h.max_ns());
         slot.row.p50_ns = p50;
         slot.row.p99_ns = p99;
         slot.row.max_ns = max;
@@ -192,8 +205,9 @@ impl Level {
             self.current_slot().row.backlog = backlog;
             let ended = self.current;
             self.current += 1;
+            self.current_start = self.next_boundary;
             self.next_boundary = self.next_boundary.saturating_add(self.width_ns);
-            self.slots.push_back(Slot::new());
+            self.slots.push(Slot::new());
             self.close_if_complete(ended);
             while self.oldest_open < self.current {
                 let old = self.oldest_open;
@@ -212,6 +226,7 @@ impl Level {
     /// Hands every closed window not handed out yet, in order, to the sink; drops them unless
     /// rows are kept.
     fn emit(&mut self) {
+        let mut handed = 0;
         loop {
             let index = self.emitted;
             let width = self.width_ns;
@@ -224,10 +239,13 @@ impl Level {
                 sink.window(index as u64 * width, width, &row);
             }
             self.emitted += 1;
-            if !self.keep {
-                self.slots.pop_front();
-                self.base += 1;
-            }
+            handed += 1;
+        }
+        // A streamed level forgets what it handed out (in batches: draining shifts the rest).
+        let done = self.emitted - self.base;
+        if !self.keep && handed > 0 && (done >= 64 || done * 2 >= self.slots.len()) {
+            self.slots.drain(..done);
+            self.base = self.emitted;
         }
     }
 
@@ -251,6 +269,8 @@ pub struct Timeline {
     report: Level,
     /// Every window, only when the report's rows merge several and a sink wants each.
     fine: Option<Level>,
+    /// The earliest boundary of either level.
+    next_boundary: SimTime,
 }
 
 impl Timeline {
@@ -259,12 +279,13 @@ impl Timeline {
     pub fn new(window_ns: SimTime, group: u64, sink: Option<Arc<dyn WindowSink>>) -> Self {
         let group = group.max(1);
         let report_ns = window_ns.saturating_mul(group);
-        if group == 1 {
-            Self { report: Level::new(report_ns, true, sink), fine: None }
+        let (report, fine) = if group == 1 {
+            (Level::new(report_ns, true, sink), None)
         } else {
-            let fine = sink.map(|s| Level::new(window_ns, false, Some(s)));
-            Self { report: Level::new(report_ns, true, None), fine }
-        }
+            (Level::new(report_ns, true, None), sink.map(|s| Level::new(window_ns, false, Some(s))))
+        };
+        let next_boundary = fine.as_ref().map_or(report.boundary(), Level::boundary);
+        Self { report, fine, next_boundary }
     }
 
     /// The length of the report's rows.
@@ -275,15 +296,16 @@ impl Timeline {
     /// Whether `now` has reached the next window boundary (one compare: the hot-path check).
     #[inline]
     pub fn due(&self, now: SimTime) -> bool {
-        now >= self.report.next_boundary
-            || self.fine.as_ref().is_some_and(|f| now >= f.next_boundary)
+        now >= self.next_boundary
     }
 
     /// Closes every window that ends at or before `now`, each with the backlog given.
     pub fn close_until(&mut self, now: SimTime, backlog: u64) {
         self.report.advance(now, backlog);
+        self.next_boundary = self.report.boundary();
         if let Some(f) = &mut self.fine {
             f.advance(now, backlog);
+            self.next_boundary = self.next_boundary.min(f.boundary());
         }
     }
 
@@ -443,14 +465,19 @@ mod tests {
     }
 
     #[test]
-    fn one_pass_quantiles_match_hdrhistograms_own() {
+    fn the_tracked_maximum_is_the_quantile_one() {
         let mut h = LatencyHistogram::with_sigfig(2);
         let mut x: u64 = 12345;
         for _ in 0..10_000 {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             h.record((x >> 40) % 5_000_000);
         }
-        let q: Vec<u64> = h.inner().value_at_quantiles([0.5, 0.99, 1.0]).collect();
-        assert_eq!(q, [h.quantile_ns(0.5), h.quantile_ns(0.99), h.quantile_ns(1.0)]);
+        assert_eq!(h.max_ns(), h.quantile_ns(1.0));
+        h.clear();
+        assert_eq!((h.max_ns(), h.quantile_ns(1.0)), (0, 0));
+        for v in [3, 70_000, 123_456_789, 5] {
+            h.record(v);
+        }
+        assert_eq!(h.max_ns(), h.quantile_ns(1.0));
     }
 }

@@ -10,14 +10,14 @@ use crate::cmd_validate::load_options;
 use crate::exit;
 use crate::output::{error, out};
 use crate::page_files::write_charts;
-use crate::runner::{ScenarioRun, render, settings};
+use crate::runner::settings;
 use partition::Partition;
 use pipesim_models::ModelOutcome;
 use pipesim_report::charts::{ChartFormat, ChartSet};
-use pipesim_report::write_atomic;
+use pipesim_report::{ModelRun, RunReport, report_json, write_atomic};
 use pipesim_scenario::sweep::SweepPoint;
 use pipesim_scenario::{LoadOptions, Override, Scenario, load};
-use results::{PointResult, SweepMeta, model_results, sweep_files};
+use results::{ModelResult, PointResult, SweepMeta, model_results, sweep_files};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -67,6 +67,17 @@ fn point_scenario(path: &Path, base: &LoadOptions, p: &SweepPoint) -> Result<Sce
 /// greedy LPT schedule). Results are stored by task index, so they do not depend on the thread
 /// count or on which thread ran what.
 pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<ModelOutcome>> {
+    run_points_reduced(scenarios, jobs, |_, _, o| o)
+}
+
+/// [`run_points`], each task's outcome reduced by `reduce(point, model, outcome)` on the
+/// worker that ran it, as soon as it finishes: a sweep keeps a few numbers per task, never a
+/// timeline or a report, and the reduction (rendering) runs on every core.
+pub fn run_points_reduced<R: Send>(
+    scenarios: &[&Scenario],
+    jobs: Option<usize>,
+    reduce: impl Fn(usize, usize, ModelOutcome) -> R + Sync,
+) -> Vec<Vec<R>> {
     let tasks: Vec<(usize, usize)> = scenarios
         .iter()
         .enumerate()
@@ -74,11 +85,11 @@ pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<Model
         .collect();
     let one = |(p, m): (usize, usize)| {
         let s = scenarios[p];
-        s.models[m].run(&settings(s), &s.workload, &s.faults)
+        reduce(p, m, s.models[m].run(&settings(s), &s.workload, &s.faults))
     };
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let mut outcomes: Vec<Option<ModelOutcome>> = tasks.iter().map(|_| None).collect();
+    let mut outcomes: Vec<Option<R>> = tasks.iter().map(|_| None).collect();
     if threads == 1 || tasks.len() < 2 {
         for (slot, &t) in outcomes.iter_mut().zip(&tasks) {
             *slot = Some(one(t));
@@ -106,23 +117,44 @@ pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<Model
             }
         });
     }
-    let mut grouped: Vec<Vec<ModelOutcome>> = scenarios.iter().map(|_| Vec::new()).collect();
+    let mut grouped: Vec<Vec<R>> = scenarios.iter().map(|_| Vec::new()).collect();
     for ((p, _), o) in tasks.iter().zip(outcomes) {
         grouped[*p].push(o.expect("every task ran"));
     }
     grouped
 }
 
-/// A point's results from its scenario and outcomes.
-fn point_result(p: &SweepPoint, s: &Scenario, outcomes: Vec<ModelOutcome>) -> PointResult {
-    let run = ScenarioRun { outcomes, perf: Vec::new() };
-    let json = render(s, &run, "sweep point").json;
+/// What a sweep keeps of one model's run at one point: its report.json entry's metrics and
+/// end-to-end histogram (report.json rendered for that model alone: no Markdown, no table).
+pub(crate) fn model_result(s: &Scenario, model: usize, outcome: &ModelOutcome) -> ModelResult {
+    let json = one_model_json(s, model, outcome, "sweep point");
+    model_results(&json).pop().expect("a report of one model has one entry")
+}
+
+/// report.json of `s` with only model `model` in it (its entry is the same as in the whole
+/// report: an entry depends on its own model alone).
+pub(crate) fn one_model_json(
+    s: &Scenario,
+    model: usize,
+    outcome: &ModelOutcome,
+    command: &str,
+) -> String {
+    let report = RunReport {
+        scenario: s,
+        command: command.to_string(),
+        models: vec![ModelRun { spec: &s.models[model], outcome }],
+    };
+    report_json(&report)
+}
+
+/// A point's results from its models' results.
+fn point_result(p: &SweepPoint, models: Vec<ModelResult>) -> PointResult {
     PointResult {
         index: p.index,
         combination: p.combination,
         values: p.values.clone(),
         seed: p.seed,
-        models: model_results(&json),
+        models,
     }
 }
 
@@ -216,12 +248,10 @@ fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
         .filter(|&i| partition.as_ref().is_none_or(|part| part.takes(i, &points[i].label())))
         .collect();
     let selected: Vec<&Scenario> = chosen.iter().map(|&i| &scenarios[i]).collect();
-    let outcomes = run_points(&selected, args.jobs);
-    let results: Vec<PointResult> = chosen
-        .iter()
-        .zip(outcomes)
-        .map(|(&i, o)| point_result(&points[i], &scenarios[i], o))
-        .collect();
+    let reduced =
+        run_points_reduced(&selected, args.jobs, |p, m, o| model_result(selected[p], m, &o));
+    let results: Vec<PointResult> =
+        chosen.iter().zip(reduced).map(|(&i, models)| point_result(&points[i], models)).collect();
     let dir = args
         .out
         .clone()

@@ -27,4 +27,5 @@ mod schema_flood;
 mod store_faults;
 mod sweep;
 mod theory;
+mod timeline;
 mod trace;
