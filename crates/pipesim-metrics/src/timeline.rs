@@ -465,6 +465,13 @@ mod tests {
     }
 
     #[test]
+    fn a_row_is_small() {
+        // What ARCHITECTURE.md's cost table says a row costs.
+        assert_eq!(std::mem::size_of::<WindowRow>(), 64);
+        assert!(std::mem::size_of::<Slot>() <= 224, "{}", std::mem::size_of::<Slot>());
+    }
+
+    #[test]
     fn the_tracked_maximum_is_the_quantile_one() {
         let mut h = LatencyHistogram::with_sigfig(2);
         let mut x: u64 = 12345;
