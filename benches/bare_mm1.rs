@@ -60,7 +60,7 @@ fn run(rate_per_s: f64, customers: u64) -> Histogram<u64> {
             }
         } else {
             let created = in_service.take().expect("a departure has a customer");
-            hist.saturating_record(now - created);
+            hist.record(now - created).expect("an auto-resizing histogram records any sojourn");
             if let Some(next) = waiting.pop_front() {
                 in_service = Some(next);
                 heap.push(Reverse((now + exp_ns(&mut rng, service_mean_ns), 1)));
