@@ -95,6 +95,10 @@ pub(crate) struct RunArgs {
     /// Chart files: svg (default; inlined in index.html), png, or none (no charts, no index.html).
     #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png", "none"])]
     pub charts: String,
+    /// Also write every timeline window of each model to DIR/timeline/MODEL.csv, streamed as
+    /// the run goes (report.json holds at most 2,000 rows; this has every window).
+    #[arg(long)]
+    pub timeline_csv: bool,
 }
 
 #[derive(Args, Debug)]

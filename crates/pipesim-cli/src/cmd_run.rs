@@ -5,7 +5,8 @@ use crate::cmd_validate::load_all;
 use crate::exit;
 use crate::output::{err_line, error, out};
 use crate::page_files::write_pages;
-use crate::runner::{ModelPerf, command_line, render, report_failure, run_scenario_with};
+use crate::runner::{ModelPerf, command_line, render, report_failure, run_scenario_streaming};
+use crate::timeline_csv::TimelineCsv;
 use pipesim_models::Registry;
 use pipesim_report::charts::ChartFormat;
 use pipesim_report::{thousands, write_atomic};
@@ -94,14 +95,36 @@ pub(crate) fn run(args: RunArgs, registry: &Registry) -> u8 {
             err_line(&format!("warning: {}: {w}", s.path.display()));
         }
         let command = command_line(s, &args.common.set, args.common.models.as_deref());
-        let run = match run_scenario_with(s, args.jobs, crate::progress::wanted(args.quiet)) {
+        let csv = if args.timeline_csv {
+            let names: Vec<String> = s.models.iter().map(|m| m.name.clone()).collect();
+            match TimelineCsv::create(dir, &names) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    error(e);
+                    return exit::INVALID_INPUT;
+                }
+            }
+        } else {
+            None
+        };
+        let sinks = csv.as_ref().map(TimelineCsv::sinks).unwrap_or_default();
+        let streamed =
+            run_scenario_streaming(s, args.jobs, crate::progress::wanted(args.quiet), &sinks);
+        let run = match streamed {
             Ok(run) => run,
             Err(e) => return report_failure(s, &e, &command),
         };
         // A trace checked at load time but unreadable during the run (changed or removed
         // meanwhile): the results are incomplete, so nothing is written.
         if let Some(e) = s.workload.trace.as_ref().and_then(|t| t.failure()) {
+            if let Some(c) = &csv {
+                c.abandon();
+            }
             error(format!("{}: workload.arrivals.file: {e}", s.path.display()));
+            return exit::INVALID_INPUT;
+        }
+        if let Some(Err(e)) = csv.as_ref().map(TimelineCsv::finish) {
+            error(e);
             return exit::INVALID_INPUT;
         }
         let rendered = render(s, &run, &command);

@@ -16,6 +16,7 @@ mod page_files;
 mod progress;
 pub mod runner;
 pub mod sweep;
+mod timeline_csv;
 
 use clap::Parser;
 pub use pipesim_models::Registry;

@@ -1,5 +1,6 @@
 //! Running a scenario's models, in parallel across models, and turning results into reports.
 
+use pipesim_metrics::WindowSink;
 use pipesim_models::{ModelOutcome, RunFailure, RunProgress, RunSettings};
 use pipesim_report::{ModelRun, RunReport, report_json, report_markdown, summary_table};
 use pipesim_scenario::Scenario;
@@ -67,6 +68,7 @@ pub fn settings(s: &Scenario) -> RunSettings {
         window_ns: s.window_ns,
         progress: None,
         log_visibility: false,
+        timeline_sink: None,
     }
 }
 
@@ -83,16 +85,31 @@ pub(crate) fn run_scenario_with(
     jobs: Option<usize>,
     show_progress: bool,
 ) -> Result<ScenarioRun, RunError> {
+    run_scenario_streaming(s, jobs, show_progress, &[])
+}
+
+/// [`run_scenario_with`], each model's timeline windows also going to its sink in `sinks`
+/// (scenario order; missing or `None`: none).
+pub(crate) fn run_scenario_streaming(
+    s: &Scenario,
+    jobs: Option<usize>,
+    show_progress: bool,
+    sinks: &[Option<Arc<dyn WindowSink>>],
+) -> Result<ScenarioRun, RunError> {
     let base = settings(s);
+    let sink = |i: usize| sinks.get(i).cloned().flatten();
     let cells: Vec<Arc<RunProgress>> =
         s.models.iter().map(|_| Arc::new(RunProgress::new())).collect();
     let display = show_progress.then(|| {
         let runs = s.models.iter().map(|m| m.name.clone()).zip(cells.iter().cloned()).collect();
         crate::progress::Display::start(runs, s.duration_ns.saturating_add(s.drain_ns))
     });
-    let one = |(m, cell): (&pipesim_models::ModelSpec, &Arc<RunProgress>)| {
-        let settings =
-            RunSettings { progress: show_progress.then(|| Arc::clone(cell)), ..base.clone() };
+    let one = |(i, (m, cell)): (usize, (&pipesim_models::ModelSpec, &Arc<RunProgress>))| {
+        let settings = RunSettings {
+            progress: show_progress.then(|| Arc::clone(cell)),
+            timeline_sink: sink(i),
+            ..base.clone()
+        };
         // Wall time is measured here, outside the simulation, for the perf line only.
         #[allow(clippy::disallowed_methods)]
         let start = std::time::Instant::now();
@@ -103,12 +120,14 @@ pub(crate) fn run_scenario_with(
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     type Timed = (Result<ModelOutcome, RunFailure>, Duration);
     let results: Vec<Timed> = if threads == 1 || s.models.len() == 1 {
-        s.models.iter().zip(&cells).map(one).collect()
+        s.models.iter().zip(&cells).enumerate().map(one).collect()
     } else {
         use rayon::prelude::*;
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.install(|| s.models.par_iter().zip(&cells).map(one).collect()),
-            Err(_) => s.models.iter().zip(&cells).map(one).collect(),
+            Ok(pool) => {
+                pool.install(|| s.models.par_iter().zip(&cells).enumerate().map(one).collect())
+            }
+            Err(_) => s.models.iter().zip(&cells).enumerate().map(one).collect(),
         }
     };
     if let Some(d) = display {

@@ -73,6 +73,17 @@ impl LatencyHistogram {
         }
     }
 
+    /// Forgets every sample and keeps the allocation (for histograms that are reused).
+    pub fn clear(&mut self) {
+        self.h.reset();
+    }
+
+    /// The largest sample to histogram resolution (0 when empty): `quantile_ns(1.0)` without
+    /// scanning the buckets.
+    pub fn max_ns(&self) -> u64 {
+        if self.h.is_empty() { 0 } else { self.h.max() }
+    }
+
     /// Number of samples.
     pub fn count(&self) -> u64 {
         self.h.len()

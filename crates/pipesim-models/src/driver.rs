@@ -5,7 +5,8 @@ use crate::fault::{FaultPhase, ResolvedFaults};
 use crate::model::Model;
 use crate::progress::{PUBLISH_EVERY, RunProgress};
 use pipesim_engine::{RngStreams, SimTime};
-use pipesim_metrics::{Recorder, RecorderConfig, RunResults};
+use pipesim_metrics::window_rule::report_group;
+use pipesim_metrics::{Recorder, RecorderConfig, RunResults, WindowSink};
 use pipesim_workload::{ArrivalGen, WorkloadSpec};
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub struct RunSettings {
     /// Keep every event's first visibility time in the results (cross-checks; memory grows
     /// with events).
     pub log_visibility: bool,
+    /// Receives every timeline window as it closes (`--timeline-csv`; never read back).
+    pub timeline_sink: Option<Arc<dyn WindowSink>>,
 }
 
 /// Runs `model` over the arrival trace of `workload` under `settings`, with the fault
@@ -46,12 +49,15 @@ pub fn run<M: Model>(
 ) -> RunResults {
     let streams = RngStreams::new(settings.seed);
     let mut arrivals = ArrivalGen::new(workload, &streams);
-    let rec = Recorder::new(RecorderConfig {
+    let span_ns = settings.duration_ns.saturating_add(settings.drain_ns);
+    let cfg = RecorderConfig {
         warmup_ns: settings.warmup_ns,
         duration_ns: settings.duration_ns,
         window_ns: settings.window_ns,
+        report_group: report_group(span_ns, settings.window_ns),
         key_count: workload.keys.count,
-    });
+    };
+    let rec = Recorder::with_sink(cfg, settings.timeline_sink.clone());
     let mut ctx = Ctx::new(rec);
     if settings.log_visibility {
         ctx.rec.log_visibility();

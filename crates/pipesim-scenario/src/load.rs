@@ -213,9 +213,7 @@ impl<'a> Loading<'a> {
                 ),
             ));
         }
-        if raw.window.ns == 0 {
-            return Err(at("window", "must be greater than zero".to_string()));
-        }
+        let window_ns = timeline_window(&raw).map_err(|m| at("window", m))?;
         let loader =
             FileLoader { base: self.path.parent().map(Path::to_path_buf).unwrap_or_default() };
         let workload = self.workload(&raw.workload, raw.duration.ns, &loader, &lookup)?;
@@ -253,9 +251,10 @@ impl<'a> Loading<'a> {
             duration_ns: raw.duration.ns,
             warmup_ns: raw.warmup.ns,
             drain_ns: raw.drain.ns,
-            window_ns: raw.window.ns,
+            window_ns,
             progress: None,
             log_visibility: false,
+            timeline_sink: None,
         };
         warnings.extend(models.iter().flat_map(|m| {
             let notes = m.warnings(&workload, &settings);
@@ -268,7 +267,7 @@ impl<'a> Loading<'a> {
             duration_ns: raw.duration.ns,
             warmup_ns: raw.warmup.ns,
             drain_ns: raw.drain.ns,
-            window_ns: raw.window.ns,
+            window_ns,
             workload,
             models,
             faults: timeline.faults,
@@ -944,4 +943,25 @@ fn select(models: Vec<ModelSpec>, only: &[String]) -> Result<Vec<ModelSpec>, Str
         }
     }
     Ok(models.into_iter().filter(|m| only.contains(&m.name)).collect())
+}
+
+/// The timeline window: the scenario's, checked against the row limit, or the automatic rule's
+/// (see `pipesim_metrics::window_rule`).
+fn timeline_window(raw: &RawScenario) -> Result<SimTime, String> {
+    use pipesim_metrics::window_rule::{MAX_WINDOWS, auto_window_ns, windows_in};
+    let span_ns = raw.duration.ns.saturating_add(raw.drain.ns);
+    let Some(window) = raw.window else { return Ok(auto_window_ns(span_ns)) };
+    if window.ns == 0 {
+        return Err("must be greater than zero".to_string());
+    }
+    let windows = windows_in(span_ns, window.ns);
+    if windows > MAX_WINDOWS {
+        let least = pipesim_config::Duration { ns: span_ns.div_ceil(MAX_WINDOWS) };
+        return Err(format!(
+            "{window} gives {windows} timeline windows over duration + drain, more than the \
+             {MAX_WINDOWS} a run may have; use a window of at least {least}, or leave `window` \
+             out for about 2,000 rows"
+        ));
+    }
+    Ok(window.ns)
 }

@@ -23,6 +23,7 @@ use crate::params::HarnessParams;
 use crate::probe::Probe;
 use crate::producer::{ConnSpec, Inbox, ProducerStats, run_connection};
 use pipesim_engine::{RngStreams, SimTime};
+use pipesim_metrics::window_rule::report_group;
 use pipesim_metrics::{Recorder, RecorderConfig, RunResults};
 use pipesim_models::{
     FaultPhase, FaultSpec, ModelOutcome, PUBLISH_EVERY, ResolvedFaults, RunFailure, RunSettings,
@@ -87,12 +88,15 @@ pub(crate) fn run<W: WireDesign>(
     let streams = RngStreams::new(settings.seed);
     let capture = Capture::start();
     let mut w = build::<W>(params, h, &streams, &resolved.delivered);
-    let mut rec = Recorder::new(RecorderConfig {
+    let span_ns = settings.duration_ns.saturating_add(settings.drain_ns);
+    let cfg = RecorderConfig {
         warmup_ns: settings.warmup_ns,
         duration_ns: settings.duration_ns,
         window_ns: settings.window_ns,
+        report_group: report_group(span_ns, settings.window_ns),
         key_count: workload.keys.count,
-    });
+    };
+    let mut rec = Recorder::with_sink(cfg, settings.timeline_sink.clone());
     let windows: Vec<(SimTime, SimTime)> =
         resolved.windows.iter().map(|f| (f.start_ns, f.end_ns)).collect();
     rec.set_fault_windows(&windows);

@@ -19,6 +19,8 @@ use pipesim_engine::{Dist, RngStreams, SimTime, StreamRng};
 pub struct ArrivalGen {
     trace: Option<TraceArrivals>,
     profile: RateProfile,
+    /// The rate per ns when it is one rate for the whole run and no on/off gate applies.
+    single_rate: Option<f64>,
     constant: bool,
     gate: Option<Gate>,
     keys: KeyChooser,
@@ -70,9 +72,11 @@ impl ArrivalGen {
             .trace
             .as_ref()
             .map(|t| TraceArrivals::new(t, spec.keys.count, spec.payload_bytes, spec.duration_ns));
+        let profile = RateProfile::new(spec);
         Self {
             trace,
-            profile: RateProfile::new(spec),
+            single_rate: profile.single_rate().filter(|_| gate.is_none()),
+            profile,
             constant: matches!(spec.process, Process::Constant),
             gate,
             keys: KeyChooser::new(&spec.keys),
@@ -89,6 +93,17 @@ impl ArrivalGen {
     #[inline]
     fn next_time(&mut self) -> Option<SimTime> {
         let mut need = if self.constant { 1.0 } else { self.gap_rng.exp1() };
+        if let Some(rate) = self.single_rate {
+            // One rate for the whole run (no phases, no on/off): the same arithmetic as
+            // `RateProfile::advance` on its single piece, without the piece search.
+            if need > rate * (self.end - self.t) {
+                self.t = self.end;
+                return None;
+            }
+            let t = (self.t + need / rate).min(self.end);
+            self.t = t;
+            return (t < self.end).then_some(t as SimTime);
+        }
         loop {
             let limit = match &mut self.gate {
                 None => self.end,

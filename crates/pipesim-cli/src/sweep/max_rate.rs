@@ -8,13 +8,13 @@
 //! stops when they are within `--precision` (default 1 %) of each other. Every step is a
 //! deterministic run, so the answer is the same on every machine.
 
-use super::{format_of, reason, run_points};
+use super::{format_of, one_model_json, reason, run_points_reduced};
 use crate::args::SweepArgs;
 use crate::exit;
 use crate::output::out;
 use crate::page_files::write_charts;
-use crate::runner::{ScenarioRun, render};
 use pipesim_config::{format_rate, parse_rate_per_s};
+use pipesim_models::ModelOutcome;
 use pipesim_report::charts::{ChartSet, SweepChart, sweep_chart};
 use pipesim_report::{lookup, write_atomic};
 use pipesim_scenario::threshold::Threshold;
@@ -66,18 +66,21 @@ fn probe(
         }
     }
     let refs: Vec<&Scenario> = scenarios.iter().collect();
-    let outcomes = run_points(&refs, args.jobs).map_err(super::failed)?;
+    // Each probe is reduced to its SLO metric on the worker that ran it.
+    let metric = |p: usize, _: usize, o: ModelOutcome| {
+        let json = one_model_json(refs[p], 0, &o, "max-rate probe");
+        let report: Value = serde_json::from_str(&json).expect("a rendered report parses");
+        lookup(&report["models"][0], &slo.metric).and_then(Value::as_f64)
+    };
+    let outcomes = run_points_reduced(&refs, args.jobs, metric).map_err(super::failed)?;
     let mut values = Vec::new();
     for (s, o) in scenarios.iter().zip(outcomes) {
-        let json = render(s, &ScenarioRun { outcomes: o, perf: Vec::new() }, "max-rate probe").json;
-        let report: Value = serde_json::from_str(&json).expect("a rendered report parses");
-        let v =
-            lookup(&report["models"][0], &slo.metric).and_then(Value::as_f64).ok_or_else(|| {
-                bad(format!(
-                    "--slo: `{}` is not a metric of model \"{}\"",
-                    slo.metric, s.models[0].name
-                ))
-            })?;
+        let v = o.into_iter().next().flatten().ok_or_else(|| {
+            bad(format!(
+                "--slo: `{}` is not a metric of model \"{}\"",
+                slo.metric, s.models[0].name
+            ))
+        })?;
         values.push(v);
     }
     Ok(values

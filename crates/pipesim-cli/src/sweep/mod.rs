@@ -10,15 +10,15 @@ use crate::cmd_validate::load_options;
 use crate::exit;
 use crate::output::{error, out};
 use crate::page_files::write_charts;
-use crate::runner::{RunError, ScenarioRun, render, settings};
+use crate::runner::{RunError, settings};
 use partition::Partition;
 use pipesim_models::ModelOutcome;
 use pipesim_models::Registry;
 use pipesim_report::charts::{ChartFormat, ChartSet};
-use pipesim_report::write_atomic;
+use pipesim_report::{ModelRun, RunReport, report_json, write_atomic};
 use pipesim_scenario::sweep::SweepPoint;
 use pipesim_scenario::{LoadOptions, Override, Scenario, load};
-use results::{PointResult, SweepMeta, model_results, sweep_files};
+use results::{ModelResult, PointResult, SweepMeta, model_results, sweep_files};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -71,6 +71,18 @@ pub fn run_points(
     scenarios: &[&Scenario],
     jobs: Option<usize>,
 ) -> Result<Vec<Vec<ModelOutcome>>, RunError> {
+    run_points_reduced(scenarios, jobs, |_, _, o| o)
+}
+
+/// [`run_points`], each task's outcome reduced by `reduce(point, model, outcome)` on the
+/// worker that ran it, as soon as it finishes: a sweep keeps a few numbers per task, never a
+/// timeline or a report, and the reduction (rendering) runs on every core. The first failed
+/// task, in task order, is the error.
+pub fn run_points_reduced<R: Send>(
+    scenarios: &[&Scenario],
+    jobs: Option<usize>,
+    reduce: impl Fn(usize, usize, ModelOutcome) -> R + Sync,
+) -> Result<Vec<Vec<R>>, RunError> {
     let tasks: Vec<(usize, usize)> = scenarios
         .iter()
         .enumerate()
@@ -78,14 +90,14 @@ pub fn run_points(
         .collect();
     let one = |(p, m): (usize, usize)| {
         let s = scenarios[p];
-        s.models[m]
+        let outcome = s.models[m]
             .run(&settings(s), &s.workload, &s.faults)
-            .map_err(|failure| RunError { model: s.models[m].name.clone(), failure })
+            .map_err(|failure| RunError { model: s.models[m].name.clone(), failure })?;
+        Ok(reduce(p, m, outcome))
     };
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let mut outcomes: Vec<Option<Result<ModelOutcome, RunError>>> =
-        tasks.iter().map(|_| None).collect();
+    let mut outcomes: Vec<Option<Result<R, RunError>>> = tasks.iter().map(|_| None).collect();
     if threads == 1 || tasks.len() < 2 {
         for (slot, &t) in outcomes.iter_mut().zip(&tasks) {
             *slot = Some(one(t));
@@ -113,23 +125,44 @@ pub fn run_points(
             }
         });
     }
-    let mut grouped: Vec<Vec<ModelOutcome>> = scenarios.iter().map(|_| Vec::new()).collect();
+    let mut grouped: Vec<Vec<R>> = scenarios.iter().map(|_| Vec::new()).collect();
     for ((p, _), o) in tasks.iter().zip(outcomes) {
         grouped[*p].push(o.expect("every task ran")?);
     }
     Ok(grouped)
 }
 
-/// A point's results from its scenario and outcomes.
-fn point_result(p: &SweepPoint, s: &Scenario, outcomes: Vec<ModelOutcome>) -> PointResult {
-    let run = ScenarioRun { outcomes, perf: Vec::new() };
-    let json = render(s, &run, "sweep point").json;
+/// What a sweep keeps of one model's run at one point: its report.json entry's metrics and
+/// end-to-end histogram (report.json rendered for that model alone: no Markdown, no table).
+pub(crate) fn model_result(s: &Scenario, model: usize, outcome: &ModelOutcome) -> ModelResult {
+    let json = one_model_json(s, model, outcome, "sweep point");
+    model_results(&json).pop().expect("a report of one model has one entry")
+}
+
+/// report.json of `s` with only model `model` in it (its entry is the same as in the whole
+/// report: an entry depends on its own model alone).
+pub(crate) fn one_model_json(
+    s: &Scenario,
+    model: usize,
+    outcome: &ModelOutcome,
+    command: &str,
+) -> String {
+    let report = RunReport {
+        scenario: s,
+        command: command.to_string(),
+        models: vec![ModelRun { spec: &s.models[model], outcome }],
+    };
+    report_json(&report)
+}
+
+/// A point's results from its models' results.
+fn point_result(p: &SweepPoint, models: Vec<ModelResult>) -> PointResult {
     PointResult {
         index: p.index,
         combination: p.combination,
         values: p.values.clone(),
         seed: p.seed,
-        models: model_results(&json),
+        models,
     }
 }
 
@@ -228,12 +261,11 @@ fn sweep(args: &SweepArgs, registry: &Registry) -> Result<(), (u8, String)> {
         .filter(|&i| partition.as_ref().is_none_or(|part| part.takes(i, &points[i].label())))
         .collect();
     let selected: Vec<&Scenario> = chosen.iter().map(|&i| &scenarios[i]).collect();
-    let outcomes = run_points(&selected, args.jobs).map_err(failed)?;
-    let results: Vec<PointResult> = chosen
-        .iter()
-        .zip(outcomes)
-        .map(|(&i, o)| point_result(&points[i], &scenarios[i], o))
-        .collect();
+    let reduced =
+        run_points_reduced(&selected, args.jobs, |p, m, o| model_result(selected[p], m, &o))
+            .map_err(failed)?;
+    let results: Vec<PointResult> =
+        chosen.iter().zip(reduced).map(|(&i, models)| point_result(&points[i], models)).collect();
     let dir = args
         .out
         .clone()

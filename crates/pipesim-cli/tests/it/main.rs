@@ -27,5 +27,6 @@ mod schema_flood;
 mod store_faults;
 mod sweep;
 mod theory;
+mod timeline;
 mod trace;
 mod wire_exact;
