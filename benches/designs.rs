@@ -28,12 +28,20 @@ fn lua_at_1_2m(c: &mut Criterion) {
         ..LoadOptions::default()
     };
     let s = load(&path, &opts).expect("seed 000 scenario is valid");
-    let events = run_scenario(&s, Some(1)).outcomes[0].results.events_simulated;
+    let events = run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes[0]
+        .results
+        .events_simulated;
     let mut g = c.benchmark_group("seed000");
     g.sample_size(10);
     g.throughput(Throughput::Elements(events));
     g.bench_function("lua_1.2M_5s", |b| {
-        b.iter(|| black_box(run_scenario(&s, Some(1)).outcomes[0].results.events_simulated))
+        b.iter(|| {
+            black_box(
+                run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes[0]
+                    .results
+                    .events_simulated,
+            )
+        })
     });
     g.finish();
 }

@@ -32,14 +32,20 @@ fn points() -> Vec<Scenario> {
 fn sweep(c: &mut Criterion) {
     let scenarios = points();
     let refs: Vec<&Scenario> = scenarios.iter().collect();
-    let events: u64 =
-        run_points(&refs, Some(1)).iter().flatten().map(|o| o.results.events_simulated).sum();
+    let events: u64 = run_points(&refs, Some(1))
+        .expect("the run reads its inputs")
+        .iter()
+        .flatten()
+        .map(|o| o.results.events_simulated)
+        .sum();
     let mut g = c.benchmark_group("sweep_8_points");
     g.sample_size(10);
     g.throughput(Throughput::Elements(events));
     for jobs in [1, 2] {
         g.bench_function(format!("jobs_{jobs}"), |b| {
-            b.iter(|| black_box(run_points(&refs, Some(jobs)).len()))
+            b.iter(|| {
+                black_box(run_points(&refs, Some(jobs)).expect("the run reads its inputs").len())
+            })
         });
     }
     g.finish();

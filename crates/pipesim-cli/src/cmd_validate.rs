@@ -46,6 +46,9 @@ pub(crate) fn run(args: ValidateArgs) -> u8 {
         for w in &s.warnings {
             err_line(&format!("warning: {}: {w}", s.path.display()));
         }
+        if args.quiet {
+            continue;
+        }
         let names: Vec<&str> = s.models.iter().map(|m| m.name.as_str()).collect();
         out(&format!(
             "ok: {} ({}, seed {}, models: {})\n",

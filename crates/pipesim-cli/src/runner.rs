@@ -1,6 +1,6 @@
 //! Running a scenario's models, in parallel across models, and turning results into reports.
 
-use pipesim_models::{ModelOutcome, RunProgress, RunSettings};
+use pipesim_models::{ModelOutcome, RunError, RunProgress, RunSettings};
 use pipesim_report::{ModelRun, RunReport, report_json, report_markdown, summary_table};
 use pipesim_scenario::Scenario;
 use serde::Serialize;
@@ -45,8 +45,9 @@ pub fn settings(s: &Scenario) -> RunSettings {
 }
 
 /// Runs every model of `s`, on up to `jobs` threads (default: all cores). Each model runs on
-/// one thread over the same arrival trace; results do not depend on the thread count.
-pub fn run_scenario(s: &Scenario, jobs: Option<usize>) -> ScenarioRun {
+/// one thread over the same arrival trace; results do not depend on the thread count. The
+/// error is the first model's (in scenario order) whose run failed.
+pub fn run_scenario(s: &Scenario, jobs: Option<usize>) -> Result<ScenarioRun, RunError> {
     run_scenario_with(s, jobs, false)
 }
 
@@ -55,7 +56,7 @@ pub(crate) fn run_scenario_with(
     s: &Scenario,
     jobs: Option<usize>,
     show_progress: bool,
-) -> ScenarioRun {
+) -> Result<ScenarioRun, RunError> {
     let base = settings(s);
     let cells: Vec<Arc<RunProgress>> =
         s.models.iter().map(|_| Arc::new(RunProgress::new())).collect();
@@ -74,21 +75,23 @@ pub(crate) fn run_scenario_with(
     };
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let results: Vec<(ModelOutcome, Duration)> = if threads == 1 || s.models.len() == 1 {
-        s.models.iter().zip(&cells).map(one).collect()
-    } else {
-        use rayon::prelude::*;
-        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.install(|| s.models.par_iter().zip(&cells).map(one).collect()),
-            Err(_) => s.models.iter().zip(&cells).map(one).collect(),
-        }
-    };
+    let results: Vec<(Result<ModelOutcome, RunError>, Duration)> =
+        if threads == 1 || s.models.len() == 1 {
+            s.models.iter().zip(&cells).map(one).collect()
+        } else {
+            use rayon::prelude::*;
+            match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                Ok(pool) => pool.install(|| s.models.par_iter().zip(&cells).map(one).collect()),
+                Err(_) => s.models.iter().zip(&cells).map(one).collect(),
+            }
+        };
     if let Some(d) = display {
         d.stop();
     }
     let mut outcomes = Vec::with_capacity(results.len());
     let mut perf = Vec::with_capacity(results.len());
     for (m, (outcome, wall)) in s.models.iter().zip(results) {
+        let outcome = outcome?;
         let wall_s = wall.as_secs_f64().max(1e-9);
         let events = outcome.results.events_simulated;
         let simulated_s = outcome.results.end_ns as f64 / 1e9;
@@ -102,7 +105,7 @@ pub(crate) fn run_scenario_with(
         });
         outcomes.push(outcome);
     }
-    ScenarioRun { outcomes, perf }
+    Ok(ScenarioRun { outcomes, perf })
 }
 
 /// The rendered reports of a run.

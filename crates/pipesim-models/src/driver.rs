@@ -6,8 +6,28 @@ use crate::model::Model;
 use crate::progress::{PUBLISH_EVERY, RunProgress};
 use pipesim_engine::{RngStreams, SimTime};
 use pipesim_metrics::{Recorder, RecorderConfig, RunResults};
-use pipesim_workload::{ArrivalGen, WorkloadSpec};
+use pipesim_workload::{ArrivalGen, TraceError, WorkloadSpec};
+use std::fmt;
 use std::sync::Arc;
+
+/// Why a run has no results: an input it reads while running (a workload trace, read again by
+/// every run) no longer reads as it did when the scenario was checked, so the results would be
+/// of other arrivals. It is the run's result, not a side note, so no caller can miss it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// The workload trace changed, vanished or became unreadable after the load-time scan.
+    Trace(TraceError),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Trace(e) => write!(f, "workload.arrivals.file: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
 
 /// The time settings and seed of one run.
 #[derive(Clone, Debug, Default)]
@@ -34,13 +54,14 @@ pub struct RunSettings {
 /// numbers they would have had, so they cost no heap operation yet still obey the
 /// (time, insertion order) rule: fault boundaries are scheduled first, at time 0, then each
 /// arrival when the previous one is processed. The run ends at `duration + drain`, or earlier
-/// once arrivals are over, no fault is pending and every event is resolved.
+/// once arrivals are over, no fault is pending and every event is resolved. A trace that can no
+/// longer be read as the scan read it is an error, not a short run.
 pub fn run<M: Model>(
     model: &mut M,
     settings: &RunSettings,
     workload: &WorkloadSpec,
     faults: &ResolvedFaults,
-) -> RunResults {
+) -> Result<RunResults, RunError> {
     let streams = RngStreams::new(settings.seed);
     let mut arrivals = ArrivalGen::new(workload, &streams);
     let rec = Recorder::new(RecorderConfig {
@@ -138,9 +159,12 @@ pub fn run<M: Model>(
     if let Some(p) = &settings.progress {
         p.finish(last_t, events);
     }
+    if let Some(e) = arrivals.failure() {
+        return Err(RunError::Trace(e.clone()));
+    }
     // The run covers at least the arrival period, so the timeline shows quiet tails too.
     let end_ns = last_t.max(settings.duration_ns).min(end);
-    ctx.rec.finish(end_ns, events)
+    Ok(ctx.rec.finish(end_ns, events))
 }
 
 /// Which source the next event comes from.

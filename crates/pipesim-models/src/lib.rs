@@ -23,7 +23,7 @@ pub mod store_faults;
 
 pub use ctx::Ctx;
 pub use detail::{Cell, DetailTable};
-pub use driver::{RunSettings, run};
+pub use driver::{RunError, RunSettings, run};
 pub use fault::{
     Direction, DiskStallEffect, FAULT_KINDS, FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS,
     ResolvedFaults, link_faults, resolve,

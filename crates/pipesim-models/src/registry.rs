@@ -4,7 +4,7 @@
 //! its type to the `kinds!` list below. Nothing else changes.
 
 use crate::detail::DetailTable;
-use crate::driver::{RunSettings, run};
+use crate::driver::{RunError, RunSettings, run};
 use crate::fault::{FaultSpec, ResolvedFaults, resolve};
 
 use crate::model::{BuildEnv, ModelKind, RunEnv};
@@ -55,7 +55,7 @@ impl ModelSpec {
         settings: &RunSettings,
         workload: &WorkloadSpec,
         faults: &[FaultSpec],
-    ) -> ModelOutcome {
+    ) -> Result<ModelOutcome, RunError> {
         self.inner.run(settings, workload, faults)
     }
 
@@ -97,7 +97,7 @@ trait ErasedKind: Send + Sync {
         settings: &RunSettings,
         workload: &WorkloadSpec,
         faults: &[FaultSpec],
-    ) -> ModelOutcome;
+    ) -> Result<ModelOutcome, RunError>;
     fn resolve_faults(&self, faults: &[FaultSpec]) -> ResolvedFaults;
     fn fault_roles(&self) -> &'static [&'static str];
     fn fault_kinds(&self, role: &str) -> &'static [&'static str];
@@ -113,15 +113,15 @@ impl<K: ModelKind> ErasedKind for Erased<K> {
         settings: &RunSettings,
         workload: &WorkloadSpec,
         faults: &[FaultSpec],
-    ) -> ModelOutcome {
+    ) -> Result<ModelOutcome, RunError> {
         let streams = RngStreams::new(settings.seed);
         let resolved = self.resolve_faults(faults);
         let faults = &resolved.delivered;
         let mut model =
             K::build(&self.0, &RunEnv { streams: &streams, workload, settings, faults });
-        let results = run(&mut model, settings, workload, &resolved);
+        let results = run(&mut model, settings, workload, &resolved)?;
         let details = model.details(&results);
-        ModelOutcome { results, details, faults: resolved.windows }
+        Ok(ModelOutcome { results, details, faults: resolved.windows })
     }
 
     fn resolve_faults(&self, faults: &[FaultSpec]) -> ResolvedFaults {

@@ -74,8 +74,8 @@ pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, St
             ));
         }
     };
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("{shown}: cannot read: {}", crate::source::io_reason(&e)))?;
+    let (file, _) = pipesim_workload::input::open_regular(path)
+        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
     let mut reader = BufReader::new(file);
     let mut out = FaultTrace { faults: Vec::new(), skipped: Vec::new() };
     let mut header: Option<Vec<(String, CellType)>> = None;
@@ -96,7 +96,8 @@ pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, St
         if !complete && n == 1 << 20 {
             return Err(format!("{shown}:{line_no}: the line is longer than 1 MiB"));
         }
-        let text = std::str::from_utf8(&buf)
+        let bytes = if line_no == 1 { pipesim_workload::input::strip_bom(&buf) } else { &buf };
+        let text = std::str::from_utf8(bytes)
             .map_err(|_| format!("{shown}:{line_no}: not UTF-8 text"))?
             .trim_end_matches(['\n', '\r']);
         if text.trim().is_empty() || text.trim_start().starts_with('#') {

@@ -10,10 +10,11 @@ use crate::random_faults::draw;
 use crate::raw::{
     ClaimValue, OnErrorName, PopularityName, ProcessName, RawFault, RawScenario, RawWorkload,
 };
-use crate::source::{io_reason, read_scenario};
+use crate::source::{MAX_DATA_FILE_BYTES, read_scenario};
 use pipesim_config::{ConfigError, Loader, explain_serde_message, suggest};
 use pipesim_engine::{SimTime, format_duration_ns};
 use pipesim_models::{BuildEnv, FaultSpec, ModelSpec, ParseModelError, kinds, parse_model};
+use pipesim_workload::input::{read_capped, strip_bom};
 use pipesim_workload::{
     Keys, OnError, Phase, Popularity, Process, TRACE_COLUMNS, TraceFormat, TraceSpec, WorkloadSpec,
     scan,
@@ -169,9 +170,11 @@ struct FileLoader {
 impl Loader for FileLoader {
     fn read_text(&self, file: &str) -> Result<String, String> {
         let full = self.base.join(file);
-        let bytes = std::fs::read(&full)
-            .map_err(|e| format!("cannot read {}: {}", full.display(), io_reason(&e)))?;
-        String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", full.display()))
+        let bytes = read_capped(&full, MAX_DATA_FILE_BYTES, "a data file")
+            .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+        let bytes = strip_bom(&bytes);
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| format!("{} is not UTF-8 text", full.display()))
     }
 }
 

@@ -8,7 +8,7 @@
 //! stops when they are within `--precision` (default 1 %) of each other. Every step is a
 //! deterministic run, so the answer is the same on every machine.
 
-use super::{format_of, reason, run_points};
+use super::{format_of, run_points};
 use crate::args::SweepArgs;
 use crate::exit;
 use crate::output::out;
@@ -16,7 +16,7 @@ use crate::page_files::write_charts;
 use crate::runner::{ScenarioRun, render};
 use pipesim_config::{format_rate, parse_rate_per_s};
 use pipesim_report::charts::{ChartSet, SweepChart, sweep_chart};
-use pipesim_report::{lookup, write_atomic};
+use pipesim_report::{MAX_RATE_FOLDER, lookup};
 use pipesim_scenario::threshold::Threshold;
 use pipesim_scenario::{LoadOptions, Override, Scenario, load};
 use serde_json::Value;
@@ -66,7 +66,7 @@ fn probe(
         }
     }
     let refs: Vec<&Scenario> = scenarios.iter().collect();
-    let outcomes = run_points(&refs, args.jobs);
+    let outcomes = run_points(&refs, args.jobs).map_err(|e| bad(e.to_string()))?;
     let mut values = Vec::new();
     for (s, o) in scenarios.iter().zip(outcomes) {
         let json = render(s, &ScenarioRun { outcomes: o, perf: Vec::new() }, "max-rate probe").json;
@@ -115,6 +115,11 @@ pub(super) fn find(args: &SweepArgs, s: &Scenario, base: &LoadOptions) -> Result
             args.precision
         )));
     }
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-max-rate", s.name)));
+    let staged = super::stage(&dir, &MAX_RATE_FOLDER)?;
     let seeds = s.sweep.seeds.clone();
     let models: Vec<String> = s.models.iter().map(|m| m.name.clone()).collect();
     // Per model: (lo, hi, probes, verdict).
@@ -233,17 +238,12 @@ pub(super) fn find(args: &SweepArgs, s: &Scenario, base: &LoadOptions) -> Result
         format_of(&args.charts),
     )
     .map_err(|e| (exit::INTERNAL, e.to_string()))?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-max-rate", s.name)));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| bad(format!("cannot create {}: {}", dir.display(), reason(&e))))?;
-    write_atomic(&dir.join("max-rate.md"), md.as_bytes()).map_err(|e| {
-        bad(format!("cannot write {}: {}", dir.join("max-rate.md").display(), reason(&e)))
-    })?;
-    write_charts(&dir.join("charts"), &ChartSet { charts: vec![chart] }).map_err(bad)?;
-    out(&md);
+    staged.write("max-rate.md", md.as_bytes()).map_err(|e| bad(format!("cannot write {e}")))?;
+    write_charts(&staged, &ChartSet { charts: vec![chart] }).map_err(bad)?;
+    staged.commit().map_err(|e| bad(format!("cannot replace {e}")))?;
+    if !args.quiet {
+        out(&md);
+    }
     Ok(())
 }
 

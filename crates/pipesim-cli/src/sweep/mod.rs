@@ -12,9 +12,9 @@ use crate::output::{error, out};
 use crate::page_files::write_charts;
 use crate::runner::{ScenarioRun, render, settings};
 use partition::Partition;
-use pipesim_models::ModelOutcome;
+use pipesim_models::{ModelOutcome, RunError};
 use pipesim_report::charts::{ChartFormat, ChartSet};
-use pipesim_report::write_atomic;
+use pipesim_report::{FolderKind, SWEEP_FOLDER, StagedDir, write_atomic};
 use pipesim_scenario::sweep::SweepPoint;
 use pipesim_scenario::{LoadOptions, Override, Scenario, load};
 use results::{PointResult, SweepMeta, model_results, sweep_files};
@@ -66,7 +66,10 @@ fn point_scenario(path: &Path, base: &LoadOptions, p: &SweepPoint) -> Result<Sce
 /// counter, so the last tasks to finish are short ones and no core idles long at the end (the
 /// greedy LPT schedule). Results are stored by task index, so they do not depend on the thread
 /// count or on which thread ran what.
-pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<ModelOutcome>> {
+pub fn run_points(
+    scenarios: &[&Scenario],
+    jobs: Option<usize>,
+) -> Result<Vec<Vec<ModelOutcome>>, RunError> {
     let tasks: Vec<(usize, usize)> = scenarios
         .iter()
         .enumerate()
@@ -78,7 +81,8 @@ pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<Model
     };
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let mut outcomes: Vec<Option<ModelOutcome>> = tasks.iter().map(|_| None).collect();
+    let mut outcomes: Vec<Option<Result<ModelOutcome, RunError>>> =
+        tasks.iter().map(|_| None).collect();
     if threads == 1 || tasks.len() < 2 {
         for (slot, &t) in outcomes.iter_mut().zip(&tasks) {
             *slot = Some(one(t));
@@ -108,9 +112,9 @@ pub fn run_points(scenarios: &[&Scenario], jobs: Option<usize>) -> Vec<Vec<Model
     }
     let mut grouped: Vec<Vec<ModelOutcome>> = scenarios.iter().map(|_| Vec::new()).collect();
     for ((p, _), o) in tasks.iter().zip(outcomes) {
-        grouped[*p].push(o.expect("every task ran"));
+        grouped[*p].push(o.expect("every task ran")?);
     }
-    grouped
+    Ok(grouped)
 }
 
 /// A point's results from its scenario and outcomes.
@@ -130,25 +134,31 @@ fn format_of(flag: &str) -> ChartFormat {
     if flag == "png" { ChartFormat::Png } else { ChartFormat::Svg }
 }
 
-/// Writes sweep.json, sweep.md and charts/ into `dir`, and prints the Markdown.
+/// Writes sweep.json, sweep.md and charts/ into `dir` (swapped in whole), and prints the
+/// Markdown unless `quiet`.
 fn write_sweep(
-    dir: &Path,
+    dir: StagedDir,
     meta: &SweepMeta,
     points: &[PointResult],
     format: ChartFormat,
+    quiet: bool,
 ) -> Result<(), (u8, String)> {
     let files = sweep_files(meta, points, format).map_err(|e| (exit::INTERNAL, e))?;
     let io = |e: String| (exit::INVALID_INPUT, e);
-    std::fs::create_dir_all(dir)
-        .map_err(|e| io(format!("cannot create {}: {}", dir.display(), reason(&e))))?;
     for (name, text) in [("sweep.json", &files.json), ("sweep.md", &files.markdown)] {
-        write_atomic(&dir.join(name), text.as_bytes()).map_err(|e| {
-            io(format!("cannot write {}: {}", dir.join(name).display(), reason(&e)))
-        })?;
+        dir.write(name, text.as_bytes()).map_err(|e| io(format!("cannot write {e}")))?;
     }
-    write_charts(&dir.join("charts"), &ChartSet { charts: vec![files.chart] }).map_err(io)?;
-    out(&files.markdown);
+    write_charts(&dir, &ChartSet { charts: vec![files.chart] }).map_err(io)?;
+    dir.commit().map_err(|e| io(format!("cannot replace {e}")))?;
+    if !quiet {
+        out(&files.markdown);
+    }
     Ok(())
+}
+
+/// The staged output folder `dir` of `kind`, checked before anything runs.
+pub(super) fn stage(dir: &Path, kind: &FolderKind) -> Result<StagedDir, (u8, String)> {
+    StagedDir::new(dir, kind).map_err(|e| (exit::INVALID_INPUT, format!("--out: {e}")))
 }
 
 pub(crate) fn run(args: SweepArgs) -> u8 {
@@ -216,16 +226,25 @@ fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
         .filter(|&i| partition.as_ref().is_none_or(|part| part.takes(i, &points[i].label())))
         .collect();
     let selected: Vec<&Scenario> = chosen.iter().map(|&i| &scenarios[i]).collect();
-    let outcomes = run_points(&selected, args.jobs);
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", s.name)));
+    // The output is checked before the run: a folder swapped in whole, or a part file in a
+    // folder other parts may share.
+    let staged = match partition {
+        Some(_) if dir.exists() && !dir.is_dir() => {
+            return Err(bad(format!("--out: {}: is a file, not a folder", dir.display())));
+        }
+        Some(_) => None,
+        None => Some(stage(&dir, &SWEEP_FOLDER)?),
+    };
+    let outcomes = run_points(&selected, args.jobs).map_err(|e| bad(e.to_string()))?;
     let results: Vec<PointResult> = chosen
         .iter()
         .zip(outcomes)
         .map(|(&i, o)| point_result(&points[i], &scenarios[i], o))
         .collect();
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", s.name)));
     match partition {
         Some(part) => {
             let file = PartFile {
@@ -242,17 +261,22 @@ fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
             let path = dir.join(format!("sweep-part-{}.json", part.file_tag()));
             write_atomic(&path, text.as_bytes())
                 .map_err(|e| bad(format!("cannot write {}: {}", path.display(), reason(&e))))?;
-            out(&format!(
-                "part {} of sweep {}: {} of {} points → {}\n",
-                part,
-                file.meta.scenario,
-                file.points.len(),
-                file.meta.total_points,
-                path.display()
-            ));
+            if !args.quiet {
+                out(&format!(
+                    "part {} of sweep {}: {} of {} points → {}\n",
+                    part,
+                    file.meta.scenario,
+                    file.points.len(),
+                    file.meta.total_points,
+                    path.display()
+                ));
+            }
             Ok(())
         }
-        None => write_sweep(&dir, &meta, &results, format_of(&args.charts)),
+        None => match staged {
+            Some(dir) => write_sweep(dir, &meta, &results, format_of(&args.charts), args.quiet),
+            None => unreachable!("a whole sweep stages its folder"),
+        },
     }
 }
 
@@ -272,8 +296,7 @@ fn merge_parts(args: &MergeArgs) -> Result<(), (u8, String)> {
     let mut points: Vec<(PointResult, PathBuf)> = Vec::new();
     for path in &args.parts {
         let shown = path.display();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| bad(format!("{shown}: cannot read: {}", reason(&e))))?;
+        let text = crate::cmd_compare::read_report_text(path).map_err(bad)?;
         let part: PartFile = serde_json::from_str(&text)
             .map_err(|e| bad(format!("{shown}: not a sweep part file ({e}); parts are written by `pipesim sweep --partition`")))?;
         if part.kind != PART_KIND {
@@ -331,5 +354,6 @@ fn merge_parts(args: &MergeArgs) -> Result<(), (u8, String)> {
     }
     let mut results: Vec<PointResult> = points.into_iter().map(|(p, _)| p).collect();
     results.sort_by_key(|p| p.index);
-    write_sweep(&args.out, &meta, &results, format_of(&args.charts))
+    let dir = stage(&args.out, &SWEEP_FOLDER)?;
+    write_sweep(dir, &meta, &results, format_of(&args.charts), args.quiet)
 }

@@ -23,7 +23,7 @@ fn scenario(rel: &str, opts: &LoadOptions) -> Scenario {
 }
 
 fn report(s: &Scenario, jobs: usize) -> String {
-    let run = run_scenario(s, Some(jobs));
+    let run = run_scenario(s, Some(jobs)).expect("the run reads its inputs");
     render(s, &run, &command_line(s, &[], None)).json
 }
 
@@ -112,7 +112,12 @@ fn committed_reports_match_a_fresh_run() {
         if bless {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &fresh).unwrap();
-            let md = render(&s, &run_scenario(&s, Some(2)), &command_line(&s, &[], None)).markdown;
+            let md = render(
+                &s,
+                &run_scenario(&s, Some(2)).expect("the run reads its inputs"),
+                &command_line(&s, &[], None),
+            )
+            .markdown;
             std::fs::write(path.with_file_name("report.md"), md).unwrap();
         }
         let committed = std::fs::read_to_string(&path)

@@ -51,7 +51,7 @@ fn mm1_run_in_child() {
         ..Default::default()
     };
     let s = load(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
-    let run = run_scenario(&s, Some(1));
+    let run = run_scenario(&s, Some(1)).expect("the run reads its inputs");
     let rendered = render(&s, &run, &command_line(&s, &opts_sets(&opts), None));
     let customers = run.outcomes[0].results.throughput.offered;
     assert!(rendered.json.len() > 1000);

@@ -14,7 +14,12 @@ const MS: u64 = 1_000_000;
 fn run(text: &str) -> Vec<RunResults> {
     let s = load_str(text, Path::new("schema_flood.toml"), &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(1)).outcomes.into_iter().map(|o| o.results).collect()
+    run_scenario(&s, Some(1))
+        .expect("the run reads its inputs")
+        .outcomes
+        .into_iter()
+        .map(|o| o.results)
+        .collect()
 }
 
 /// One event_sourced model per `(name, extra lines)`, 20k events/s for 8 s, and `faults`.
