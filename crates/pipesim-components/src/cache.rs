@@ -120,6 +120,11 @@ impl CacheParams {
         at_least_one(self.entities, "entities", "a cache of zero entities holds nothing")?;
         at_least_one(self.consumers, "consumers", "someone must apply the change stream")?;
         at_least_one(self.threads, "threads", "someone must serve the reads")?;
+        use pipesim_config::limits::{ENTRIES, PER_ENTITY, WORKERS, at_most};
+        at_most("ring", u64::from(self.ring), &PER_ENTITY)?;
+        at_most("entities", u64::from(self.entities), &ENTRIES)?;
+        at_most("consumers", u64::from(self.consumers), &WORKERS)?;
+        at_most("threads", u64::from(self.threads), &WORKERS)?;
         if self.commit_interval.ns == 0 {
             return Err(ConfigError::new("commit_interval", "must be greater than zero"));
         }

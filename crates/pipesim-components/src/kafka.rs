@@ -298,6 +298,10 @@ impl KafkaLogParams {
         if self.io_threads == 0 {
             return Err(ConfigError::new("io_threads", "must be at least 1"));
         }
+        use pipesim_config::limits::{BROKERS, PARTITIONS, WORKERS, at_most};
+        at_most("brokers", u64::from(self.brokers), &BROKERS)?;
+        at_most("partitions", u64::from(self.partitions), &PARTITIONS)?;
+        at_most("io_threads", u64::from(self.io_threads), &WORKERS)?;
         if self.compaction && self.segment_bytes.bytes == 0 {
             return Err(ConfigError::new("segment_bytes", "must be greater than zero"));
         }
@@ -401,6 +405,9 @@ impl KafkaProducerParams {
         if self.max_in_flight == 0 {
             return Err(ConfigError::new("max_in_flight", "must be at least 1"));
         }
+        use pipesim_config::limits::{BATCH, RETRIES, at_most};
+        at_most("max_in_flight", u64::from(self.max_in_flight), &BATCH)?;
+        at_most("retries", u64::from(self.retries), &RETRIES)?;
         if self.request_timeout.ns == 0 {
             return Err(ConfigError::new("request_timeout", "must be greater than zero"));
         }

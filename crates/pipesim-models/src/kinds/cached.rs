@@ -74,6 +74,11 @@ impl WriterParams {
                 "must be at least 1: the writer needs a connection to the store",
             ));
         }
+        pipesim_config::limits::at_most(
+            "connections",
+            u64::from(self.connections),
+            &pipesim_config::limits::WORKERS,
+        )?;
         if self.retry_backoff.ns == 0 {
             return Err(ConfigError::new(
                 "retry_backoff",

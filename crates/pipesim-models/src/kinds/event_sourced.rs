@@ -408,6 +408,8 @@ struct SchemaState {
     catalogue: Catalogue,
     /// Per change: the broker it compacts (`None`: every broker) and its fault window.
     targets: Vec<(Option<u32>, SimTime, SimTime)>,
+    /// Per change: whether a flood's start has scheduled it.
+    scheduled: Vec<bool>,
     /// Changes so far.
     changes: u32,
     /// `frozen`: events whose type hash is below this are of a type the frozen schema lacks.
@@ -1082,6 +1084,9 @@ impl ModelKind for EventSourced {
         if c.view.servers == 0 {
             return Err(ConfigError::new("view.servers", "must be at least 1"));
         }
+        use pipesim_config::limits::{ENTRIES, WORKERS, at_most};
+        at_most("view.servers", u64::from(c.view.servers), &WORKERS)?;
+        at_most("cache.capacity", u64::from(c.cache.capacity), &ENTRIES)?;
         let view_read =
             c.view.read.resolve(env.loader).map_err(|m| ConfigError::new("view.read", m))?;
         if c.cache.enabled && c.cache.capacity == 0 {
@@ -1638,6 +1643,7 @@ fn schema_state(p: &EventSourcedParams, env: &RunEnv<'_>) -> SchemaState {
         mode: p.schema,
         params,
         catalogue,
+        scheduled: vec![false; changes.len()],
         targets: changes.into_iter().map(|c| c.1).collect(),
         changes: 0,
         reject_below: 0,
@@ -1714,10 +1720,14 @@ impl EventSourced {
                 }
             }
             (FaultKind::SchemaFlood { .. }, FaultPhase::Begin) => {
+                // Two floods with the same node and window share their keys: each change is
+                // scheduled once, by the first of them to begin.
                 let key = (fault.node, start, end);
                 let now = ctx.now();
-                for (i, &t) in self.schema.catalogue.changes().iter().enumerate() {
-                    if self.schema.targets[i] == key {
+                let st = &mut self.schema;
+                for (i, &t) in st.catalogue.changes().iter().enumerate() {
+                    if st.targets[i] == key && !st.scheduled[i] {
+                        st.scheduled[i] = true;
                         ctx.schedule_at(t.max(now), Ev::SchemaChange(i as u32));
                     }
                 }

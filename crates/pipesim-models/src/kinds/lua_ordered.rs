@@ -388,6 +388,9 @@ impl ModelKind for LuaOrdered {
         if c.lru.capacity == 0 {
             return Err(ConfigError::new("lru.capacity", "must be at least 1"));
         }
+        use pipesim_config::limits::{BATCH, ENTRIES, at_most};
+        at_most("lru.capacity", u64::from(c.lru.capacity), &ENTRIES)?;
+        at_most("writeback.batch_max", u64::from(c.writeback.batch_max), &BATCH)?;
         let redis_spec = c.redis.validate(env.loader).map_err(|e| e.within("redis"))?;
         if c.writeback.interval.ns == 0 {
             return Err(ConfigError::new("writeback.interval", "must be greater than zero"));

@@ -437,9 +437,29 @@ impl ModelKind for Sharded {
                 return Err(ConfigError::new(format!("router.{field}"), "must be at least 1"));
             }
         }
+        use pipesim_config::limits::{BATCH, BROKERS, PARTITIONS, WORKERS, at_most};
+        at_most("router.shards", u64::from(r.shards), &PARTITIONS)?;
+        at_most("router.instances", u64::from(r.instances), &BROKERS)?;
+        at_most("router.writers_per_shard", u64::from(r.writers_per_shard), &WORKERS)?;
+        at_most("router.batch_max", u64::from(r.batch_max), &BATCH)?;
+        // Every shard has its writers: their product is what is allocated.
+        let writers = u64::from(r.shards) * u64::from(r.writers_per_shard);
+        at_most("router.writers_per_shard", writers, &PARTITIONS).map_err(|_| {
+            ConfigError::new(
+                "router.writers_per_shard",
+                format!(
+                    "shards × writers_per_shard = {} writers is more than the {} pipesim accepts (a documented limit: see \"Limits\" in docs/scenario.md)",
+                    pipesim_config::limits::grouped(writers),
+                    pipesim_config::limits::grouped(PARTITIONS.max)
+                ),
+            )
+        })?;
         if let Some(s) = &c.switch {
             if s.shards == Some(0) {
                 return Err(ConfigError::new("switch.shards", "must be at least 1"));
+            }
+            if let Some(n) = s.shards {
+                at_most("switch.shards", u64::from(n), &PARTITIONS)?;
             }
             if s.at.ns >= env.workload.duration_ns {
                 return Err(ConfigError::new(

@@ -318,13 +318,16 @@ impl ModelKind for Stations {
                 "a `stations` model needs at least one [[model.station]]",
             ));
         }
-        if config.station.len() > usize::from(u16::MAX) {
-            return Err(ConfigError::new("station", "at most 65535 stations"));
-        }
+        pipesim_config::limits::at_most(
+            "station",
+            config.station.len() as u64,
+            &pipesim_config::limits::STATIONS,
+        )?;
         let names: Vec<&str> = config.station.iter().map(|s| s.name.as_str()).collect();
         for (i, name) in names.iter().enumerate() {
             let path = format!("station[{i}].name");
             if name.is_empty()
+                || name.chars().count() > pipesim_config::limits::MAX_NAME_CHARS
                 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 return Err(ConfigError::new(
