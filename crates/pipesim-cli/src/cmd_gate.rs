@@ -188,6 +188,9 @@ pub(crate) fn run(args: GateArgs) -> u8 {
                 return exit::INVALID_INPUT;
             }
         };
+        for w in &run.warnings {
+            err_line(&format!("warning: {}: {w}", s.path.display()));
+        }
         let rendered = render(s, &run, &command);
         let report: Value = serde_json::from_str(&rendered.json).expect("a rendered report parses");
         let verdict = evaluate(&s.name, &report, base.as_ref(), &s.gate);

@@ -96,6 +96,9 @@ pub(crate) fn run(args: RunArgs) -> u8 {
                 return exit::INVALID_INPUT;
             }
         };
+        for w in &run.warnings {
+            err_line(&format!("warning: {}: {w}", s.path.display()));
+        }
         let rendered = render(s, &run, &command);
         let perf = PerfFile {
             scenario: &s.name,

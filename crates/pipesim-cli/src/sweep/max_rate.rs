@@ -24,6 +24,12 @@ use std::path::PathBuf;
 
 type Failure = (u8, String);
 
+/// The finest `--precision` (a millionth): finer would take more steps than any rate measured
+/// in simulated nanoseconds can tell apart.
+const MIN_PRECISION: f64 = 1e-6;
+/// Bisection steps at most.
+const MAX_STEPS: usize = 64;
+
 /// Splits `p99 < 50ms` into the metric and the condition.
 fn parse_slo(text: &str) -> Result<Threshold, String> {
     let at = text.find(['<', '>', '=', '!']).ok_or_else(|| {
@@ -69,7 +75,7 @@ fn probe(
     let outcomes = run_points(&refs, args.jobs).map_err(|e| bad(e.to_string()))?;
     let mut values = Vec::new();
     for (s, o) in scenarios.iter().zip(outcomes) {
-        let json = render(s, &ScenarioRun { outcomes: o, perf: Vec::new() }, "max-rate probe").json;
+        let json = render(s, &ScenarioRun::of(o, s), "max-rate probe").json;
         let report: Value = serde_json::from_str(&json).expect("a rendered report parses");
         let v =
             lookup(&report["models"][0], &slo.metric).and_then(Value::as_f64).ok_or_else(|| {
@@ -109,10 +115,17 @@ pub(super) fn find(args: &SweepArgs, s: &Scenario, base: &LoadOptions) -> Result
             format_rate(hi0)
         )));
     }
-    if !(args.precision > 0.0 && args.precision < 1.0) {
+    if !(args.precision >= MIN_PRECISION && args.precision < 1.0) {
         return Err(bad(format!(
-            "--precision {} must be between 0 and 1 (0.01 = 1 %)",
+            "--precision {} must be from {MIN_PRECISION} to below 1 (0.01 = 1 %)",
             args.precision
+        )));
+    }
+    if hi0 > pipesim_config::limits::MAX_RATE_PER_S {
+        return Err(bad(format!(
+            "--max-rate {} is faster than {} (one event per simulated nanosecond)",
+            format_rate(hi0),
+            format_rate(pipesim_config::limits::MAX_RATE_PER_S)
         )));
     }
     let dir = args
@@ -148,7 +161,10 @@ pub(super) fn find(args: &SweepArgs, s: &Scenario, base: &LoadOptions) -> Result
         st.2.push(lo);
         st.2.push(hi);
     }
-    loop {
+    // Each step halves the log-ratio: from at most 1e9/s over a tiny --min-rate down to
+    // --precision this is under 40 steps; the bound only guards against floating point that
+    // stops moving.
+    for _ in 0..MAX_STEPS {
         let open: Vec<usize> = (0..state.len())
             .filter(|&i| state[i].3.is_none() && state[i].1 / state[i].0 > 1.0 + args.precision)
             .collect();

@@ -2,6 +2,7 @@
 //! running across machines), statistics across seeds, and the highest rate that meets an SLO.
 
 mod max_rate;
+mod merge;
 mod partition;
 mod results;
 
@@ -11,6 +12,7 @@ use crate::exit;
 use crate::output::{error, out};
 use crate::page_files::write_charts;
 use crate::runner::{ScenarioRun, render, settings};
+use merge::PartFile;
 use partition::Partition;
 use pipesim_models::{ModelOutcome, RunError};
 use pipesim_report::charts::{ChartFormat, ChartSet};
@@ -18,19 +20,7 @@ use pipesim_report::{FolderKind, SWEEP_FOLDER, StagedDir, write_atomic};
 use pipesim_scenario::sweep::SweepPoint;
 use pipesim_scenario::{LoadOptions, Override, Scenario, load};
 use results::{PointResult, SweepMeta, model_results, sweep_files};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-
-/// What a part file holds.
-#[derive(Serialize, Deserialize)]
-struct PartFile {
-    kind: String,
-    meta: SweepMeta,
-    partition: String,
-    points: Vec<PointResult>,
-}
-
-const PART_KIND: &str = "pipesim sweep part";
 
 /// FNV-1a, 64 bits: a stable hash (std's hasher may change between Rust versions).
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
@@ -119,7 +109,7 @@ pub fn run_points(
 
 /// A point's results from its scenario and outcomes.
 fn point_result(p: &SweepPoint, s: &Scenario, outcomes: Vec<ModelOutcome>) -> PointResult {
-    let run = ScenarioRun { outcomes, perf: Vec::new() };
+    let run = ScenarioRun::of(outcomes, s);
     let json = render(s, &run, "sweep point").json;
     PointResult {
         index: p.index,
@@ -247,12 +237,9 @@ fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
         .collect();
     match partition {
         Some(part) => {
-            let file = PartFile {
-                kind: PART_KIND.to_string(),
-                meta,
-                partition: part.to_string(),
-                points: results,
-            };
+            let models = s.models.iter().map(|m| m.name.clone()).collect();
+            let labels = points.iter().map(SweepPoint::label).collect();
+            let file = PartFile::new(meta, &part, models, labels, results);
             let mut text =
                 serde_json::to_string_pretty(&file).map_err(|e| (exit::INTERNAL, e.to_string()))?;
             text.push('\n');
@@ -281,79 +268,17 @@ fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
 }
 
 pub(crate) fn merge(args: MergeArgs) -> u8 {
-    match merge_parts(&args) {
+    let merged = merge::gather(&args.parts).map_err(|e| (exit::INVALID_INPUT, e)).and_then(
+        |(meta, results)| {
+            let dir = stage(&args.out, &SWEEP_FOLDER)?;
+            write_sweep(dir, &meta, &results, format_of(&args.charts), args.quiet)
+        },
+    );
+    match merged {
         Ok(()) => exit::SUCCESS,
         Err((code, e)) => {
             error(e);
             code
         }
     }
-}
-
-fn merge_parts(args: &MergeArgs) -> Result<(), (u8, String)> {
-    let bad = |e: String| (exit::INVALID_INPUT, e);
-    let mut meta: Option<(SweepMeta, PathBuf)> = None;
-    let mut points: Vec<(PointResult, PathBuf)> = Vec::new();
-    for path in &args.parts {
-        let shown = path.display();
-        let text = crate::cmd_compare::read_report_text(path).map_err(bad)?;
-        let part: PartFile = serde_json::from_str(&text)
-            .map_err(|e| bad(format!("{shown}: not a sweep part file ({e}); parts are written by `pipesim sweep --partition`")))?;
-        if part.kind != PART_KIND {
-            return Err(bad(format!("{shown}: not a sweep part file")));
-        }
-        match &meta {
-            None => meta = Some((part.meta.clone(), path.clone())),
-            Some((m, first)) if m.pipesim_version != part.meta.pipesim_version => {
-                return Err(bad(format!(
-                    "{shown} was written by pipesim {} and {} by pipesim {}: merge parts of one version",
-                    part.meta.pipesim_version,
-                    first.display(),
-                    m.pipesim_version
-                )));
-            }
-            Some((m, first)) if *m != part.meta => {
-                return Err(bad(format!(
-                    "{shown} is part of another sweep than {} (scenario \"{}\" fingerprint {} against \"{}\" {}): the scenario file, its models or its [sweep] differ",
-                    first.display(),
-                    part.meta.scenario,
-                    part.meta.fingerprint,
-                    m.scenario,
-                    m.fingerprint
-                )));
-            }
-            Some(_) => {}
-        }
-        for p in part.points {
-            if let Some((_, other)) = points.iter().find(|(q, _)| q.index == p.index) {
-                return Err(bad(format!(
-                    "point {} is in both {} and {shown}",
-                    p.index,
-                    other.display()
-                )));
-            }
-            points.push((p, path.clone()));
-        }
-    }
-    let Some((meta, _)) = meta else {
-        return Err(bad("no part files given".to_string()));
-    };
-    let missing: Vec<String> = (0..meta.total_points)
-        .filter(|i| !points.iter().any(|(p, _)| p.index == *i))
-        .map(|i| i.to_string())
-        .collect();
-    if !missing.is_empty() {
-        let shown: Vec<String> = missing.iter().take(10).cloned().collect();
-        return Err(bad(format!(
-            "{} of the sweep's {} points are in no part (points {}{}): give every part",
-            missing.len(),
-            meta.total_points,
-            shown.join(", "),
-            if missing.len() > 10 { ", …" } else { "" }
-        )));
-    }
-    let mut results: Vec<PointResult> = points.into_iter().map(|(p, _)| p).collect();
-    results.sort_by_key(|p| p.index);
-    let dir = stage(&args.out, &SWEEP_FOLDER)?;
-    write_sweep(dir, &meta, &results, format_of(&args.charts), args.quiet)
 }
