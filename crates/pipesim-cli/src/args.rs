@@ -80,6 +80,10 @@ pub(crate) struct CommonArgs {
     /// Run only these models (comma-separated names).
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub models: Option<Vec<String>>,
+    /// Refuse (exit 2) a run whose estimated peak memory is above this size, such as "8GiB"
+    /// (default: three quarters of the machine's memory).
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -163,6 +167,10 @@ pub(crate) struct SweepArgs {
     /// Print only warnings and errors (the files are written as usual).
     #[arg(long)]
     pub quiet: bool,
+    /// Refuse (exit 2) a sweep whose estimated peak memory is above this size (default: three
+    /// quarters of the machine's memory).
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
 }
 
 #[derive(Args, Debug)]

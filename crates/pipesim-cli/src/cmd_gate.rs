@@ -137,6 +137,11 @@ pub(crate) fn run(args: GateArgs) -> u8 {
     let mut problems = Vec::new();
     let mut baselines = Vec::new();
     for s in &scenarios {
+        let fits = crate::estimate::check_run(&[s], args.jobs, args.common.max_memory.as_deref());
+        if let Err(e) = fits {
+            problems.push(format!("{}: {e}", s.path.display()));
+            continue;
+        }
         problems.extend(check_metrics(s));
         match baseline(&args.baseline, s, args.bless) {
             Ok(b) => baselines.push(b),

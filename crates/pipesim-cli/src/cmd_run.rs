@@ -65,6 +65,15 @@ pub(crate) fn run(args: RunArgs) -> u8 {
     let Some(scenarios) = load_all(&args.common) else {
         return exit::INVALID_INPUT;
     };
+    // Each scenario's models run together: each must fit on its own, before anything runs.
+    for s in &scenarios {
+        if let Err(e) =
+            crate::estimate::check_run(&[s], args.jobs, args.common.max_memory.as_deref())
+        {
+            error(format!("{}: {e}", s.path.display()));
+            return exit::INVALID_INPUT;
+        }
+    }
     let dirs = match out_dirs(&args, &scenarios) {
         Ok(d) => d,
         Err(e) => {

@@ -26,6 +26,7 @@ pub(crate) fn export(args: TraceExportArgs) -> u8 {
         seed: args.seed,
         set: args.set.clone(),
         models: None,
+        max_memory: None,
     };
     let opts = match load_options(&common) {
         Ok(o) => o,

@@ -322,7 +322,7 @@ impl<J: Copy, R: Copy> Cache<J, R> {
             spec: spec.clone(),
             rng,
             lru: Lru::new(p.entities as usize),
-            entries: IntMap::with_capacity((p.entities as usize).min(1 << 20)),
+            entries: IntMap::with_capacity((p.entities as usize).min(4_096)),
             consumers: (0..p.consumers).map(|_| FifoServer::new(1, None)).collect(),
             threads: FifoServer::new(p.threads, None),
             events: 0,
@@ -523,7 +523,7 @@ impl<J: Copy, R: Copy> Cache<J, R> {
         }
         if !self.spec.params.wal {
             self.lru.clear();
-            self.entries = IntMap::with_capacity((self.spec.params.entities as usize).min(1 << 20));
+            self.entries = IntMap::with_capacity((self.spec.params.entities as usize).min(4_096));
             self.events = 0;
         }
         self.epoch = self.epoch.wrapping_add(1);

@@ -14,6 +14,7 @@ pub mod clients;
 mod ctx;
 mod detail;
 mod driver;
+pub mod estimate;
 mod fault;
 pub mod kinds;
 mod model;
@@ -24,6 +25,7 @@ pub mod store_faults;
 pub use ctx::Ctx;
 pub use detail::{Cell, DetailTable};
 pub use driver::{RunError, RunSettings, run};
+pub use estimate::{MemoryItem, ModelEstimate, Work};
 pub use fault::{
     Direction, DiskStallEffect, FAULT_KINDS, FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS,
     ResolvedFaults, link_faults, resolve,

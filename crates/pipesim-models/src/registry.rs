@@ -5,6 +5,7 @@
 
 use crate::detail::DetailTable;
 use crate::driver::{RunError, RunSettings, run};
+use crate::estimate::{ModelEstimate, estimate};
 use crate::fault::{FaultSpec, ResolvedFaults, resolve};
 
 use crate::model::{BuildEnv, ModelKind, RunEnv};
@@ -83,6 +84,16 @@ impl ModelSpec {
     pub fn warnings(&self, workload: &WorkloadSpec) -> Vec<String> {
         self.inner.warnings(workload)
     }
+
+    /// What a run of the model over the workload and the fault timeline will cost.
+    pub fn estimate(
+        &self,
+        settings: &RunSettings,
+        workload: &WorkloadSpec,
+        faults: &[FaultSpec],
+    ) -> ModelEstimate {
+        self.inner.estimate(&self.name, settings, workload, faults)
+    }
 }
 
 impl fmt::Debug for ModelSpec {
@@ -103,6 +114,13 @@ trait ErasedKind: Send + Sync {
     fn fault_kinds(&self, role: &str) -> &'static [&'static str];
     fn parameters(&self) -> serde_json::Value;
     fn warnings(&self, workload: &WorkloadSpec) -> Vec<String>;
+    fn estimate(
+        &self,
+        name: &str,
+        settings: &RunSettings,
+        workload: &WorkloadSpec,
+        faults: &[FaultSpec],
+    ) -> ModelEstimate;
 }
 
 struct Erased<K: ModelKind>(K::Params);
@@ -142,6 +160,24 @@ impl<K: ModelKind> ErasedKind for Erased<K> {
 
     fn warnings(&self, workload: &WorkloadSpec) -> Vec<String> {
         K::warnings(&self.0, workload)
+    }
+
+    fn estimate(
+        &self,
+        name: &str,
+        settings: &RunSettings,
+        workload: &WorkloadSpec,
+        faults: &[FaultSpec],
+    ) -> ModelEstimate {
+        let resolved = self.resolve_faults(faults);
+        let own = K::memory(&self.0, workload);
+        let mut work = K::work(&self.0, workload);
+        // A design with a sizing warning (utilisation at or above 1) falls behind: its backlog
+        // can grow to every arrival.
+        if !K::warnings(&self.0, workload).is_empty() {
+            work.in_flight_s = f64::INFINITY;
+        }
+        estimate(name, work, own, settings, workload, &resolved.delivered)
     }
 }
 

@@ -72,6 +72,8 @@ fn probe(
         }
     }
     let refs: Vec<&Scenario> = scenarios.iter().collect();
+    crate::estimate::check_run(&refs, args.jobs, args.max_memory.as_deref())
+        .map_err(|e| bad(format!("{}: {e}", args.scenario.display())))?;
     let outcomes = run_points(&refs, args.jobs).map_err(|e| bad(e.to_string()))?;
     let mut values = Vec::new();
     for (s, o) in scenarios.iter().zip(outcomes) {

@@ -97,7 +97,7 @@ fn check_part(part: &PartFile) -> Result<(), String> {
         return Err(format!("lists model \"{}\" twice", dup.1));
     }
     let seeds = meta.seeds.len();
-    if seeds == 0 || meta.total_points % seeds != 0 {
+    if seeds == 0 || !meta.total_points.is_multiple_of(seeds) {
         return Err(format!("its sweep has {} points over {seeds} seeds", meta.total_points));
     }
     if part.labels.len() != meta.total_points {

@@ -174,6 +174,7 @@ fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
         seed: None,
         set: Vec::new(),
         models: args.models.clone(),
+        max_memory: None,
     };
     let base = load_options(&common).map_err(bad)?;
     let s = load(&args.scenario, &base).map_err(|e| bad(e.to_string()))?;
@@ -229,6 +230,8 @@ fn sweep(args: &SweepArgs) -> Result<(), (u8, String)> {
         Some(_) => None,
         None => Some(stage(&dir, &SWEEP_FOLDER)?),
     };
+    crate::estimate::check_run(&selected, args.jobs, args.max_memory.as_deref())
+        .map_err(|e| bad(format!("{}: {e}", args.scenario.display())))?;
     let outcomes = run_points(&selected, args.jobs).map_err(|e| bad(e.to_string()))?;
     let results: Vec<PointResult> = chosen
         .iter()

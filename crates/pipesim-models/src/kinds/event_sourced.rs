@@ -1283,6 +1283,69 @@ impl ModelKind for EventSourced {
         }
     }
 
+    fn memory(p: &EventSourcedParams, workload: &WorkloadSpec) -> Vec<crate::MemoryItem> {
+        use crate::estimate::{MemoryItem, lru_item};
+        use pipesim_config::limits::grouped;
+        let (instances, partitions) = (p.producers.instances, p.log.partitions);
+        let mut items = vec![
+            MemoryItem::model(
+                "producers.instances",
+                format!(
+                    "batch accumulators of {} producer instances × {} partitions",
+                    grouped(u64::from(instances)),
+                    grouped(u64::from(partitions))
+                ),
+                KafkaProducer::<Rec>::state_bytes(instances, partitions),
+            ),
+            MemoryItem::model(
+                "log.partitions",
+                format!("{} log partitions", grouped(u64::from(partitions))),
+                KafkaLog::<Rec>::state_bytes(p.log.brokers, partitions, instances),
+            ),
+        ];
+        if p.cache.enabled {
+            items.push(lru_item("cache.capacity", p.cache.capacity, 1, workload));
+        }
+        items
+    }
+
+    fn work(p: &EventSourcedParams, workload: &WorkloadSpec) -> crate::Work {
+        // Exactly-once output is invisible until its checkpoint commits: a checkpoint interval
+        // of events is held (records, output, pending visibility). Otherwise the log and the
+        // consumer hold about a second's worth.
+        let exactly_once =
+            |s: &StreamParams| s.sink == pipesim_components::stream::Sink::ExactlyOnce;
+        match (&p.consumer, &p.processor, &p.projection) {
+            (ConsumerKind::Processor, Some(s), _) => crate::Work {
+                events_per_arrival: 6.5,
+                ns_per_event: 700.0,
+                in_flight_s: if exactly_once(s) {
+                    s.checkpoint_interval.ns as f64 / 1e9
+                } else {
+                    1.0
+                },
+                bytes_in_flight: 150.0,
+            },
+            // Multi-row statements apply many events per engine event: as many as arrive for a
+            // worker while a statement (about a millisecond) runs, up to the batch.
+            (_, _, Some(j)) => crate::Work {
+                events_per_arrival: 2.0
+                    + 5.0
+                        / (workload.peak_rate_per_s() * 1e-3 / f64::from(j.workers))
+                            .clamp(1.0, f64::from(j.batch)),
+                ns_per_event: 700.0,
+                in_flight_s: 1.0,
+                bytes_in_flight: 220.0,
+            },
+            _ => crate::Work {
+                events_per_arrival: 6.5,
+                ns_per_event: 700.0,
+                in_flight_s: 1.0,
+                bytes_in_flight: 150.0,
+            },
+        }
+    }
+
     fn warnings(p: &EventSourcedParams, workload: &WorkloadSpec) -> Vec<String> {
         let mut out = Vec::new();
         let Some(r) = p.resolved.as_ref() else { return out };

@@ -451,6 +451,23 @@ impl ModelKind for LuaOrdered {
         }
     }
 
+    fn memory(p: &LuaParams, workload: &WorkloadSpec) -> Vec<crate::MemoryItem> {
+        use crate::estimate::{lru_item, per_key_item};
+        vec![
+            lru_item("lru.capacity", p.lru.capacity, p.producers.instances, workload),
+            per_key_item("the guard's last append", 8, workload),
+        ]
+    }
+
+    fn work(_p: &LuaParams, _workload: &WorkloadSpec) -> crate::Work {
+        crate::Work {
+            events_per_arrival: 4.1,
+            ns_per_event: 250.0,
+            in_flight_s: 0.05,
+            bytes_in_flight: 300.0,
+        }
+    }
+
     fn warnings(p: &LuaParams, workload: &WorkloadSpec) -> Vec<String> {
         let Some(spec) = &p.redis_spec else { return Vec::new() };
         let per_shard = workload.peak_rate_per_s() / f64::from(p.redis.shards);

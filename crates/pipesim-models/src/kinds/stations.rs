@@ -418,6 +418,16 @@ impl ModelKind for Stations {
         }
     }
 
+    fn work(params: &StationsParams, _workload: &WorkloadSpec) -> crate::Work {
+        // An arrival and a departure per station visited (feedback routes visit more).
+        crate::Work {
+            events_per_arrival: 1.0 + params.station.len() as f64,
+            ns_per_event: 60.0,
+            in_flight_s: 0.05,
+            bytes_in_flight: 100.0,
+        }
+    }
+
     fn warnings(params: &StationsParams, workload: &WorkloadSpec) -> Vec<String> {
         let Ok(visits) = visit_ratios(params) else {
             return Vec::new();
