@@ -202,7 +202,17 @@ pub fn che_hit_ratio(probabilities: &[f64], capacity: usize) -> f64 {
     }
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
-        if occupancy(mid) < capacity as f64 { lo = mid } else { hi = mid }
+        let (was_lo, was_hi) = (lo, hi);
+        if occupancy(mid) < capacity as f64 {
+            lo = mid
+        } else {
+            hi = mid
+        }
+        // A step that moves neither end is a fixed point: every later step would repeat it,
+        // so stopping gives the same bits (and saves a pass over every key per step).
+        if lo == was_lo && hi == was_hi {
+            break;
+        }
     }
     let t = 0.5 * (lo + hi);
     probabilities.iter().map(|q| q * (1.0 - libm::exp(-q * t))).sum()

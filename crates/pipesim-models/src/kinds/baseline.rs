@@ -379,6 +379,7 @@ impl ModelKind for Baseline {
             ns_per_event: 400.0,
             in_flight_s: 0.5,
             bytes_in_flight: 300.0,
+            fixed_s: 0.0,
         }
     }
 

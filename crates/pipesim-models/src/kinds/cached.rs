@@ -831,6 +831,7 @@ impl ModelKind for Cached {
             ns_per_event: 400.0,
             in_flight_s: 0.2,
             bytes_in_flight: 300.0,
+            fixed_s: 0.0,
         }
     }
 

@@ -465,6 +465,7 @@ impl ModelKind for LuaOrdered {
             ns_per_event: 250.0,
             in_flight_s: 0.05,
             bytes_in_flight: 300.0,
+            fixed_s: 0.0,
         }
     }
 

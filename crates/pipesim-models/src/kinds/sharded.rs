@@ -534,6 +534,7 @@ impl ModelKind for Sharded {
             ns_per_event: 500.0,
             in_flight_s: 0.1,
             bytes_in_flight: 300.0,
+            fixed_s: 0.0,
         }
     }
 

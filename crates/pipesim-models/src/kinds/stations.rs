@@ -425,6 +425,7 @@ impl ModelKind for Stations {
             ns_per_event: 60.0,
             in_flight_s: 0.05,
             bytes_in_flight: 100.0,
+            fixed_s: 0.0,
         }
     }
 
