@@ -43,7 +43,10 @@ pub(super) fn checksum(
     labels: &[String],
     points: &[PointResult],
 ) -> String {
-    let body = serde_json::to_string(&(models, labels, points)).unwrap_or_default();
+    // Through a JSON tree, whose objects list their keys in order, so that anyone can compute
+    // it again from the file alone.
+    let tree = serde_json::to_value((models, labels, points)).unwrap_or_default();
+    let body = serde_json::to_string(&tree).unwrap_or_default();
     format!("{:016x}", fnv1a(format!("{}\n{body}", meta.fingerprint).as_bytes()))
 }
 
