@@ -117,34 +117,47 @@ const MAX_MESSAGE_CHARS: usize = 2_000;
 /// key, a path) is cut to its first 80 and a count of the rest, and the whole to 2,000
 /// characters, so an error never echoes a 100 kB value.
 pub fn shorten(text: &str) -> String {
+    /// Characters kept from the end of a cut word (its closing quote and punctuation).
+    const TAIL: usize = 8;
     let mut out = String::with_capacity(text.len().min(MAX_MESSAGE_CHARS + 64));
     let mut word = String::new();
+    let mut tail: std::collections::VecDeque<char> = std::collections::VecDeque::new();
     let mut word_chars = 0usize;
-    let flush = |out: &mut String, word: &mut String, n: &mut usize| {
+    let flush = |out: &mut String,
+                 word: &mut String,
+                 tail: &mut std::collections::VecDeque<char>,
+                 n: &mut usize| {
         if *n > MAX_WORD_CHARS {
             let head: String = word.chars().take(80).collect();
-            out.push_str(&format!("{head}…({} more characters)", *n - 80));
+            let end: String = tail.iter().collect();
+            out.push_str(&format!("{head}…({} more characters)…{end}", *n - 80 - tail.len()));
         } else {
             out.push_str(word);
         }
         word.clear();
+        tail.clear();
         *n = 0;
     };
     for c in text.chars() {
         if c.is_whitespace() {
-            flush(&mut out, &mut word, &mut word_chars);
+            flush(&mut out, &mut word, &mut tail, &mut word_chars);
             out.push(c);
         } else {
             word_chars += 1;
-            if word_chars <= MAX_WORD_CHARS + 1 {
+            if word_chars <= MAX_WORD_CHARS {
                 word.push(c);
+            } else {
+                tail.push_back(c);
+                if tail.len() > TAIL {
+                    tail.pop_front();
+                }
             }
         }
         if out.len() > MAX_MESSAGE_CHARS * 4 {
             break;
         }
     }
-    flush(&mut out, &mut word, &mut word_chars);
+    flush(&mut out, &mut word, &mut tail, &mut word_chars);
     if out.chars().count() > MAX_MESSAGE_CHARS {
         let head: String = out.chars().take(MAX_MESSAGE_CHARS).collect();
         return format!("{head}… (message cut)");

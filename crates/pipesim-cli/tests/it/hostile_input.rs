@@ -24,18 +24,21 @@ service = { dist = "exp", mean = "0.5ms" }
 /// Runs pipesim in `dir`, killing it after 60 s (a FIFO that blocks must fail the test, not
 /// hang it).
 fn pipesim(dir: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipesim"));
+    cmd.args(args).current_dir(dir).stdout(Stdio::piped());
+    output_within(cmd, Duration::from_secs(60))
+}
+
+/// Runs `cmd` (stderr captured), killing it and failing the test after `limit`.
+pub(crate) fn output_within(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
+    // A test's own deadline: wall time outside any simulation.
+    #[allow(clippy::disallowed_methods)]
     let start = Instant::now();
     while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(60) {
+        if start.elapsed() > limit {
             let _ = child.kill();
-            panic!("pipesim {args:?} did not finish in 60 s");
+            panic!("{cmd:?} did not finish in {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -197,6 +200,7 @@ fn models_beyond_the_limit_are_refused_and_the_limit_validates_quickly() {
     let tmp = tempfile::tempdir().unwrap();
     let many: String = (0..64).map(model).collect();
     std::fs::write(tmp.path().join("s.toml"), format!("{head}{many}")).unwrap();
+    #[allow(clippy::disallowed_methods)]
     let start = Instant::now();
     let o = pipesim(tmp.path(), &["validate", "s.toml", "--quiet"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
@@ -274,4 +278,28 @@ fn every_command_accepts_quiet() {
         let o = pipesim(dir, &args);
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
     }
+}
+
+/// A trace that changes after the load-time scan fails the run itself (a `Result` no caller
+/// can drop): `run_scenario` (run, gate) and `run_points` (sweep) both return the error.
+#[test]
+fn a_trace_changed_after_the_scan_is_the_runs_error() {
+    use pipesim_cli::runner::run_scenario;
+    use pipesim_cli::sweep::run_points;
+    use pipesim_scenario::{LoadOptions, load};
+    let text = BASE.replace(
+        "{ process = \"poisson\", rate = \"500/s\" }",
+        "{ process = \"trace\", file = \"events.csv\" }",
+    );
+    let tmp = scenario_dir(&text);
+    std::fs::write(tmp.path().join("events.csv"), "time,key\n1000,1\n2000,2\n3000,3\n").unwrap();
+    let s = load(&tmp.path().join("s.toml"), &LoadOptions::default()).unwrap();
+    assert!(run_scenario(&s, Some(1)).is_ok());
+    std::fs::write(tmp.path().join("events.csv"), "time,key\n1000,1\n").unwrap();
+    let e = run_scenario(&s, Some(1)).err().expect("a changed trace is an error");
+    assert!(
+        e.to_string().contains("workload.arrivals.file") && e.to_string().contains("changed"),
+        "{e}"
+    );
+    assert!(run_points(&[&s, &s], Some(2)).is_err());
 }

@@ -2,6 +2,7 @@
 //! refuses it naming the parameter to lower, and the estimate is close to what a run really
 //! takes (peak resident memory measured in a process of its own, as `memory.rs` does).
 
+use crate::memory::peak_rss_bytes;
 use pipesim_cli::estimate::estimate;
 use pipesim_cli::runner::run_scenario;
 use pipesim_scenario::{LoadOptions, load_str};
@@ -54,14 +55,6 @@ fn a_run_too_large_for_max_memory_is_refused_naming_the_parameter() {
     let o = pipesim(tmp.path(), &["run", "s.toml", "--max-memory", "lots"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--max-memory"));
-}
-
-/// Peak resident set size of this process, in bytes (Linux).
-fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 const CHILD: &str = "PIPESIM_ESTIMATE_CHILD";
