@@ -94,3 +94,36 @@ fn estimate_measured_in_child() {
     eprintln!("predicted {predicted} B, measured {peak} B, ratio {ratio:.2}");
     assert!((0.5..2.0).contains(&ratio), "predicted {predicted} B against {peak} B measured");
 }
+
+const LRU_CHILD: &str = "PIPESIM_LRU_CHILD";
+
+/// Sixteen LRUs of 3 M keys each over a few thousand events took about 1 GB when they were
+/// allocated at their capacity; they now grow with the keys they hold.
+#[test]
+fn a_large_lru_costs_memory_only_as_it_fills() {
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .args(["--exact", "run_estimate::large_lru_in_child", "--include-ignored", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env(LRU_CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the child run failed: {stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"), "{stderr}");
+}
+
+#[test]
+#[ignore = "spawned in a process of its own by a_large_lru_costs_memory_only_as_it_fills"]
+fn large_lru_in_child() {
+    assert_eq!(std::env::var(LRU_CHILD).as_deref(), Ok("1"), "run through its parent test");
+    let s = load_str(
+        &lua(1_000, 3_000_000, "2k/s", "2s"),
+        Path::new("lru.toml"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    run_scenario(&s, Some(1)).expect("runs");
+    let Some(peak) = peak_rss_bytes() else { return };
+    assert!(peak < 100 << 20, "peak resident memory {peak} B for a few thousand events");
+}
