@@ -17,6 +17,9 @@ const ARRIVALS: &str = "arrivals.csv";
 const FAULTS: &str = "faults.jsonl";
 const SCENARIO: &str = "scenario.toml";
 
+/// Exports expected to write more events than this get a notice first.
+const NOTICE_ARRIVALS: f64 = 10_000_000.0;
+
 /// Why an export stopped: bad input (exit 2) in every case, with the message.
 struct Failed(String);
 
@@ -51,6 +54,15 @@ pub(crate) fn export(args: TraceExportArgs) -> u8 {
     };
     for w in &scenario.warnings {
         err_line(&format!("warning: {}: {w}", scenario.path.display()));
+    }
+    // A large export says what it will write before it starts (about 30 bytes a line).
+    let arrivals = scenario.workload.expected_arrivals();
+    if arrivals > NOTICE_ARRIVALS {
+        err_line(&format!(
+            "estimate: about {:.1} M events, arrivals.csv about {:.1} GB",
+            arrivals / 1e6,
+            arrivals * 30.0 / 1e9
+        ));
     }
     let dir = &args.out;
     // The folder is built beside the target and swapped in whole once every file is written.
