@@ -31,6 +31,50 @@ pub struct ScenarioRun {
     pub outcomes: Vec<ModelOutcome>,
     /// One perf record per model.
     pub perf: Vec<ModelPerf>,
+    /// What the run found worth a warning (a model with no measured event), for stderr and
+    /// report.json's `warnings`.
+    pub warnings: Vec<String>,
+}
+
+impl ScenarioRun {
+    /// A run of `outcomes`, with the warnings they call for and no perf records.
+    pub fn of(outcomes: Vec<ModelOutcome>, s: &Scenario) -> Self {
+        let warnings = run_warnings(s, &outcomes);
+        Self { outcomes, perf: Vec::new(), warnings }
+    }
+}
+
+/// Warnings about results that look like figures but measure nothing: a model none of whose
+/// measured events (created in `[warmup, duration)`) became visible reports latency 0.
+fn run_warnings(s: &Scenario, outcomes: &[ModelOutcome]) -> Vec<String> {
+    let interval = format!(
+        "[{}, {})",
+        pipesim_engine::format_duration_ns(s.warmup_ns),
+        pipesim_engine::format_duration_ns(s.duration_ns)
+    );
+    s.models
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(m, o)| {
+            let t = &o.results.throughput;
+            if t.offered == 0 {
+                Some(format!(
+                    "model {}: no event was created in the measured interval {interval}: its latency and throughput figures are empty (0), not measured; shorten the warmup or lengthen the run",
+                    m.name
+                ))
+            } else if o.results.e2e.count() == 0 {
+                Some(format!(
+                    "model {}: none of the {} events created in the measured interval {interval} became visible: its end-to-end latency figures are empty (0), not measured",
+                    m.name, t.offered
+                ))
+            } else {
+                None
+            }
+        })
+        .chain(s.models.iter().zip(outcomes).flat_map(|(m, o)| {
+            o.notes.iter().map(move |n| format!("model {}: {n}", m.name))
+        }))
+        .collect()
 }
 
 /// A model whose run failed (code under test panicked, say): no report can be made.
@@ -50,12 +94,24 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
+impl RunError {
+    /// The exit code the failure calls for: a trace that changed under the run is bad input
+    /// (2), code under test that failed is 4, a backend that could not run is internal (1).
+    pub fn exit_code(&self) -> u8 {
+        match self.failure {
+            RunFailure::Trace(_) => crate::exit::INVALID_INPUT,
+            RunFailure::Service { .. } => crate::exit::SERVICE_FAILED,
+            RunFailure::Backend { .. } => crate::exit::INTERNAL,
+        }
+    }
+}
+
 /// Prints a failed run (what failed, where, when, the seed and the command that reproduces it)
-/// and returns [`crate::exit::SERVICE_FAILED`].
+/// and returns its exit code ([`RunError::exit_code`]).
 pub(crate) fn report_failure(s: &Scenario, e: &RunError, command: &str) -> u8 {
     crate::output::error(format!("{}: {e}", s.path.display()));
     crate::output::err_line(&format!("  seed {}; reproduce: {command}", s.seed));
-    crate::exit::SERVICE_FAILED
+    e.exit_code()
 }
 
 /// The run settings of a scenario.
@@ -150,7 +206,8 @@ pub(crate) fn run_scenario_streaming(
         });
         outcomes.push(outcome);
     }
-    Ok(ScenarioRun { outcomes, perf })
+    let warnings = run_warnings(s, &outcomes);
+    Ok(ScenarioRun { outcomes, perf, warnings })
 }
 
 /// The rendered reports of a run.
@@ -165,6 +222,14 @@ pub struct Rendered {
 
 /// Renders the reports of `run` of `s`, stating `command` as the way to reproduce them.
 pub fn render(s: &Scenario, run: &ScenarioRun, command: &str) -> Rendered {
+    let with_warnings;
+    let s = if run.warnings.is_empty() {
+        s
+    } else {
+        with_warnings =
+            Scenario { warnings: [s.warnings.clone(), run.warnings.clone()].concat(), ..s.clone() };
+        &with_warnings
+    };
     let report = RunReport {
         scenario: s,
         command: command.to_string(),

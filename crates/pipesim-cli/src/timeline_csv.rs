@@ -1,7 +1,8 @@
 //! `--timeline-csv`: every timeline window of each model, streamed to
 //! `DIR/timeline/MODEL.csv` as the run closes it (one row in memory at a time, whatever the
-//! run's length), in exact integer nanoseconds. Each file is written under a temporary name and
-//! renamed when its run is over, so a failed run leaves the previous file or none.
+//! run's length), in exact integer nanoseconds. The files go into the report's staging folder,
+//! so they are swapped in with the rest of the report, and a failed run leaves the previous
+//! report whole.
 
 use pipesim_engine::SimTime;
 use pipesim_metrics::{WindowRow, WindowSink};
@@ -17,22 +18,22 @@ pub(crate) const HEADER: &str =
 /// One model's CSV file, written as windows close.
 #[derive(Debug)]
 pub(crate) struct CsvSink {
-    tmp: PathBuf,
-    path: PathBuf,
+    /// Where the file will be once the report is swapped in, for messages.
+    shown: PathBuf,
     out: Mutex<Option<BufWriter<File>>>,
     /// The first write error: the file is then abandoned and the run reports it.
     failed: Mutex<Option<String>>,
 }
 
 impl CsvSink {
-    fn create(folder: &Path, model: &str) -> Result<Self, String> {
+    fn create(folder: &Path, shown_folder: &Path, model: &str) -> Result<Self, String> {
         let path = folder.join(format!("{model}.csv"));
-        let tmp = folder.join(format!(".{model}.csv.tmp"));
-        let mut out = File::create(&tmp)
+        let shown = shown_folder.join(format!("{model}.csv"));
+        let mut out = File::create(&path)
             .map(BufWriter::new)
-            .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-        writeln!(out, "{HEADER}").map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        Ok(Self { tmp, path, out: Mutex::new(Some(out)), failed: Mutex::new(None) })
+            .map_err(|e| format!("cannot create {}: {e}", shown.display()))?;
+        writeln!(out, "{HEADER}").map_err(|e| format!("cannot write {}: {e}", shown.display()))?;
+        Ok(Self { shown, out: Mutex::new(Some(out)), failed: Mutex::new(None) })
     }
 
     fn fail(&self, message: String) {
@@ -40,19 +41,17 @@ impl CsvSink {
         failed.get_or_insert(message);
     }
 
-    /// Flushes the file and gives it its name; the first error of the run if there was one.
+    /// Flushes the file; the first error of the run if there was one.
     fn finish(&self) -> Result<(), String> {
         let out = self.out.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(e) = self.failed.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            let _ = std::fs::remove_file(&self.tmp);
             return Err(e);
         }
         let Some(out) = out else { return Ok(()) };
         out.into_inner()
             .map_err(|e| e.to_string())
             .and_then(|f| f.sync_all().map_err(|e| e.to_string()))
-            .and_then(|()| std::fs::rename(&self.tmp, &self.path).map_err(|e| e.to_string()))
-            .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
+            .map_err(|e| format!("cannot write {}: {e}", self.shown.display()))
     }
 }
 
@@ -68,7 +67,7 @@ impl WindowSink for CsvSink {
         if let Err(e) = written {
             *guard = None;
             drop(guard);
-            self.fail(format!("cannot write {}: {e}", self.tmp.display()));
+            self.fail(format!("cannot write {}: {e}", self.shown.display()));
         }
     }
 }
@@ -79,24 +78,16 @@ pub(crate) struct TimelineCsv {
 }
 
 impl TimelineCsv {
-    /// Opens `dir/timeline/MODEL.csv` (under temporary names) for every model; removes other
-    /// CSV files there, so the folder shows one run.
-    pub(crate) fn create(dir: &Path, models: &[String]) -> Result<Self, String> {
-        let folder = dir.join("timeline");
+    /// Opens `timeline/MODEL.csv` in the staging folder `staging` for every model (`shown` is
+    /// the report folder as the user named it, for messages).
+    pub(crate) fn create(staging: &Path, shown: &Path, models: &[String]) -> Result<Self, String> {
+        let folder = staging.join("timeline");
+        let shown_folder = shown.join("timeline");
         std::fs::create_dir_all(&folder)
-            .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-        if let Ok(entries) = std::fs::read_dir(&folder) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().to_string();
-                let ours = models.iter().any(|m| name == format!("{m}.csv"));
-                if name.ends_with(".csv") && !ours {
-                    let _ = std::fs::remove_file(entry.path());
-                }
-            }
-        }
+            .map_err(|e| format!("cannot create {}: {e}", shown_folder.display()))?;
         let sinks = models
             .iter()
-            .map(|m| CsvSink::create(&folder, m).map(Arc::new))
+            .map(|m| CsvSink::create(&folder, &shown_folder, m).map(Arc::new))
             .collect::<Result<_, _>>()?;
         Ok(Self { sinks })
     }
@@ -109,12 +100,5 @@ impl TimelineCsv {
     /// Finishes every file; the first error.
     pub(crate) fn finish(&self) -> Result<(), String> {
         self.sinks.iter().map(|s| s.finish()).collect::<Vec<_>>().into_iter().collect()
-    }
-
-    /// Removes the temporary files (a run that failed).
-    pub(crate) fn abandon(&self) {
-        for s in &self.sinks {
-            let _ = std::fs::remove_file(&s.tmp);
-        }
     }
 }

@@ -130,6 +130,17 @@ impl LatencyHistogram {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|e| HistogramDecodeError(format!("not base64: {e}")))?;
+        // The V2 header's payload length (bytes 4..8) is allocated before the payload is read:
+        // a corrupt one must not ask for gigabytes. It cannot exceed what is there.
+        if let Some(len) = bytes.get(4..8) {
+            let claimed = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+            if claimed > bytes.len() {
+                return Err(HistogramDecodeError(format!(
+                    "not an HdrHistogram V2 histogram: its header claims {claimed} bytes of counts, but {} bytes are there",
+                    bytes.len()
+                )));
+            }
+        }
         let mut h: Histogram<u64> =
             hdrhistogram::serialization::Deserializer::new().deserialize(&mut &bytes[..]).map_err(
                 |e| HistogramDecodeError(format!("not an HdrHistogram V2 histogram: {e:?}")),

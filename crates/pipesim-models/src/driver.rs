@@ -1,6 +1,7 @@
 //! The run loop.
 
 use crate::ctx::Ctx;
+use crate::failure::RunFailure;
 use crate::fault::{FaultPhase, ResolvedFaults};
 use crate::model::Model;
 use crate::progress::{PUBLISH_EVERY, RunProgress};
@@ -40,13 +41,14 @@ pub struct RunSettings {
 /// numbers they would have had, so they cost no heap operation yet still obey the
 /// (time, insertion order) rule: fault boundaries are scheduled first, at time 0, then each
 /// arrival when the previous one is processed. The run ends at `duration + drain`, or earlier
-/// once arrivals are over, no fault is pending and every event is resolved.
+/// once arrivals are over, no fault is pending and every event is resolved. A trace that can no
+/// longer be read as the scan read it is an error, not a short run.
 pub fn run<M: Model>(
     model: &mut M,
     settings: &RunSettings,
     workload: &WorkloadSpec,
     faults: &ResolvedFaults,
-) -> RunResults {
+) -> Result<RunResults, RunFailure> {
     let streams = RngStreams::new(settings.seed);
     let mut arrivals = ArrivalGen::new(workload, &streams);
     let span_ns = settings.duration_ns.saturating_add(settings.drain_ns);
@@ -150,9 +152,12 @@ pub fn run<M: Model>(
     if let Some(p) = &settings.progress {
         p.finish(last_t, events);
     }
+    if let Some(e) = arrivals.failure() {
+        return Err(RunFailure::Trace(e.clone()));
+    }
     // The run covers at least the arrival period, so the timeline shows quiet tails too.
     let end_ns = last_t.max(settings.duration_ns).min(end);
-    ctx.rec.finish(end_ns, events)
+    Ok(ctx.rec.finish(end_ns, events))
 }
 
 /// Which source the next event comes from.

@@ -17,7 +17,7 @@ use pipesim_scenario::{LoadOptions, Override, load};
 use std::path::Path;
 
 /// Peak resident set size of this process, in bytes (Linux).
-fn peak_rss_bytes() -> Option<u64> {
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

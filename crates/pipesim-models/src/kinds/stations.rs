@@ -395,9 +395,11 @@ impl ModelKind for Stations {
                 "a `stations` model needs at least one [[model.station]]",
             ));
         }
-        if config.station.len() >= usize::from(u16::MAX) {
-            return Err(ConfigError::new("station", "at most 65534 stations"));
-        }
+        pipesim_config::limits::at_most(
+            "station",
+            config.station.len() as u64,
+            &pipesim_config::limits::STATIONS,
+        )?;
         if let Some(t) = &config.timing {
             if t.tick.ns < NS_PER_MS
                 || !t.tick.ns.is_multiple_of(NS_PER_MS)
@@ -416,6 +418,7 @@ impl ModelKind for Stations {
         for (i, name) in names.iter().enumerate() {
             let path = format!("station[{i}].name");
             if name.is_empty()
+                || name.chars().count() > pipesim_config::limits::MAX_NAME_CHARS
                 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 return Err(ConfigError::new(
@@ -504,6 +507,17 @@ impl ModelKind for Stations {
             timing: params.timing.clone(),
             measure_from: env.settings.warmup_ns,
             measure_to: env.settings.duration_ns,
+        }
+    }
+
+    fn work(params: &StationsParams, _workload: &WorkloadSpec) -> crate::Work {
+        // An arrival and a departure per station visited (feedback routes visit more).
+        crate::Work {
+            events_per_arrival: 1.0 + params.station.len() as f64,
+            ns_per_event: 60.0,
+            in_flight_s: 0.05,
+            bytes_in_flight: 100.0,
+            fixed_s: 0.0,
         }
     }
 
