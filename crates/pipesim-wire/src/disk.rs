@@ -119,6 +119,18 @@ impl Disk {
         Ok(())
     }
 
+    /// fsyncs directory `dir`: waits one fsync time (stretched or held by a disk stall), then
+    /// makes its entries durable (files created, removed or renamed in it). A file whose data
+    /// was synced but whose directory entry was not disappears in a crash, as on POSIX; a
+    /// removed file's space is reclaimed only once the removal is durable.
+    pub async fn sync_dir(&self, dir: impl AsRef<Path>) -> io::Result<()> {
+        let wait_ns = self.fsync_ns();
+        self.clock.sleep(wait_ns).await;
+        fs::sync_dir(dir)?;
+        self.state.borrow_mut().stats.fsyncs += 1;
+        Ok(())
+    }
+
     /// The time the fsync starting now takes.
     fn fsync_ns(&self) -> SimTime {
         let now = self.clock.now_ns();

@@ -91,5 +91,6 @@ pub fn register_reference_designs(
 ) -> Result<(), pipesim_models::RegistryError> {
     register::<designs::fifo::WireFifo>(registry)?;
     register::<designs::lua::WireLua>(registry)?;
+    register::<designs::sharded::WireSharded>(registry)?;
     Ok(())
 }

@@ -11,7 +11,10 @@
 //!   `backoff_max`; a refused or broken connection, or an answer of [`Status::Retry`], moves
 //!   the connection to the destination's next address;
 //! - **retries**: an event sent `1 + retries` times without an answer is dropped ("producer
-//!   gave up after N retries").
+//!   gave up after N retries");
+//! - **failed requests**: an answer of [`Status::Failed`] sends that one event again after
+//!   `backoff · 2^(attempt)` on the same connection, as the DES clients do with an error
+//!   answer; it counts against the same retry budget.
 //!
 //! An event created while its connection is down waits in the task's inbox and is sent when
 //! it is up again; its latency counts from its creation, so an outage cannot hide.
@@ -96,6 +99,30 @@ struct Unanswered {
     sent_ns: SimTime,
 }
 
+/// Failed requests waiting for their backoff, by (due time, order of failure).
+#[derive(Default)]
+struct Delayed {
+    waiting: BTreeMap<(SimTime, u64), (EventMeta, u32)>,
+    failures: u64,
+}
+
+impl Delayed {
+    fn push(&mut self, due_ns: SimTime, ev: EventMeta, attempt: u32) {
+        self.waiting.insert((due_ns, self.failures), (ev, attempt));
+        self.failures += 1;
+    }
+
+    fn next_due(&self) -> Option<SimTime> {
+        self.waiting.keys().next().map(|(due, _)| *due)
+    }
+
+    /// The next request due by `now_ns`, oldest first.
+    fn pop_due(&mut self, now_ns: SimTime) -> Option<(EventMeta, u32)> {
+        let entry = self.waiting.first_entry().filter(|e| e.key().0 <= now_ns)?;
+        Some(entry.remove())
+    }
+}
+
 /// Why a connection ended.
 enum Ended {
     Closed,
@@ -116,6 +143,8 @@ pub(crate) async fn run_connection(
     // Unsent retries, in their original order; then unanswered, by request id (send order).
     let mut retry_queue: VecDeque<(EventMeta, u32)> = VecDeque::new();
     let mut unanswered: BTreeMap<u64, Unanswered> = BTreeMap::new();
+    // Failed requests waiting out their backoff: (due, order) → (event, attempt).
+    let mut delayed = Delayed::default();
     loop {
         if failures > 0 {
             clock.sleep(spec.retry.backoff_ns(failures)).await;
@@ -141,6 +170,7 @@ pub(crate) async fn run_connection(
             probe: &probe,
             clock: &clock,
             unanswered: &mut unanswered,
+            delayed: &mut delayed,
             next_request: &mut next_request,
             out: Vec::new(),
         };
@@ -181,6 +211,7 @@ struct Conn<'a> {
     probe: &'a Probe,
     clock: &'a Clock,
     unanswered: &'a mut BTreeMap<u64, Unanswered>,
+    delayed: &'a mut Delayed,
     next_request: &'a mut u64,
     out: Vec<u8>,
 }
@@ -223,6 +254,8 @@ impl Conn<'_> {
                 .next()
                 .map(|u| u.sent_ns.saturating_add(self.spec.retry.timeout.ns));
             let timeout_at = self.clock.instant_at(deadline.unwrap_or(u64::MAX / 4));
+            let resend = self.delayed.next_due();
+            let resend_at = self.clock.instant_at(resend.unwrap_or(u64::MAX / 4));
             tokio::select! {
                 biased;
                 answer = rx.recv() => {
@@ -233,6 +266,15 @@ impl Conn<'_> {
                 }
                 () = tokio::time::sleep_until(timeout_at), if deadline.is_some() => {
                     return Ended::TimedOut;
+                }
+                () = tokio::time::sleep_until(resend_at), if resend.is_some() => {
+                    let now = self.clock.now_ns();
+                    while let Some((ev, attempt)) = self.delayed.pop_due(now) {
+                        self.queue(ev, attempt);
+                    }
+                    if !self.flush(writer).await {
+                        return Ended::Closed;
+                    }
                 }
                 ev = inbox.next_due(self.clock) => {
                     self.queue(ev, 0);
@@ -261,6 +303,20 @@ impl Conn<'_> {
                 false
             }
             Status::Retry => true,
+            Status::Failed => {
+                self.unanswered.remove(&answer.request_id);
+                let attempt = u.attempt + 1;
+                if attempt > self.spec.retry.retries {
+                    self.spec.stats.borrow_mut().gave_up += 1;
+                    self.probe.dropped(&u.ev, &self.spec.gave_up);
+                } else {
+                    self.spec.stats.borrow_mut().retries += 1;
+                    let due =
+                        self.clock.now_ns().saturating_add(self.spec.retry.backoff_ns(attempt));
+                    self.delayed.push(due, u.ev, attempt);
+                }
+                false
+            }
         }
     }
 }

@@ -35,3 +35,4 @@ mod timeline;
 mod trace;
 mod untrusted_reports;
 mod wire_exact;
+mod wire_sharded;

@@ -4,3 +4,4 @@
 
 pub mod fifo;
 pub mod lua;
+pub mod sharded;
