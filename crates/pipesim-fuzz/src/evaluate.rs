@@ -9,6 +9,7 @@ use pipesim_report::charts::{ChartFormat, run_charts};
 use pipesim_report::{ReportView, hgrm_text};
 use pipesim_scenario::{LoadOptions, Scenario, load_str};
 use std::path::Path;
+use std::sync::LazyLock;
 
 /// What an input did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,9 +37,16 @@ const MAX_WALL_S: f64 = 0.5;
 /// The longest error message (messages cut long values; a longer one echoes something).
 const MAX_MESSAGE_BYTES: usize = 4_096;
 
+/// The kinds `pipesim` itself knows: the built-in DES kinds and, with the `wire` feature, the
+/// reference wire designs (so the wire scenarios' mutants run through the wire backend).
+static OPTIONS: LazyLock<LoadOptions> = LazyLock::new(|| LoadOptions {
+    registry: pipesim_cli::default_registry(),
+    ..LoadOptions::default()
+});
+
 /// Evaluates `text` as the scenario at `path` (whose folder anchors relative files).
 pub(crate) fn evaluate(text: &str, path: &Path) -> Outcome {
-    let s = match load_str(text, path, &LoadOptions::default()) {
+    let s = match load_str(text, path, &OPTIONS) {
         Ok(s) => s,
         Err(e) => return error_semantics(&e.to_string(), path),
     };
