@@ -106,6 +106,10 @@ pub(crate) struct RunArgs {
     /// the run goes (report.json holds at most 2,000 rows; this has every window).
     #[arg(long)]
     pub timeline_csv: bool,
+    /// Run every model twice and compare the reports byte for byte: a wire-level design whose
+    /// runs differ breaks a rule of the wire backend (exit 4); nothing is written then.
+    #[arg(long)]
+    pub check_determinism: bool,
 }
 
 #[derive(Args, Debug)]

@@ -126,6 +126,12 @@ pub(crate) fn run(args: RunArgs, registry: &Registry) -> u8 {
         for w in &run.warnings {
             err_line(&format!("warning: {}: {w}", s.path.display()));
         }
+        if args.check_determinism
+            && let Err(e) = crate::determinism::check(s, &run, args.jobs, registry)
+        {
+            error(e.message);
+            return e.code;
+        }
         if let Some(Err(e)) = csv.as_ref().map(TimelineCsv::finish) {
             error(e);
             return exit::INVALID_INPUT;

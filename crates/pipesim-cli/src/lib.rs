@@ -11,6 +11,7 @@ mod cmd_models;
 mod cmd_run;
 mod cmd_trace;
 mod cmd_validate;
+mod determinism;
 pub mod estimate;
 mod output;
 mod page_files;

@@ -34,5 +34,7 @@ mod theory;
 mod timeline;
 mod trace;
 mod untrusted_reports;
+mod wire_bad_input;
 mod wire_exact;
 mod wire_sharded;
+mod wire_user;
