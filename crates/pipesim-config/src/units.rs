@@ -167,6 +167,13 @@ pub fn parse_rate_per_s(text: &str) -> Result<f64, UnitError> {
     if rate <= 0.0 {
         return Err(UnitError(format!("a rate must be positive, found \"{text}\"")));
     }
+    // Every rate of a scenario (arrivals, reads, polls) is bounded here, once, rather than by
+    // each table that takes one: faster than one event per simulated nanosecond is never real.
+    if rate > crate::limits::MAX_RATE_PER_S {
+        return Err(UnitError(format!(
+            "the rate \"{text}\" is faster than 1G/s (one event per simulated nanosecond, the clock's resolution)"
+        )));
+    }
     Ok(rate)
 }
 
@@ -378,6 +385,8 @@ mod tests {
             ("5/fortnight", "unknown time unit"),
             ("nan/s", "expected a rate"),
             ("inf/s", "expected a rate"),
+            ("2G/s", "faster than 1G/s"),
+            ("29223372036854775807k/s", "faster than 1G/s"),
         ];
         for (text, want) in bad {
             let err = parse_rate_per_s(text).unwrap_err().0;
