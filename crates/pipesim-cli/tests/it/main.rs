@@ -35,4 +35,5 @@ mod timeline;
 mod trace;
 mod untrusted_reports;
 mod wire_exact;
+mod wire_lua;
 mod wire_sharded;
