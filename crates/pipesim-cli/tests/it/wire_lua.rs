@@ -214,3 +214,64 @@ fn bad_wire_lua_parameters_are_refused_with_their_path() {
     );
     refused("[model.lru]\ncapacity = 1\n", &["unknown", "lru"]);
 }
+
+/// Mean and 95 % half-width (Student's t, 10 or 30 seeds) of `xs`.
+fn mean_ci(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+    let t = if xs.len() == 30 { 2.045 } else { 2.262 };
+    (mean, t * (var / n).sqrt())
+}
+
+const DILATION: f64 = 25.0;
+
+/// The wire's predicted latency excess, ms: the wire world resolves `r` = 1 ms / dilation; a
+/// producer sends at the first step at or after an event's creation (r/2 on average) and a
+/// message arrives at the first step at or after its send plus its delay (r/2 more). A shard's
+/// script time is exact (`Clock::work`), and a delay an event carries into a busy period is
+/// carried by every event queued behind it (FIFO: each departure is shifted by its
+/// predecessor's shift), so the mean and the p99 are both shifted by about r.
+fn predicted_bias_ms() -> f64 {
+    1.0 / DILATION
+}
+
+#[test]
+fn the_wire_and_the_des_agree_within_the_predicted_bias_over_seeds() {
+    let long = std::env::var_os("PIPESIM_LONG_VALIDATION").is_some();
+    let (seeds, seconds) = if long { (30, 8) } else { (10, 2) };
+    let mut diffs: [Vec<f64>; 3] = Default::default();
+    let mut des_tp = Vec::new();
+    let mut wire_tp = Vec::new();
+    for seed in 1..=seeds {
+        let text = shipped("lua.toml")
+            .replace("seed = 1", &format!("seed = {seed}"))
+            .replace("duration = \"4s\"", &format!("duration = \"{seconds}s\""))
+            .replace(
+                "redis = { shards = 3 }\nwire",
+                "redis = { shards = 3 }\nfailover = { replicas = 0 }\nwire",
+            )
+            .replace("dilation = 50", &format!("dilation = {DILATION}"));
+        let out = run(&scenario(&text));
+        let (d, w) = (&out[0].results, &out[1].results);
+        let (ds, ws) = (d.e2e.summary(), w.e2e.summary());
+        diffs[0].push((ws.mean_ns - ds.mean_ns) / 1e6);
+        diffs[1].push((ws.p99_ns as f64 - ds.p99_ns as f64) / 1e6);
+        diffs[2].push(w.throughput.delivered_per_s - d.throughput.delivered_per_s);
+        des_tp.push(d.throughput.delivered_per_s);
+        wire_tp.push(w.throughput.delivered_per_s);
+    }
+    let bias = predicted_bias_ms();
+    for (name, xs, expected) in [
+        ("mean_ms", &diffs[0], bias),
+        ("p99_ms", &diffs[1], bias),
+        ("delivered_per_s", &diffs[2], 0.0),
+    ] {
+        let (m, h) = mean_ci(xs);
+        eprintln!("{name}: wire − des {m:.4} ± {h:.4}, predicted {expected:.4}");
+        assert!((m - expected).abs() <= h.max(0.1 * expected.abs()), "{name}: {m} ± {h}");
+    }
+    let ((dm, dh), (wm, _)) = (mean_ci(&des_tp), mean_ci(&wire_tp));
+    eprintln!("throughput des {dm:.1} ± {dh:.1}, wire {wm:.1}");
+    assert!((wm - dm).abs() <= dh, "throughput: wire {wm} outside des {dm} ± {dh}");
+}
