@@ -166,7 +166,7 @@ impl WireDesign for WireLua {
         (0..params.redis.shards)
             .flat_map(|s| {
                 let a = HostSpec::new(node_name(s, false), "cache");
-                let b = replica.then(|| HostSpec::new(node_name(s, true), "cache"));
+                let b = replica.then(|| HostSpec::new(node_name(s, true), "replica"));
                 std::iter::once(a).chain(b)
             })
             .collect()
@@ -175,11 +175,8 @@ impl WireDesign for WireLua {
     fn software(params: &LuaParams, ctx: HostCtx) -> Software {
         let f = &params.failover;
         let replicas = f.replicas == 1;
-        let (shard, second) = if replicas {
-            ((ctx.index_in_role / 2) as u32, ctx.index_in_role % 2 == 1)
-        } else {
-            (ctx.index_in_role as u32, false)
-        };
+        // Shard i's first master is the i-th `cache` host, its replica the i-th `replica` host.
+        let (shard, second) = (ctx.index_in_role as u32, ctx.host.role == "replica");
         let cfg = NodeCfg {
             script: params.spec.as_ref().expect("validated").script().clone(),
             heartbeat_ns: f.heartbeat.ns,
@@ -208,7 +205,7 @@ impl WireDesign for WireLua {
     }
 
     fn fault_roles() -> &'static [&'static str] {
-        &["cache", "network"]
+        &["cache", "replica", "network"]
     }
 
     fn durations(params: &LuaParams) -> Vec<(&'static str, SimTime)> {

@@ -325,19 +325,28 @@ impl Node {
         };
         let lost = self.ledger.borrow_mut().retract_before(epoch, &self.ctx.probe);
         self.ctx.count("failovers", 1);
+        // The promotion's time (a sum over failovers: the time itself when there is one).
+        self.ctx.count("promoted_at_ms", self.ctx.clock.now_ns() / 1_000_000);
         self.ctx.count("appends_rolled_back", lost);
         self.role_changed.notify_waiters();
     }
 
     /// Gossip to the peer, every heartbeat: this node's epoch and role.
+    ///
+    /// Redis drops a bus link whose pings go unanswered for half the node timeout and
+    /// reconnects; without pongs, each gossip connection here is replaced after half the node
+    /// timeout, so a link that a cut left hanging (turmoil's TCP does not retransmit) is
+    /// replaced as soon after the heal.
     async fn gossip(self: Rc<Self>) {
         let peer = self.cfg.peer.clone().expect("a shard with a replica");
+        let link_ns = (self.cfg.node_timeout_ns / 2).max(self.cfg.heartbeat_ns);
         loop {
             let connect = TcpStream::connect(peer.as_str());
             let timeout = self.ctx.clock.wire(self.cfg.node_timeout_ns);
             if let Ok(Ok(stream)) = tokio::time::timeout(timeout, connect).await {
                 let (_r, mut w) = stream.into_split();
-                loop {
+                let until_ns = self.ctx.clock.now_ns() + link_ns;
+                while self.ctx.clock.now_ns() < until_ns {
                     let (epoch, master) = {
                         let s = self.state.borrow();
                         (s.epoch, s.master)
