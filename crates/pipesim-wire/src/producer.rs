@@ -13,6 +13,10 @@
 //! - **retries**: an event sent `1 + retries` times without an answer is dropped ("producer
 //!   gave up after N retries").
 //!
+//! Every request carries the instance ([`Request::producer`]) and the event's sequence number
+//! on this connection task ([`Request::seq`]: 0, 1, 2, … in first-send order, kept by every
+//! retry), so an idempotent service can tell a retry of a write it has from a new one.
+//!
 //! An event created while its connection is down waits in the task's inbox and is sent when
 //! it is up again; its latency counts from its creation, so an outage cannot hide.
 
@@ -62,6 +66,8 @@ impl Inbox {
 
 /// One connection's fixed settings.
 pub(crate) struct ConnSpec {
+    /// The producer instance (sent as [`Request::producer`]).
+    pub(crate) producer: u32,
     /// The destination's addresses, tried in turn.
     pub(crate) addresses: Vec<String>,
     pub(crate) retry: RetryParams,
@@ -93,6 +99,7 @@ pub struct ProducerStats {
 struct Unanswered {
     ev: EventMeta,
     attempt: u32,
+    seq: u64,
     sent_ns: SimTime,
 }
 
@@ -112,9 +119,10 @@ pub(crate) async fn run_connection(
 ) -> turmoil::Result {
     let mut address = 0usize;
     let mut failures = 0u32;
-    let mut next_request = 0u64;
-    // Unsent retries, in their original order; then unanswered, by request id (send order).
-    let mut retry_queue: VecDeque<(EventMeta, u32)> = VecDeque::new();
+    let (mut next_request, mut next_seq) = (0u64, 0u64);
+    // Unsent retries (event, attempt, seq), in their original order; then unanswered, by
+    // request id (send order).
+    let mut retry_queue: VecDeque<(EventMeta, u32, u64)> = VecDeque::new();
     let mut unanswered: BTreeMap<u64, Unanswered> = BTreeMap::new();
     loop {
         if failures > 0 {
@@ -140,11 +148,12 @@ pub(crate) async fn run_connection(
             clock: &clock,
             unanswered: &mut unanswered,
             next_request: &mut next_request,
+            next_seq: &mut next_seq,
             out: Vec::new(),
         };
         // Everything this connection inherits goes first, in order.
-        while let Some((ev, attempt)) = retry_queue.pop_front() {
-            conn.queue(ev, attempt);
+        while let Some((ev, attempt, seq)) = retry_queue.pop_front() {
+            conn.queue(ev, attempt, seq);
         }
         let ended = conn.serve(&mut writer, &mut rx, &inbox).await;
         reading.abort();
@@ -167,7 +176,7 @@ pub(crate) async fn run_connection(
                 probe.dropped(&u.ev, &spec.gave_up);
             } else {
                 spec.stats.borrow_mut().retries += 1;
-                retry_queue.push_back((u.ev, attempt));
+                retry_queue.push_back((u.ev, attempt, u.seq));
             }
         }
     }
@@ -180,19 +189,21 @@ struct Conn<'a> {
     clock: &'a Clock,
     unanswered: &'a mut BTreeMap<u64, Unanswered>,
     next_request: &'a mut u64,
+    next_seq: &'a mut u64,
     out: Vec<u8>,
 }
 
 impl Conn<'_> {
     /// Frames one attempt into the output buffer and records it as unanswered.
-    fn queue(&mut self, ev: EventMeta, attempt: u32) {
+    fn queue(&mut self, ev: EventMeta, attempt: u32, seq: u64) {
         let request_id = *self.next_request;
         *self.next_request += 1;
         let mut body = Vec::with_capacity(64);
-        Request { request_id, ev, attempt, value: ev.seq }.encode(&mut body);
+        let producer = self.spec.producer;
+        Request { request_id, ev, attempt, value: ev.seq, producer, seq }.encode(&mut body);
         frame_into(&mut self.out, &body);
         let sent_ns = self.clock.now_ns();
-        self.unanswered.insert(request_id, Unanswered { ev, attempt, sent_ns });
+        self.unanswered.insert(request_id, Unanswered { ev, attempt, seq, sent_ns });
     }
 
     async fn flush(&mut self, writer: &mut turmoil::net::tcp::OwnedWriteHalf) -> bool {
@@ -233,7 +244,9 @@ impl Conn<'_> {
                     return Ended::TimedOut;
                 }
                 ev = inbox.next_due(self.clock) => {
-                    self.queue(ev, 0);
+                    let seq = *self.next_seq;
+                    *self.next_seq += 1;
+                    self.queue(ev, 0, seq);
                     if !self.flush(writer).await {
                         return Ended::Closed;
                     }
