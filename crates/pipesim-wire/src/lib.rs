@@ -90,5 +90,6 @@ pub fn register_reference_designs(
     registry: &mut pipesim_models::Registry,
 ) -> Result<(), pipesim_models::RegistryError> {
     register::<designs::fifo::WireFifo>(registry)?;
+    register::<designs::log::WireLog>(registry)?;
     Ok(())
 }

@@ -29,3 +29,4 @@ mod sweep;
 mod theory;
 mod trace;
 mod wire_exact;
+mod wire_log;

@@ -3,3 +3,4 @@
 //! this crate's public API.
 
 pub mod fifo;
+pub mod log;
