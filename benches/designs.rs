@@ -28,7 +28,7 @@ fn lua_at_1_2m(c: &mut Criterion) {
         ..LoadOptions::default()
     };
     let s = load(&path, &opts).expect("seed 000 scenario is valid");
-    let events = run_scenario(&s, Some(1)).expect("a DES run cannot fail").outcomes[0]
+    let events = run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes[0]
         .results
         .events_simulated;
     let mut g = c.benchmark_group("seed000");
@@ -37,7 +37,7 @@ fn lua_at_1_2m(c: &mut Criterion) {
     g.bench_function("lua_1.2M_5s", |b| {
         b.iter(|| {
             black_box(
-                run_scenario(&s, Some(1)).expect("a DES run cannot fail").outcomes[0]
+                run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes[0]
                     .results
                     .events_simulated,
             )

@@ -69,7 +69,7 @@ fn scenario(text: &str) -> Scenario {
 }
 
 fn events_of(s: &Scenario) -> u64 {
-    run_scenario(s, Some(1)).expect("a DES run cannot fail").outcomes[0].results.events_simulated
+    run_scenario(s, Some(1)).expect("the run reads its inputs").outcomes[0].results.events_simulated
 }
 
 fn mm1(c: &mut Criterion) {
@@ -81,13 +81,13 @@ fn mm1(c: &mut Criterion) {
     g.bench_function("run_path", |b| {
         b.iter(|| {
             let s = scenario(MM1);
-            let run = run_scenario(&s, Some(1)).expect("a DES run cannot fail");
+            let run = run_scenario(&s, Some(1)).expect("the run reads its inputs");
             black_box(render(&s, &run, "bench").json.len())
         })
     });
     g.bench_function("model_only", |b| {
         b.iter(|| {
-            black_box(run_scenario(&s, Some(1)).expect("a DES run cannot fail").outcomes.len())
+            black_box(run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes.len())
         })
     });
     g.finish();
@@ -101,7 +101,7 @@ fn tandem(c: &mut Criterion) {
     g.throughput(Throughput::Elements(events));
     g.bench_function("64k_pending", |b| {
         b.iter(|| {
-            black_box(run_scenario(&s, Some(1)).expect("a DES run cannot fail").outcomes.len())
+            black_box(run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes.len())
         })
     });
     g.finish();

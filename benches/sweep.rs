@@ -33,7 +33,7 @@ fn sweep(c: &mut Criterion) {
     let scenarios = points();
     let refs: Vec<&Scenario> = scenarios.iter().collect();
     let events: u64 = run_points(&refs, Some(1))
-        .expect("a DES run cannot fail")
+        .expect("the run reads its inputs")
         .iter()
         .flatten()
         .map(|o| o.results.events_simulated)
@@ -44,7 +44,7 @@ fn sweep(c: &mut Criterion) {
     for jobs in [1, 2] {
         g.bench_function(format!("jobs_{jobs}"), |b| {
             b.iter(|| {
-                black_box(run_points(&refs, Some(jobs)).expect("a DES run cannot fail").len())
+                black_box(run_points(&refs, Some(jobs)).expect("the run reads its inputs").len())
             })
         });
     }

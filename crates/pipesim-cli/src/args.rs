@@ -60,6 +60,9 @@ pub(crate) struct TraceExportArgs {
     /// Override a field by its dotted path, as `run` does. Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Print only warnings and errors.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -77,6 +80,10 @@ pub(crate) struct CommonArgs {
     /// Run only these models (comma-separated names).
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub models: Option<Vec<String>>,
+    /// Refuse (exit 2) a run whose estimated peak memory is above this size, such as "8GiB"
+    /// (default: three quarters of the machine's memory).
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -95,6 +102,10 @@ pub(crate) struct RunArgs {
     /// Chart files: svg (default; inlined in index.html), png, or none (no charts, no index.html).
     #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png", "none"])]
     pub charts: String,
+    /// Also write every timeline window of each model to DIR/timeline/MODEL.csv, streamed as
+    /// the run goes (report.json holds at most 2,000 rows; this has every window).
+    #[arg(long)]
+    pub timeline_csv: bool,
 }
 
 #[derive(Args, Debug)]
@@ -117,6 +128,9 @@ pub(crate) struct GateArgs {
     /// Threads for running models in parallel (default: all cores). Results do not depend on it.
     #[arg(long, value_name = "N", value_parser = positive_count)]
     pub jobs: Option<usize>,
+    /// Print only warnings, errors, the scenarios that failed and the verdict line.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -154,6 +168,13 @@ pub(crate) struct SweepArgs {
     /// Chart files: svg (default) or png.
     #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png"])]
     pub charts: String,
+    /// Print only warnings and errors (the files are written as usual).
+    #[arg(long)]
+    pub quiet: bool,
+    /// Refuse (exit 2) a sweep whose estimated peak memory is above this size (default: three
+    /// quarters of the machine's memory).
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -167,6 +188,9 @@ pub(crate) struct MergeArgs {
     /// Chart files: svg (default) or png.
     #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png"])]
     pub charts: String,
+    /// Print only warnings and errors (the files are written as usual).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -183,12 +207,18 @@ pub(crate) struct CompareArgs {
     /// List only the metrics that differ (the headline table is always whole).
     #[arg(long)]
     pub only_changed: bool,
+    /// Print only warnings and errors (with --out, the files are written as usual).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
 pub(crate) struct ValidateArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Print only warnings and errors.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// A seed: a whole number in u64's range, with a message people can act on.

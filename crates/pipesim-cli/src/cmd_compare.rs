@@ -5,30 +5,35 @@ use crate::exit;
 use crate::output::{error, out};
 use crate::page_files::write_charts;
 use pipesim_report::charts::{ChartFormat, compare_charts};
-use pipesim_report::{Compared, ReportView, compare_html, compare_markdown, write_atomic};
+use pipesim_report::{
+    COMPARE_FOLDER, Compared, ReportView, StagedDir, compare_html, compare_markdown,
+};
+use pipesim_workload::input::read_capped;
 use std::path::{Path, PathBuf};
 
-/// Reports larger than this are refused: a report.json is megabytes at most.
-const MAX_REPORT_BYTES: u64 = 512 * 1024 * 1024;
+/// Reports (and sweep part files) larger than this are refused: a report.json of the longest
+/// timeline the limits allow (100,000 windows) is about 13 MB per model.
+pub(crate) const MAX_REPORT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The text of a report.json or sweep part file (a regular file of at most 512 MiB).
+pub(crate) fn read_report_text(file: &Path) -> Result<String, String> {
+    let shown = file.display();
+    let bytes = read_capped(file, MAX_REPORT_BYTES, "a report")
+        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{shown}: is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
 
 /// The report at `path` (a report.json, or a folder holding one).
 fn read_report(path: &Path) -> Result<(PathBuf, ReportView), String> {
     let file = if path.is_dir() { path.join("report.json") } else { path.to_path_buf() };
-    let shown = file.display().to_string();
-    let meta =
-        std::fs::metadata(&file).map_err(|e| format!("{shown}: cannot read: {}", reason(&e)))?;
-    if meta.len() > MAX_REPORT_BYTES {
-        return Err(format!("{shown}: {} bytes is too large for a report.json", meta.len()));
-    }
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("{shown}: cannot read: {}", reason(&e)))?;
-    let view = ReportView::parse(&text).map_err(|e| format!("{shown} {e}"))?;
+    let text = read_report_text(&file)?;
+    let view = ReportView::parse(&text).map_err(|e| format!("{} {e}", file.display()))?;
     Ok((file, view))
-}
-
-fn reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    s.split(" (os error").next().unwrap_or(&s).to_lowercase()
 }
 
 /// "A", "B", … "Z", "AA", …
@@ -71,7 +76,9 @@ pub(crate) fn run(args: CompareArgs) -> u8 {
         error(e);
         return code;
     }
-    out(&md);
+    if !args.quiet {
+        out(&md);
+    }
     exit::SUCCESS
 }
 
@@ -83,27 +90,23 @@ fn write_outputs(
     charts: &str,
 ) -> Result<(), (u8, String)> {
     let io = |e: String| (exit::INVALID_INPUT, e);
-    if dir.exists() && !dir.is_dir() {
-        return Err(io(format!("--out: {} is a file, not a folder", dir.display())));
-    }
-    std::fs::create_dir_all(dir)
-        .map_err(|e| io(format!("--out: cannot create {}: {}", dir.display(), reason(&e))))?;
+    let out = StagedDir::new(dir, &COMPARE_FOLDER).map_err(|e| io(format!("--out: {e}")))?;
     let format = if charts == "png" { ChartFormat::Png } else { ChartFormat::Svg };
     let labelled: Vec<(String, &ReportView)> =
         compared.iter().map(|c| (c.label.clone(), c.view)).collect();
     let set = compare_charts(&labelled, format).map_err(|e| (exit::INTERNAL, e.to_string()))?;
-    write_charts(&dir.join("charts"), &set).map_err(io)?;
+    write_charts(&out, &set).map_err(io)?;
     let title = {
         let mut names: Vec<&str> = compared.iter().map(|c| c.view.scenario.as_str()).collect();
         names.dedup();
         format!("pipesim compare: {}", names.join(" vs "))
     };
     let write = |name: &str, bytes: &[u8]| {
-        write_atomic(&dir.join(name), bytes)
-            .map_err(|e| io(format!("cannot write {}: {}", dir.join(name).display(), reason(&e))))
+        out.write(name, bytes).map_err(|e| io(format!("cannot write {e}")))
     };
     write("compare.md", md.as_bytes())?;
-    write("index.html", compare_html(&title, md, &set).as_bytes())
+    write("index.html", compare_html(&title, md, &set).as_bytes())?;
+    out.commit().map_err(|e| io(format!("cannot replace {e}")))
 }
 
 #[cfg(test)]

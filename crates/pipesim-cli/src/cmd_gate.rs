@@ -14,8 +14,8 @@ use crate::runner::{command_line, render, report_failure, run_scenario};
 use pipesim_models::Registry;
 use pipesim_report::charts::ChartFormat;
 use pipesim_report::{
-    GateVerdict, ReportView, benchmark_json, evaluate, gate_text, junit_xml, missing_metrics,
-    write_atomic,
+    GateVerdict, REPORT_FOLDER, ReportView, StagedDir, benchmark_json, check_named_file, evaluate,
+    gate_text, junit_xml, missing_metrics, write_through,
 };
 use pipesim_scenario::Scenario;
 use serde_json::Value;
@@ -31,11 +31,6 @@ fn probe(s: &Scenario) -> Result<Value, crate::runner::RunError> {
     let run = run_scenario(&short, Some(1))?;
     let json = render(&short, &run, "probe").json;
     Ok(serde_json::from_str(&json).expect("a rendered report parses"))
-}
-
-fn reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    s.split(" (os error").next().unwrap_or(&s).to_lowercase()
 }
 
 /// The baseline report of `s` in `dir`, parsed; `Ok(None)` when blessing and there is none yet.
@@ -54,10 +49,54 @@ fn baseline(dir: &Path, s: &Scenario, bless: bool) -> Result<Option<Value>, Stri
             dir.display()
         ));
     }
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("{}: cannot read: {}", file.display(), reason(&e)))?;
-    ReportView::parse(&text).map_err(|e| format!("{} {e}", file.display()))?;
+    let text = crate::cmd_compare::read_report_text(&file)?;
+    let view = ReportView::parse(&text).map_err(|e| format!("{} {e}", file.display()))?;
+    same_scenario(s, &view).map_err(|e| {
+        format!(
+            "{}: the baseline is of another scenario than {} ({e}): if the change is intended, re-bless it with `pipesim gate {} --baseline {} --bless`",
+            file.display(),
+            s.path.display(),
+            s.path.display(),
+            dir.display()
+        )
+    })?;
     Ok(Some(serde_json::from_str(&text).expect("checked just above")))
+}
+
+/// Whether a baseline report was written by the scenario `s` as it is now: the same name, seed,
+/// times and models (names and kinds, in order). Parameters may differ: a changed default is
+/// what the comparison is for.
+fn same_scenario(s: &Scenario, base: &ReportView) -> Result<(), String> {
+    let secs = |ns: u64| ns as f64 / 1e9;
+    let differs = |what: &str, there: String, here: String| {
+        Err(format!("{what} {there} in the baseline, {here} here"))
+    };
+    if base.scenario != s.name {
+        return differs("name", format!("\"{}\"", base.scenario), format!("\"{}\"", s.name));
+    }
+    if base.seed != s.seed {
+        return differs("seed", base.seed.to_string(), s.seed.to_string());
+    }
+    let times = [
+        ("duration", base.duration_s, s.duration_ns),
+        ("warmup", base.warmup_s, s.warmup_ns),
+        ("window", base.window_s, s.window_ns),
+    ];
+    for (what, there, here) in times {
+        if (there - secs(here)).abs() > 1e-9 * there.abs().max(1.0) {
+            return differs(what, format!("{there} s"), format!("{} s", secs(here)));
+        }
+    }
+    let models = |pairs: Vec<(&str, &str)>| {
+        pairs.iter().map(|(n, k)| format!("{n} ({k})")).collect::<Vec<_>>().join(", ")
+    };
+    let there: Vec<(&str, &str)> =
+        base.models.iter().map(|m| (m.name.as_str(), m.kind.as_str())).collect();
+    let here: Vec<(&str, &str)> = s.models.iter().map(|m| (m.name.as_str(), m.kind)).collect();
+    if there != here {
+        return differs("models", models(there), models(here));
+    }
+    Ok(())
 }
 
 /// Checks every threshold's metric on a probe run; the errors, one per (threshold, model).
@@ -65,7 +104,7 @@ fn check_metrics(s: &Scenario) -> Vec<String> {
     if s.gate.thresholds.is_empty() {
         return Vec::new();
     }
-    // A probe whose service fails says nothing about metrics; the real run reports the failure.
+    // A probe whose run fails says nothing about metrics; the real run reports the failure.
     let Ok(shape) = probe(s) else { return Vec::new() };
     missing_metrics(&shape, &s.gate)
         .into_iter()
@@ -81,9 +120,12 @@ fn check_metrics(s: &Scenario) -> Vec<String> {
         .collect()
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    write_atomic(path, text.as_bytes())
-        .map_err(|e| format!("cannot write {}: {}", path.display(), reason(&e)))
+/// Writes a blessed baseline: the report folder `dir`, replaced whole.
+fn bless(dir: &StagedDir, s: &Scenario, json: &str, markdown: &str) -> Result<(), (u8, String)> {
+    let io = |e: pipesim_report::OutputError| (exit::INVALID_INPUT, format!("cannot write {e}"));
+    dir.write("report.json", json.as_bytes()).map_err(io)?;
+    dir.write("report.md", markdown.as_bytes()).map_err(io)?;
+    write_pages(dir, s, json, markdown, Some(ChartFormat::Svg))
 }
 
 pub(crate) fn run(args: GateArgs, registry: &Registry) -> u8 {
@@ -94,6 +136,11 @@ pub(crate) fn run(args: GateArgs, registry: &Registry) -> u8 {
     let mut problems = Vec::new();
     let mut baselines = Vec::new();
     for s in &scenarios {
+        let fits = crate::estimate::check_run(&[s], args.jobs, args.common.max_memory.as_deref());
+        if let Err(e) = fits {
+            problems.push(format!("{}: {e}", s.path.display()));
+            continue;
+        }
         problems.extend(check_metrics(s));
         match baseline(&args.baseline, s, args.bless) {
             Ok(b) => baselines.push(b),
@@ -108,16 +155,32 @@ pub(crate) fn run(args: GateArgs, registry: &Registry) -> u8 {
             "two scenarios are named \"{dup}\": their baselines would be the same folder"
         ));
     }
+    for (flag, path) in [("--junit", &args.junit), ("--benchmark-json", &args.benchmark_json)] {
+        if let Some(Err(e)) = path.as_deref().map(check_named_file) {
+            problems.push(format!("{flag}: {e}"));
+        }
+    }
+    // Blessed baselines are report folders, each replaced whole once its run is complete.
+    let mut staged = Vec::new();
+    if args.bless && problems.is_empty() {
+        for s in &scenarios {
+            match StagedDir::new(&args.baseline.join(&s.name), &REPORT_FOLDER) {
+                Ok(d) => staged.push(Some(d)),
+                Err(e) => problems.push(format!("--baseline: {e}")),
+            }
+        }
+    }
     if !problems.is_empty() {
         for p in problems {
             error(p);
         }
         return exit::INVALID_INPUT;
     }
+    staged.resize_with(scenarios.len(), || None);
 
     let mut verdicts: Vec<GateVerdict> = Vec::new();
     let mut reports: Vec<(String, Value)> = Vec::new();
-    for (s, base) in scenarios.iter().zip(&baselines) {
+    for ((s, base), stage) in scenarios.iter().zip(&baselines).zip(staged) {
         for w in &s.warnings {
             err_line(&format!("warning: {}: {w}", s.path.display()));
         }
@@ -126,35 +189,29 @@ pub(crate) fn run(args: GateArgs, registry: &Registry) -> u8 {
             Ok(run) => run,
             Err(e) => return report_failure(s, &e, &command),
         };
+        for w in &run.warnings {
+            err_line(&format!("warning: {}: {w}", s.path.display()));
+        }
         let rendered = render(s, &run, &command);
         let report: Value = serde_json::from_str(&rendered.json).expect("a rendered report parses");
         let verdict = evaluate(&s.name, &report, base.as_ref(), &s.gate);
-        out(&gate_text(&verdict));
-        if args.bless {
-            let dir = args.baseline.join(&s.name);
-            let written = std::fs::create_dir_all(&dir)
-                .map_err(|e| {
-                    (
-                        exit::INVALID_INPUT,
-                        format!("cannot create {}: {}", dir.display(), reason(&e)),
-                    )
-                })
-                .and_then(|()| {
-                    write_file(&dir.join("report.json"), &rendered.json)
-                        .map_err(|e| (exit::INVALID_INPUT, e))
-                })
-                .and_then(|()| {
-                    write_file(&dir.join("report.md"), &rendered.markdown)
-                        .map_err(|e| (exit::INVALID_INPUT, e))
-                })
-                .and_then(|()| {
-                    write_pages(&dir, s, &rendered.json, &rendered.markdown, Some(ChartFormat::Svg))
-                });
+        if !args.quiet || !verdict.passed() {
+            out(&gate_text(&verdict));
+        }
+        if let Some(dir) = stage {
+            let written = bless(&dir, s, &rendered.json, &rendered.markdown).and_then(|()| {
+                dir.commit().map_err(|e| (exit::INVALID_INPUT, format!("cannot replace {e}")))
+            });
             if let Err((code, e)) = written {
                 error(e);
                 return code;
             }
-            out(&format!("  blessed: {}\n", dir.join("report.json").display()));
+            if !args.quiet {
+                out(&format!(
+                    "  blessed: {}\n",
+                    args.baseline.join(&s.name).join("report.json").display()
+                ));
+            }
         }
         verdicts.push(verdict);
         reports.push((s.name.clone(), report));
@@ -165,8 +222,8 @@ pub(crate) fn run(args: GateArgs, registry: &Registry) -> u8 {
         (args.benchmark_json.as_ref(), benchmark_json(&list)),
     ];
     for (path, text) in files {
-        if let Some(Err(e)) = path.map(|p| write_file(p, &text)) {
-            error(e);
+        if let Some(Err(e)) = path.map(|p| write_through(p, text.as_bytes())) {
+            error(format!("cannot write {e}"));
             return exit::INVALID_INPUT;
         }
     }

@@ -5,19 +5,14 @@ use crate::cmd_validate::load_all;
 use crate::exit;
 use crate::output::{err_line, error, out};
 use crate::page_files::write_pages;
-use crate::runner::{ModelPerf, command_line, render, report_failure, run_scenario_with};
+use crate::runner::{ModelPerf, command_line, render, report_failure, run_scenario_streaming};
+use crate::timeline_csv::TimelineCsv;
 use pipesim_models::Registry;
 use pipesim_report::charts::ChartFormat;
-use pipesim_report::{thousands, write_atomic};
+use pipesim_report::{REPORT_FOLDER, StagedDir, thousands};
 use pipesim_scenario::Scenario;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-/// An I/O error in words, without "(os error N)".
-fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    s.split(" (os error").next().unwrap_or(&s).to_lowercase()
-}
 
 #[derive(Serialize)]
 struct PerfFile<'a> {
@@ -35,9 +30,6 @@ fn out_dirs(args: &RunArgs, scenarios: &[Scenario]) -> Result<Vec<PathBuf>, Stri
         (None, _) => scenarios.iter().map(|s| Path::new("reports").join(&s.name)).collect(),
     };
     for (i, d) in dirs.iter().enumerate() {
-        if d.exists() && !d.is_dir() {
-            return Err(format!("--out: {} is a file, not a folder", d.display()));
-        }
         if let Some(j) = dirs[..i].iter().position(|e| e == d) {
             return Err(format!(
                 "{} and {} would both write to {}: give them different names",
@@ -75,6 +67,15 @@ pub(crate) fn run(args: RunArgs, registry: &Registry) -> u8 {
     let Some(scenarios) = load_all(&args.common, registry) else {
         return exit::INVALID_INPUT;
     };
+    // Each scenario's models run together: each must fit on its own, before anything runs.
+    for s in &scenarios {
+        if let Err(e) =
+            crate::estimate::check_run(&[s], args.jobs, args.common.max_memory.as_deref())
+        {
+            error(format!("{}: {e}", s.path.display()));
+            return exit::INVALID_INPUT;
+        }
+    }
     let dirs = match out_dirs(&args, &scenarios) {
         Ok(d) => d,
         Err(e) => {
@@ -82,26 +83,51 @@ pub(crate) fn run(args: RunArgs, registry: &Registry) -> u8 {
             return exit::INVALID_INPUT;
         }
     };
-    // Create every output folder before the first run, so an unwritable one fails fast.
+    // Stage every output folder before the first run, so a folder pipesim may not replace, or
+    // cannot write beside, fails before anything runs. Each is swapped in whole once complete.
+    let mut staged = Vec::with_capacity(dirs.len());
     for d in &dirs {
-        if let Err(e) = std::fs::create_dir_all(d) {
-            error(format!("--out: cannot create {}: {}", d.display(), io_reason(&e)));
-            return exit::INVALID_INPUT;
+        match StagedDir::new(d, &REPORT_FOLDER) {
+            Ok(stage) => staged.push(stage),
+            Err(e) => {
+                error(format!("--out: {e}"));
+                return exit::INVALID_INPUT;
+            }
         }
     }
-    for (s, dir) in scenarios.iter().zip(&dirs) {
+    for ((s, dir), stage) in scenarios.iter().zip(&dirs).zip(staged) {
         for w in &s.warnings {
             err_line(&format!("warning: {}: {w}", s.path.display()));
         }
         let command = command_line(s, &args.common.set, args.common.models.as_deref());
-        let run = match run_scenario_with(s, args.jobs, crate::progress::wanted(args.quiet)) {
-            Ok(run) => run,
-            Err(e) => return report_failure(s, &e, &command),
+        let csv = if args.timeline_csv {
+            let names: Vec<String> = s.models.iter().map(|m| m.name.clone()).collect();
+            match TimelineCsv::create(stage.path(), stage.shown(), &names) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    error(e);
+                    return exit::INVALID_INPUT;
+                }
+            }
+        } else {
+            None
         };
-        // A trace checked at load time but unreadable during the run (changed or removed
-        // meanwhile): the results are incomplete, so nothing is written.
-        if let Some(e) = s.workload.trace.as_ref().and_then(|t| t.failure()) {
-            error(format!("{}: workload.arrivals.file: {e}", s.path.display()));
+        let sinks = csv.as_ref().map(TimelineCsv::sinks).unwrap_or_default();
+        let streamed =
+            run_scenario_streaming(s, args.jobs, crate::progress::wanted(args.quiet), &sinks);
+        let run = match streamed {
+            Ok(run) => run,
+            Err(e) => {
+                // The results are incomplete: nothing is written (the staging folder, CSV
+                // files included, is removed when `stage` drops).
+                return report_failure(s, &e, &command);
+            }
+        };
+        for w in &run.warnings {
+            err_line(&format!("warning: {}: {w}", s.path.display()));
+        }
+        if let Some(Err(e)) = csv.as_ref().map(TimelineCsv::finish) {
+            error(e);
             return exit::INVALID_INPUT;
         }
         let rendered = render(s, &run, &command);
@@ -112,18 +138,21 @@ pub(crate) fn run(args: RunArgs, registry: &Registry) -> u8 {
             total_wall_s: run.perf.iter().map(|p| p.wall_s).sum(),
         };
         let perf_json = serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n";
-        let written = (|| {
-            write_atomic(&dir.join("report.json"), rendered.json.as_bytes())?;
-            write_atomic(&dir.join("report.md"), rendered.markdown.as_bytes())?;
-            write_atomic(&dir.join("perf.json"), perf_json.as_bytes())
-        })();
-        if let Err(e) = written {
-            error(format!("cannot write the report to {}: {}", dir.display(), io_reason(&e)));
-            return exit::INVALID_INPUT;
-        }
-        let pages =
-            write_pages(dir, s, &rendered.json, &rendered.markdown, chart_format(&args.charts));
-        if let Err((code, e)) = pages {
+        let written = [
+            ("report.json", rendered.json.as_bytes()),
+            ("report.md", rendered.markdown.as_bytes()),
+            ("perf.json", perf_json.as_bytes()),
+        ]
+        .into_iter()
+        .try_for_each(|(name, bytes)| stage.write(name, bytes))
+        .map_err(|e| (exit::INVALID_INPUT, format!("cannot write {e}")))
+        .and_then(|()| {
+            write_pages(&stage, s, &rendered.json, &rendered.markdown, chart_format(&args.charts))
+        })
+        .and_then(|()| {
+            stage.commit().map_err(|e| (exit::INVALID_INPUT, format!("cannot replace {e}")))
+        });
+        if let Err((code, e)) = written {
             error(e);
             return code;
         }

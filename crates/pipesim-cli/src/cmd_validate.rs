@@ -55,6 +55,17 @@ pub(crate) fn run(args: ValidateArgs, registry: &Registry) -> u8 {
         for w in &s.warnings {
             err_line(&format!("warning: {}: {w}", s.path.display()));
         }
+        let estimate =
+            match crate::estimate::check_run(&[s], None, args.common.max_memory.as_deref()) {
+                Ok(e) => e,
+                Err(e) => {
+                    error(format!("{}: {e}", s.path.display()));
+                    return exit::INVALID_INPUT;
+                }
+            };
+        if args.quiet {
+            continue;
+        }
         let names: Vec<&str> = s.models.iter().map(|m| m.name.as_str()).collect();
         out(&format!(
             "ok: {} ({}, seed {}, models: {})\n",
@@ -63,6 +74,12 @@ pub(crate) fn run(args: ValidateArgs, registry: &Registry) -> u8 {
             s.seed,
             names.join(", ")
         ));
+        if !estimate.worth_a_notice() {
+            out(&format!("  {}\n", estimate.line()));
+        }
+        for line in estimate.model_lines() {
+            out(&format!("    {line}\n"));
+        }
     }
     exit::SUCCESS
 }

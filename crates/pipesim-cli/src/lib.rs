@@ -11,11 +11,13 @@ mod cmd_models;
 mod cmd_run;
 mod cmd_trace;
 mod cmd_validate;
+pub mod estimate;
 mod output;
 mod page_files;
 mod progress;
 pub mod runner;
 pub mod sweep;
+mod timeline_csv;
 
 use clap::Parser;
 pub use pipesim_models::Registry;

@@ -1,18 +1,19 @@
 //! What a run writes beside report.json: `.hgrm` histogram files, the charts and index.html.
+//!
+//! Everything goes into a [`StagedDir`], a fresh folder swapped in for the target once complete,
+//! so nothing of an earlier run is left to remove and a failure leaves the earlier run whole.
 
 use crate::exit;
 use pipesim_report::charts::{ChartFormat, ChartSet, run_charts};
-use pipesim_report::{ReportView, hgrm_text, index_html, write_atomic};
+use pipesim_report::{ReportView, StagedDir, hgrm_text, index_html};
 use pipesim_scenario::Scenario;
-use std::path::Path;
 
-/// Writes `dir/histograms/*.hgrm` and (unless `format` is `None`) `dir/charts/*.svg|png` and
-/// `dir/index.html`, from the run's report.json text and
-/// report.md. Chart files of an earlier run in `dir/charts/` that this run does not produce are
-/// removed, so the folder shows one run. Errors are in words with the exit code they call
-/// for: 1 for a chart that cannot be drawn (a bug), 2 for a folder that cannot be written.
+/// Writes `histograms/*.hgrm` and (unless `format` is `None`) `charts/*.svg|png` and
+/// `index.html` into `out`, from the run's report.json text and report.md. Errors are in words
+/// with the exit code they call for: 1 for a chart that cannot be drawn (a bug), 2 for a file
+/// that cannot be written.
 pub(crate) fn write_pages(
-    dir: &Path,
+    out: &StagedDir,
     s: &Scenario,
     report_json: &str,
     report_md: &str,
@@ -22,73 +23,35 @@ pub(crate) fn write_pages(
     let view =
         ReportView::parse(report_json).map_err(|e| bug(format!("the report just written {e}")))?;
     let io = |e: String| (exit::INVALID_INPUT, e);
-    write_histograms(&dir.join("histograms"), &view)
-        .map_err(|(bad, e)| if bad { bug(e) } else { io(e) })?;
+    write_histograms(out, &view).map_err(|(bad, e)| if bad { bug(e) } else { io(e) })?;
     let Some(format) = format else {
         return Ok(());
     };
     let charts = run_charts(&view, format).map_err(|e| bug(e.to_string()))?;
-    write_charts(&dir.join("charts"), &charts).map_err(io)?;
+    write_charts(out, &charts).map_err(io)?;
     let path = s.path.to_string_lossy();
     let page = index_html(&view, report_md, &charts, Some((&path, &s.text)));
-    write_atomic(&dir.join("index.html"), page.as_bytes())
-        .map_err(|e| io(format!("cannot write {}: {e}", dir.join("index.html").display())))
+    out.write("index.html", page.as_bytes()).map_err(|e| io(format!("cannot write {e}")))
 }
 
-/// Writes every chart of `charts` to `folder` and removes other chart files there.
-pub(crate) fn write_charts(folder: &Path, charts: &ChartSet) -> Result<(), String> {
-    std::fs::create_dir_all(folder)
-        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-    let mut written = Vec::new();
+/// Writes every chart of `charts` to `charts/` in `out`.
+pub(crate) fn write_charts(out: &StagedDir, charts: &ChartSet) -> Result<(), String> {
     for c in &charts.charts {
-        let name = format!("{}.{}", c.stem, c.format.extension());
-        let path = folder.join(&name);
-        write_atomic(&path, &c.bytes)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        written.push(name);
-    }
-    let entries =
-        std::fs::read_dir(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        let is_chart = name.ends_with(".svg") || name.ends_with(".png");
-        if is_chart && !written.contains(&name) {
-            let _ = std::fs::remove_file(entry.path());
-        }
+        let name = format!("charts/{}.{}", c.stem, c.format.extension());
+        out.write(&name, &c.bytes).map_err(|e| format!("cannot write {e}"))?;
     }
     Ok(())
 }
 
 /// Writes one `.hgrm` file per non-empty histogram of each model (`MODEL.METRIC.hgrm`; model
-/// names are file-name safe by validation) and removes other `.hgrm` files there. The error
-/// says whether it is a bug (`true`: a histogram that does not decode) or an I/O failure.
-fn write_histograms(folder: &Path, view: &ReportView) -> Result<(), (bool, String)> {
-    let io = |e: String| (false, e);
-    std::fs::create_dir_all(folder)
-        .map_err(|e| io(format!("cannot create {}: {e}", folder.display())))?;
-    let mut written = Vec::new();
+/// names are file-name safe and short by validation). The error says whether it is a bug
+/// (`true`: a histogram that does not decode) or an I/O failure.
+fn write_histograms(out: &StagedDir, view: &ReportView) -> Result<(), (bool, String)> {
     for m in &view.models {
         for (metric, h) in m.decoded_histograms().map_err(|e| (true, e.to_string()))? {
             let Some(text) = hgrm_text(&h) else { continue };
-            let name = format!("{}.{metric}.hgrm", m.name);
-            let path = folder.join(&name);
-            write_atomic(&path, text.as_bytes())
-                .map_err(|e| io(format!("cannot write {}: {e}", path.display())))?;
-            written.push(name);
-        }
-    }
-    remove_others(folder, &written, &["hgrm"]).map_err(io)
-}
-
-/// Removes files of `folder` with one of `extensions` that are not in `keep`.
-fn remove_others(folder: &Path, keep: &[String], extensions: &[&str]) -> Result<(), String> {
-    let entries =
-        std::fs::read_dir(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        let ours = extensions.iter().any(|x| name.ends_with(&format!(".{x}")));
-        if ours && !keep.contains(&name) {
-            let _ = std::fs::remove_file(entry.path());
+            let name = format!("histograms/{}.{metric}.hgrm", m.name);
+            out.write(&name, text.as_bytes()).map_err(|e| (false, format!("cannot write {e}")))?;
         }
     }
     Ok(())

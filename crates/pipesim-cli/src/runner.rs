@@ -1,5 +1,6 @@
 //! Running a scenario's models, in parallel across models, and turning results into reports.
 
+use pipesim_metrics::WindowSink;
 use pipesim_models::{ModelOutcome, RunFailure, RunProgress, RunSettings};
 use pipesim_report::{ModelRun, RunReport, report_json, report_markdown, summary_table};
 use pipesim_scenario::Scenario;
@@ -30,6 +31,50 @@ pub struct ScenarioRun {
     pub outcomes: Vec<ModelOutcome>,
     /// One perf record per model.
     pub perf: Vec<ModelPerf>,
+    /// What the run found worth a warning (a model with no measured event), for stderr and
+    /// report.json's `warnings`.
+    pub warnings: Vec<String>,
+}
+
+impl ScenarioRun {
+    /// A run of `outcomes`, with the warnings they call for and no perf records.
+    pub fn of(outcomes: Vec<ModelOutcome>, s: &Scenario) -> Self {
+        let warnings = run_warnings(s, &outcomes);
+        Self { outcomes, perf: Vec::new(), warnings }
+    }
+}
+
+/// Warnings about results that look like figures but measure nothing: a model none of whose
+/// measured events (created in `[warmup, duration)`) became visible reports latency 0.
+fn run_warnings(s: &Scenario, outcomes: &[ModelOutcome]) -> Vec<String> {
+    let interval = format!(
+        "[{}, {})",
+        pipesim_engine::format_duration_ns(s.warmup_ns),
+        pipesim_engine::format_duration_ns(s.duration_ns)
+    );
+    s.models
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(m, o)| {
+            let t = &o.results.throughput;
+            if t.offered == 0 {
+                Some(format!(
+                    "model {}: no event was created in the measured interval {interval}: its latency and throughput figures are empty (0), not measured; shorten the warmup or lengthen the run",
+                    m.name
+                ))
+            } else if o.results.e2e.count() == 0 {
+                Some(format!(
+                    "model {}: none of the {} events created in the measured interval {interval} became visible: its end-to-end latency figures are empty (0), not measured",
+                    m.name, t.offered
+                ))
+            } else {
+                None
+            }
+        })
+        .chain(s.models.iter().zip(outcomes).flat_map(|(m, o)| {
+            o.notes.iter().map(move |n| format!("model {}: {n}", m.name))
+        }))
+        .collect()
 }
 
 /// A model whose run failed (code under test panicked, say): no report can be made.
@@ -49,12 +94,24 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
+impl RunError {
+    /// The exit code the failure calls for: a trace that changed under the run is bad input
+    /// (2), code under test that failed is 4, a backend that could not run is internal (1).
+    pub fn exit_code(&self) -> u8 {
+        match self.failure {
+            RunFailure::Trace(_) => crate::exit::INVALID_INPUT,
+            RunFailure::Service { .. } => crate::exit::SERVICE_FAILED,
+            RunFailure::Backend { .. } => crate::exit::INTERNAL,
+        }
+    }
+}
+
 /// Prints a failed run (what failed, where, when, the seed and the command that reproduces it)
-/// and returns [`crate::exit::SERVICE_FAILED`].
+/// and returns its exit code ([`RunError::exit_code`]).
 pub(crate) fn report_failure(s: &Scenario, e: &RunError, command: &str) -> u8 {
     crate::output::error(format!("{}: {e}", s.path.display()));
     crate::output::err_line(&format!("  seed {}; reproduce: {command}", s.seed));
-    crate::exit::SERVICE_FAILED
+    e.exit_code()
 }
 
 /// The run settings of a scenario.
@@ -67,6 +124,7 @@ pub fn settings(s: &Scenario) -> RunSettings {
         window_ns: s.window_ns,
         progress: None,
         log_visibility: false,
+        timeline_sink: None,
     }
 }
 
@@ -83,16 +141,31 @@ pub(crate) fn run_scenario_with(
     jobs: Option<usize>,
     show_progress: bool,
 ) -> Result<ScenarioRun, RunError> {
+    run_scenario_streaming(s, jobs, show_progress, &[])
+}
+
+/// [`run_scenario_with`], each model's timeline windows also going to its sink in `sinks`
+/// (scenario order; missing or `None`: none).
+pub(crate) fn run_scenario_streaming(
+    s: &Scenario,
+    jobs: Option<usize>,
+    show_progress: bool,
+    sinks: &[Option<Arc<dyn WindowSink>>],
+) -> Result<ScenarioRun, RunError> {
     let base = settings(s);
+    let sink = |i: usize| sinks.get(i).cloned().flatten();
     let cells: Vec<Arc<RunProgress>> =
         s.models.iter().map(|_| Arc::new(RunProgress::new())).collect();
     let display = show_progress.then(|| {
         let runs = s.models.iter().map(|m| m.name.clone()).zip(cells.iter().cloned()).collect();
         crate::progress::Display::start(runs, s.duration_ns.saturating_add(s.drain_ns))
     });
-    let one = |(m, cell): (&pipesim_models::ModelSpec, &Arc<RunProgress>)| {
-        let settings =
-            RunSettings { progress: show_progress.then(|| Arc::clone(cell)), ..base.clone() };
+    let one = |(i, (m, cell)): (usize, (&pipesim_models::ModelSpec, &Arc<RunProgress>))| {
+        let settings = RunSettings {
+            progress: show_progress.then(|| Arc::clone(cell)),
+            timeline_sink: sink(i),
+            ..base.clone()
+        };
         // Wall time is measured here, outside the simulation, for the perf line only.
         #[allow(clippy::disallowed_methods)]
         let start = std::time::Instant::now();
@@ -103,12 +176,14 @@ pub(crate) fn run_scenario_with(
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     type Timed = (Result<ModelOutcome, RunFailure>, Duration);
     let results: Vec<Timed> = if threads == 1 || s.models.len() == 1 {
-        s.models.iter().zip(&cells).map(one).collect()
+        s.models.iter().zip(&cells).enumerate().map(one).collect()
     } else {
         use rayon::prelude::*;
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.install(|| s.models.par_iter().zip(&cells).map(one).collect()),
-            Err(_) => s.models.iter().zip(&cells).map(one).collect(),
+            Ok(pool) => {
+                pool.install(|| s.models.par_iter().zip(&cells).enumerate().map(one).collect())
+            }
+            Err(_) => s.models.iter().zip(&cells).enumerate().map(one).collect(),
         }
     };
     if let Some(d) = display {
@@ -131,7 +206,8 @@ pub(crate) fn run_scenario_with(
         });
         outcomes.push(outcome);
     }
-    Ok(ScenarioRun { outcomes, perf })
+    let warnings = run_warnings(s, &outcomes);
+    Ok(ScenarioRun { outcomes, perf, warnings })
 }
 
 /// The rendered reports of a run.
@@ -146,6 +222,14 @@ pub struct Rendered {
 
 /// Renders the reports of `run` of `s`, stating `command` as the way to reproduce them.
 pub fn render(s: &Scenario, run: &ScenarioRun, command: &str) -> Rendered {
+    let with_warnings;
+    let s = if run.warnings.is_empty() {
+        s
+    } else {
+        with_warnings =
+            Scenario { warnings: [s.warnings.clone(), run.warnings.clone()].concat(), ..s.clone() };
+        &with_warnings
+    };
     let report = RunReport {
         scenario: s,
         command: command.to_string(),

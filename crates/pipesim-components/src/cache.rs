@@ -120,6 +120,11 @@ impl CacheParams {
         at_least_one(self.entities, "entities", "a cache of zero entities holds nothing")?;
         at_least_one(self.consumers, "consumers", "someone must apply the change stream")?;
         at_least_one(self.threads, "threads", "someone must serve the reads")?;
+        use pipesim_config::limits::{ENTRIES, PER_ENTITY, WORKERS, at_most};
+        at_most("ring", u64::from(self.ring), &PER_ENTITY)?;
+        at_most("entities", u64::from(self.entities), &ENTRIES)?;
+        at_most("consumers", u64::from(self.consumers), &WORKERS)?;
+        at_most("threads", u64::from(self.threads), &WORKERS)?;
         if self.commit_interval.ns == 0 {
             return Err(ConfigError::new("commit_interval", "must be greater than zero"));
         }
@@ -317,7 +322,7 @@ impl<J: Copy, R: Copy> Cache<J, R> {
             spec: spec.clone(),
             rng,
             lru: Lru::new(p.entities as usize),
-            entries: IntMap::with_capacity((p.entities as usize).min(1 << 20)),
+            entries: IntMap::with_capacity((p.entities as usize).min(4_096)),
             consumers: (0..p.consumers).map(|_| FifoServer::new(1, None)).collect(),
             threads: FifoServer::new(p.threads, None),
             events: 0,
@@ -518,7 +523,7 @@ impl<J: Copy, R: Copy> Cache<J, R> {
         }
         if !self.spec.params.wal {
             self.lru.clear();
-            self.entries = IntMap::with_capacity((self.spec.params.entities as usize).min(1 << 20));
+            self.entries = IntMap::with_capacity((self.spec.params.entities as usize).min(4_096));
             self.events = 0;
         }
         self.epoch = self.epoch.wrapping_add(1);

@@ -416,6 +416,11 @@ impl TopicParams {
                 "must be at least 1: a topic needs a partition",
             ));
         }
+        pipesim_config::limits::at_most(
+            "partitions",
+            u64::from(self.partitions),
+            &pipesim_config::limits::PARTITIONS,
+        )?;
         let delivery =
             self.delivery.resolve(loader).map_err(|m| ConfigError::new("delivery", m))?;
         Ok(TopicSpec { partitions: self.partitions, delivery })

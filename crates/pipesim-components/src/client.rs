@@ -35,6 +35,11 @@ impl RetryParams {
         if self.timeout.ns == 0 {
             return Err(ConfigError::new("timeout", "must be greater than zero"));
         }
+        pipesim_config::limits::at_most(
+            "retries",
+            u64::from(self.retries),
+            &pipesim_config::limits::RETRIES,
+        )?;
         if self.backoff_max.ns < self.backoff.ns {
             return Err(ConfigError::new(
                 "backoff_max",

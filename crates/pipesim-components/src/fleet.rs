@@ -43,6 +43,11 @@ impl FleetParams {
         if self.instances == 0 {
             return Err(ConfigError::new("instances", "must be at least 1"));
         }
+        pipesim_config::limits::at_most(
+            "instances",
+            u64::from(self.instances),
+            &pipesim_config::limits::INSTANCES,
+        )?;
         Ok(FleetParams {
             affinity: Some(self.affinity.unwrap_or(default_affinity)),
             ..self.clone()

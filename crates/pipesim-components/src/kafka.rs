@@ -329,6 +329,10 @@ impl KafkaLogParams {
         if self.io_threads == 0 {
             return Err(ConfigError::new("io_threads", "must be at least 1"));
         }
+        use pipesim_config::limits::{BROKERS, PARTITIONS, WORKERS, at_most};
+        at_most("brokers", u64::from(self.brokers), &BROKERS)?;
+        at_most("partitions", u64::from(self.partitions), &PARTITIONS)?;
+        at_most("io_threads", u64::from(self.io_threads), &WORKERS)?;
         if self.compaction && self.segment_bytes.bytes == 0 {
             return Err(ConfigError::new("segment_bytes", "must be greater than zero"));
         }
@@ -448,6 +452,9 @@ impl KafkaProducerParams {
         if self.max_in_flight == 0 {
             return Err(ConfigError::new("max_in_flight", "must be at least 1"));
         }
+        use pipesim_config::limits::{BATCH, RETRIES, at_most};
+        at_most("max_in_flight", u64::from(self.max_in_flight), &BATCH)?;
+        at_most("retries", u64::from(self.retries), &RETRIES)?;
         if self.request_timeout.ns == 0 {
             return Err(ConfigError::new("request_timeout", "must be greater than zero"));
         }
@@ -796,6 +803,15 @@ pub struct KafkaLog<R> {
 }
 
 impl<R: Record> KafkaLog<R> {
+    /// Bytes a cluster of `brokers` brokers and `partitions` partitions takes before it holds
+    /// records, for `producers` producer instances (for the run estimate): each partition and
+    /// its per-producer sequence, each broker's connection from each producer.
+    pub fn state_bytes(brokers: u32, partitions: u32, producers: u32) -> u64 {
+        let partition = std::mem::size_of::<Partition<R>>() as u64 + 8 * u64::from(producers);
+        let connection = 1 + std::mem::size_of::<VecDeque<u32>>() as u64;
+        u64::from(partitions) * partition + u64::from(brokers) * u64::from(producers) * connection
+    }
+
     /// A cluster for `producers` producer instances writing with `acks`, with its own stream.
     pub fn new(spec: &KafkaLogSpec, acks: Acks, producers: u32, rng: StreamRng) -> Self {
         let p = &spec.params;
@@ -1936,6 +1952,12 @@ pub struct KafkaProducer<R> {
 }
 
 impl<R: Record> KafkaProducer<R> {
+    /// Bytes `instances` producers writing to `partitions` partitions take: an accumulator per
+    /// instance and partition (for the run estimate).
+    pub fn state_bytes(instances: u32, partitions: u32) -> u64 {
+        u64::from(instances) * u64::from(partitions) * std::mem::size_of::<Acc>() as u64
+    }
+
     /// `instances` producers writing to `partitions` partitions.
     pub fn new(params: &KafkaProducerParams, instances: u32, partitions: u32) -> Self {
         let n = instances as usize * partitions as usize;

@@ -32,7 +32,7 @@ pub use fleet::{Affinity, FleetParams};
 pub use group_commit::{DiskEffect, DiskStall, GroupCommit, GroupCommitStats};
 pub use int_map::IntMap;
 pub use link::{Link, LinkFault, LinkFaultEffect, LinkParams, LinkSpec, check_probability};
-pub use lru::{Lru, che_hit_ratio};
+pub use lru::{LRU_BYTES_PER_ENTRY, Lru, che_hit_ratio};
 pub use pool::{Pool, PoolParams};
 pub use postgres::{
     IndexKind, PgEvent, PgOutcome, PgStats, Postgres, PostgresParams, PostgresSpec, SyncCommit, Txn,

@@ -4,6 +4,13 @@ use crate::int_map::IntMap;
 
 const NIL: u32 = u32::MAX;
 
+/// Entries an LRU has room for before it first grows.
+const INITIAL_ENTRIES: usize = 4_096;
+
+/// Bytes an LRU takes per key it holds: a 24-byte node and, at the index's load of at most
+/// one half, up to four 8-byte slots right after it doubles (for the run estimate).
+pub const LRU_BYTES_PER_ENTRY: u64 = 24 + 4 * 8;
+
 #[derive(Clone, Copy, Debug)]
 struct Node {
     key: u32,
@@ -35,8 +42,10 @@ impl Lru {
         assert!(capacity >= 1, "an LRU needs room for a key");
         Self {
             capacity,
-            index: IntMap::with_capacity(capacity),
-            nodes: Vec::with_capacity(capacity.min(1 << 20)),
+            // Both grow with the keys actually held, so a large capacity costs memory only once
+            // it fills (a 3 M-entry LRU seeing a few thousand keys stays small).
+            index: IntMap::with_capacity(capacity.min(INITIAL_ENTRIES)),
+            nodes: Vec::with_capacity(capacity.min(INITIAL_ENTRIES)),
             head: NIL,
             tail: NIL,
             hits: 0,
@@ -156,7 +165,7 @@ impl Lru {
 
     /// Removes every key (a restart of the process holding it).
     pub fn clear(&mut self) {
-        self.index = IntMap::with_capacity(self.capacity);
+        self.index = IntMap::with_capacity(self.capacity.min(INITIAL_ENTRIES));
         self.nodes.clear();
         self.head = NIL;
         self.tail = NIL;
@@ -193,7 +202,17 @@ pub fn che_hit_ratio(probabilities: &[f64], capacity: usize) -> f64 {
     }
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
-        if occupancy(mid) < capacity as f64 { lo = mid } else { hi = mid }
+        let (was_lo, was_hi) = (lo, hi);
+        if occupancy(mid) < capacity as f64 {
+            lo = mid
+        } else {
+            hi = mid
+        }
+        // A step that moves neither end is a fixed point: every later step would repeat it,
+        // so stopping gives the same bits (and saves a pass over every key per step).
+        if lo == was_lo && hi == was_hi {
+            break;
+        }
     }
     let t = 0.5 * (lo + hi);
     probabilities.iter().map(|q| q * (1.0 - libm::exp(-q * t))).sum()

@@ -62,6 +62,11 @@ impl StoreParams {
                 "must be at least 2: one active memtable and one being flushed (RocksDB's max_write_buffer_number)",
             ));
         }
+        pipesim_config::limits::at_most(
+            "memtables",
+            u64::from(self.memtables),
+            &pipesim_config::limits::MEMTABLES,
+        )?;
         if !(self.flush_bandwidth.bytes_per_s.is_finite() && self.flush_bandwidth.bytes_per_s > 0.0)
         {
             return Err(ConfigError::new("flush_bandwidth", "must be greater than zero"));

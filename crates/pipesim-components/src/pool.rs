@@ -34,6 +34,11 @@ impl PoolParams {
                 "must be at least 1: a pool of zero connections serves nothing",
             ));
         }
+        pipesim_config::limits::at_most(
+            "size",
+            u64::from(self.size),
+            &pipesim_config::limits::WORKERS,
+        )?;
         crate::link::check_probability(self.leak, "leak")?;
         Ok(self.clone())
     }

@@ -146,6 +146,11 @@ impl PostgresParams {
         if self.cores == 0 {
             return Err(ConfigError::new("cores", "must be at least 1"));
         }
+        pipesim_config::limits::at_most(
+            "cores",
+            u64::from(self.cores),
+            &pipesim_config::limits::WORKERS,
+        )?;
         if self.index == IndexKind::Gin && self.gin_entry.bytes == 0 {
             return Err(ConfigError::new("gin_entry", "must be greater than zero"));
         }

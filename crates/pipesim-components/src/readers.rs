@@ -55,6 +55,10 @@ impl ReaderParams {
         if self.rows_per_entity == 0 {
             return Err(ConfigError::new("rows_per_entity", "must be at least 1"));
         }
+        use pipesim_config::limits::{ENTRIES, PER_ENTITY, READERS, at_most};
+        at_most("count", u64::from(self.count), &READERS)?;
+        at_most("entities", u64::from(self.entities), &ENTRIES)?;
+        at_most("rows_per_entity", u64::from(self.rows_per_entity), &PER_ENTITY)?;
         Ok(self.clone())
     }
 

@@ -36,6 +36,11 @@ pub struct RedisSpec {
 }
 
 impl RedisSpec {
+    /// The run time of one script call.
+    pub fn script(&self) -> &Dist {
+        &self.script
+    }
+
     /// Mean run time of one script, ns.
     pub fn script_mean_ns(&self) -> f64 {
         self.script.mean_ns()

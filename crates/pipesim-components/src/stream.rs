@@ -71,6 +71,11 @@ impl ConsumerParams {
         if self.max_poll_records == 0 {
             return Err(ConfigError::new("max_poll_records", "must be at least 1"));
         }
+        pipesim_config::limits::at_most(
+            "max_poll_records",
+            u64::from(self.max_poll_records),
+            &pipesim_config::limits::BATCH,
+        )?;
         if self.auto_commit.ns == 0 {
             return Err(ConfigError::new("auto_commit", "must be greater than zero"));
         }
@@ -225,6 +230,11 @@ impl StreamParams {
         if self.parallelism == Some(0) {
             return Err(ConfigError::new("parallelism", "must be at least 1"));
         }
+        pipesim_config::limits::at_most(
+            "parallelism",
+            u64::from(self.parallelism.unwrap_or(1)),
+            &pipesim_config::limits::PARTITIONS,
+        )?;
         if self.checkpoint_interval.ns == 0 {
             return Err(ConfigError::new(
                 "checkpoint_interval",
@@ -976,6 +986,10 @@ impl ProjectionParams {
         if self.batch == 0 {
             return Err(ConfigError::new("batch", "must be at least 1"));
         }
+        use pipesim_config::limits::{BATCH, RETRIES, WORKERS, at_most};
+        at_most("workers", u64::from(self.workers), &WORKERS)?;
+        at_most("batch", u64::from(self.batch), &BATCH)?;
+        at_most("retries", u64::from(self.retries), &RETRIES)?;
         check_probability(self.fail, "fail")?;
         if self.fail >= 1.0 {
             return Err(ConfigError::new(

@@ -14,6 +14,7 @@
 mod dist_spec;
 mod error;
 mod hgrm;
+pub mod limits;
 mod params;
 mod suggest;
 mod units;

@@ -73,6 +73,17 @@ impl LatencyHistogram {
         }
     }
 
+    /// Forgets every sample and keeps the allocation (for histograms that are reused).
+    pub fn clear(&mut self) {
+        self.h.reset();
+    }
+
+    /// The largest sample to histogram resolution (0 when empty): `quantile_ns(1.0)` without
+    /// scanning the buckets.
+    pub fn max_ns(&self) -> u64 {
+        if self.h.is_empty() { 0 } else { self.h.max() }
+    }
+
     /// Number of samples.
     pub fn count(&self) -> u64 {
         self.h.len()
@@ -119,6 +130,17 @@ impl LatencyHistogram {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|e| HistogramDecodeError(format!("not base64: {e}")))?;
+        // The V2 header's payload length (bytes 4..8) is allocated before the payload is read:
+        // a corrupt one must not ask for gigabytes. It cannot exceed what is there.
+        if let Some(len) = bytes.get(4..8) {
+            let claimed = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+            if claimed > bytes.len() {
+                return Err(HistogramDecodeError(format!(
+                    "not an HdrHistogram V2 histogram: its header claims {claimed} bytes of counts, but {} bytes are there",
+                    bytes.len()
+                )));
+            }
+        }
         let mut h: Histogram<u64> =
             hdrhistogram::serialization::Deserializer::new().deserialize(&mut &bytes[..]).map_err(
                 |e| HistogramDecodeError(format!("not an HdrHistogram V2 histogram: {e:?}")),

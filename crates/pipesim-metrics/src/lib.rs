@@ -10,7 +10,9 @@
 //!   dropped events, with the first examples of each.
 //!
 //! Memory grows with the events *pending* (created, not yet visible or dropped) and with the
-//! number of keys, never with the number of events simulated.
+//! number of keys, never with the number of events simulated nor with simulated time: the
+//! timeline keeps a constant-size row per window and a bounded number of rows
+//! ([`window_rule`]).
 
 mod examples;
 mod histogram;
@@ -19,6 +21,7 @@ mod phases;
 mod recorder;
 mod results;
 mod timeline;
+pub mod window_rule;
 
 pub use examples::{Example, ExampleKind};
 pub use histogram::{HistogramDecodeError, LatencyHistogram, LatencySummary};
@@ -26,4 +29,4 @@ pub use idwindow::IdWindow;
 pub use phases::PhaseStats;
 pub use recorder::{ReasonId, Recorder, RecorderConfig};
 pub use results::{DropReason, Invariants, RunResults, Throughput};
-pub use timeline::{Timeline, WindowRow};
+pub use timeline::{MAX_OPEN_WINDOWS, Timeline, WindowRow, WindowSink};

@@ -5,10 +5,11 @@ use crate::histogram::LatencyHistogram;
 use crate::idwindow::IdWindow;
 use crate::phases::Phases;
 use crate::results::{DropReason, Invariants, RunResults, Throughput};
-use crate::timeline::Timeline;
+use crate::timeline::{Timeline, WindowSink};
 use pipesim_engine::{NS_PER_S, SimTime};
 use pipesim_workload::EventMeta;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The measurement settings of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +20,9 @@ pub struct RecorderConfig {
     pub duration_ns: SimTime,
     /// Timeline window length.
     pub window_ns: SimTime,
+    /// How many windows each report row merges (1 unless there are more windows than a
+    /// report holds: [`crate::window_rule::report_group`]).
+    pub report_group: u64,
     /// Number of keys, for the per-key ordering state.
     pub key_count: u32,
 }
@@ -75,13 +79,18 @@ pub struct Recorder {
 impl Recorder {
     /// A recorder for a run.
     pub fn new(cfg: RecorderConfig) -> Self {
+        Self::with_sink(cfg, None)
+    }
+
+    /// A recorder whose timeline also hands every window, as it closes, to `sink`.
+    pub fn with_sink(cfg: RecorderConfig, sink: Option<Arc<dyn WindowSink>>) -> Self {
         Self {
             cfg,
             e2e: LatencyHistogram::new(),
             ack: LatencyHistogram::new(),
             ack_and_e2e: LatencyHistogram::new(),
             read: None,
-            timeline: Timeline::new(cfg.window_ns),
+            timeline: Timeline::new(cfg.window_ns, cfg.report_group, sink),
             unresolved: IdWindow::new(),
             acked_pending: BTreeMap::new(),
             retracted: BTreeSet::new(),
@@ -155,7 +164,7 @@ impl Recorder {
     pub fn created(&mut self, ev: &EventMeta) {
         self.accumulate_area(ev.created_ns);
         self.unresolved.insert(ev.id);
-        self.timeline.current_row().offered += 1;
+        self.timeline.created();
         if self.measured(ev.created_ns) {
             self.offered += 1;
         }
@@ -222,6 +231,7 @@ impl Recorder {
             return None;
         }
         if !self.retracted.is_empty() && self.retracted.remove(&ev.id) {
+            self.timeline.resolved_quietly(ev.created_ns);
             self.phases.each(ev.created_ns, |p| p.duplicates += 1);
             self.invariants.duplicates += 1;
             self.example(ExampleKind::Duplicate, ev, now, || {
@@ -256,12 +266,7 @@ impl Recorder {
                 }
             });
         }
-        self.timeline.current_row().delivered += 1;
-        self.timeline
-            .row_at(ev.created_ns)
-            .e2e
-            .get_or_insert_with(|| LatencyHistogram::with_sigfig(2))
-            .record(latency);
+        self.timeline.visible(ev.created_ns, latency);
         self.measured(ev.created_ns).then_some(latency)
     }
 
@@ -277,7 +282,7 @@ impl Recorder {
             r.events += 1;
             self.phases.each(ev.created_ns, |p| p.dropped += 1);
             self.invariants.dropped += 1;
-            self.timeline.current_row().dropped += 1;
+            self.timeline.dropped(ev.created_ns);
             let why = r.reason.clone();
             self.example(ExampleKind::Dropped, ev, now, || why);
         } else {
@@ -291,6 +296,7 @@ impl Recorder {
     pub fn retracted(&mut self, ev: &EventMeta, now: SimTime) {
         self.accumulate_area(now);
         if self.unresolved.reinsert(ev.id) {
+            self.timeline.reopened(ev.created_ns);
             self.retracted.insert(ev.id);
             self.acked_pending.entry((ev.key, ev.seq)).or_insert((ev.id, now, ev.created_ns));
         }
@@ -406,8 +412,8 @@ impl Recorder {
                 delivered_per_s: per_s(self.delivered),
             },
             invariants: self.invariants,
+            window_ns: self.timeline.row_ns(),
             timeline: self.timeline.finish(self.unresolved.len()),
-            window_ns: self.cfg.window_ns,
             events_simulated,
             end_ns,
             mean_in_system: if measured_ns > 0 {
@@ -434,6 +440,7 @@ mod tests {
             warmup_ns: 0,
             duration_ns: 1_000,
             window_ns: 100,
+            report_group: 1,
             key_count: 4,
         })
     }
@@ -535,6 +542,7 @@ mod tests {
             warmup_ns: 500,
             duration_ns: 1_000,
             window_ns: 100,
+            report_group: 1,
             key_count: 1,
         });
         let early = ev(0, 0, 1, 100);

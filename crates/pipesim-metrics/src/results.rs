@@ -66,9 +66,10 @@ pub struct RunResults {
     pub throughput: Throughput,
     /// Findings.
     pub invariants: Invariants,
-    /// One row per window.
+    /// One row per window (or per group of windows: see `window_ns`).
     pub timeline: Vec<WindowRow>,
-    /// The window length of the timeline.
+    /// The length of a timeline row: the run's window, times the number of windows a row
+    /// merges when the run has more than a report holds.
     pub window_ns: SimTime,
     /// Events the engine processed (arrivals included).
     pub events_simulated: u64,

@@ -1,11 +1,13 @@
 //! The run loop.
 
 use crate::ctx::Ctx;
+use crate::failure::RunFailure;
 use crate::fault::{FaultPhase, ResolvedFaults};
 use crate::model::Model;
 use crate::progress::{PUBLISH_EVERY, RunProgress};
 use pipesim_engine::{RngStreams, SimTime};
-use pipesim_metrics::{Recorder, RecorderConfig, RunResults};
+use pipesim_metrics::window_rule::report_group;
+use pipesim_metrics::{Recorder, RecorderConfig, RunResults, WindowSink};
 use pipesim_workload::{ArrivalGen, WorkloadSpec};
 use std::sync::Arc;
 
@@ -27,6 +29,8 @@ pub struct RunSettings {
     /// Keep every event's first visibility time in the results (cross-checks; memory grows
     /// with events).
     pub log_visibility: bool,
+    /// Receives every timeline window as it closes (`--timeline-csv`; never read back).
+    pub timeline_sink: Option<Arc<dyn WindowSink>>,
 }
 
 /// Runs `model` over the arrival trace of `workload` under `settings`, with the fault
@@ -37,21 +41,25 @@ pub struct RunSettings {
 /// numbers they would have had, so they cost no heap operation yet still obey the
 /// (time, insertion order) rule: fault boundaries are scheduled first, at time 0, then each
 /// arrival when the previous one is processed. The run ends at `duration + drain`, or earlier
-/// once arrivals are over, no fault is pending and every event is resolved.
+/// once arrivals are over, no fault is pending and every event is resolved. A trace that can no
+/// longer be read as the scan read it is an error, not a short run.
 pub fn run<M: Model>(
     model: &mut M,
     settings: &RunSettings,
     workload: &WorkloadSpec,
     faults: &ResolvedFaults,
-) -> RunResults {
+) -> Result<RunResults, RunFailure> {
     let streams = RngStreams::new(settings.seed);
     let mut arrivals = ArrivalGen::new(workload, &streams);
-    let rec = Recorder::new(RecorderConfig {
+    let span_ns = settings.duration_ns.saturating_add(settings.drain_ns);
+    let cfg = RecorderConfig {
         warmup_ns: settings.warmup_ns,
         duration_ns: settings.duration_ns,
         window_ns: settings.window_ns,
+        report_group: report_group(span_ns, settings.window_ns),
         key_count: workload.keys.count,
-    });
+    };
+    let rec = Recorder::with_sink(cfg, settings.timeline_sink.clone());
     let mut ctx = Ctx::new(rec);
     if settings.log_visibility {
         ctx.rec.log_visibility();
@@ -144,9 +152,12 @@ pub fn run<M: Model>(
     if let Some(p) = &settings.progress {
         p.finish(last_t, events);
     }
+    if let Some(e) = arrivals.failure() {
+        return Err(RunFailure::Trace(e.clone()));
+    }
     // The run covers at least the arrival period, so the timeline shows quiet tails too.
     let end_ns = last_t.max(settings.duration_ns).min(end);
-    ctx.rec.finish(end_ns, events)
+    Ok(ctx.rec.finish(end_ns, events))
 }
 
 /// Which source the next event comes from.

@@ -1,12 +1,17 @@
 //! Why a run could not finish.
 
 use pipesim_engine::{SimTime, format_duration_ns};
+use pipesim_workload::TraceError;
 use std::fmt;
 
-/// A run that stopped before its end. The discrete-event designs never fail (their inputs are
-/// validated before the run); a backend that runs code under test fails when that code does.
+/// A run that stopped before its end. The discrete-event designs fail only when an input they
+/// read while running no longer reads as it did when checked (a workload trace); a backend
+/// that runs code under test also fails when that code does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RunFailure {
+    /// The workload trace changed, vanished or became unreadable after the load-time scan
+    /// (every run reads it again): the results would be of other arrivals.
+    Trace(TraceError),
     /// The service under test panicked or returned an error.
     Service {
         /// The simulated host it ran on, when known.
@@ -36,6 +41,7 @@ impl fmt::Display for RunFailure {
                 )
             }
             Self::Backend { message } => write!(f, "{message}"),
+            Self::Trace(e) => write!(f, "workload.arrivals.file: {e}"),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod clients;
 mod ctx;
 mod detail;
 mod driver;
+pub mod estimate;
 mod failure;
 mod fault;
 pub mod kinds;
@@ -26,6 +27,7 @@ pub mod store_faults;
 pub use ctx::Ctx;
 pub use detail::{Cell, DetailTable};
 pub use driver::{RunSettings, run};
+pub use estimate::{MemoryItem, ModelEstimate, Work};
 pub use failure::RunFailure;
 pub use fault::{
     Direction, DiskStallEffect, FAULT_KINDS, FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS,

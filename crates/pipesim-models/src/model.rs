@@ -3,6 +3,7 @@
 use crate::ctx::Ctx;
 use crate::detail::DetailTable;
 use crate::driver::RunSettings;
+use crate::estimate::{MemoryItem, Work};
 use crate::fault::{FaultPhase, FaultSpec};
 use pipesim_config::{ConfigError, Loader, ParamDoc};
 use pipesim_engine::RngStreams;
@@ -101,6 +102,19 @@ pub trait ModelKind: Model + Sized + 'static {
     /// Things worth telling the user before the run, such as a utilisation at or above 1.
     fn warnings(_params: &Self::Params, _workload: &WorkloadSpec) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The memory the design's own state takes under `workload`, one item per parameter that
+    /// sets it (what every run costs, the keys, the timeline and the faults, is counted by
+    /// the run estimate itself). By default nothing.
+    fn memory(_params: &Self::Params, _workload: &WorkloadSpec) -> Vec<MemoryItem> {
+        Vec::new()
+    }
+
+    /// The work of a run per arrival (engine events, wall time per event, time in flight),
+    /// for the run estimate.
+    fn work(_params: &Self::Params, _workload: &WorkloadSpec) -> Work {
+        Work::DEFAULT
     }
 
     /// Design-specific tables for the report (per-station statistics, say).

@@ -12,6 +12,7 @@
 
 use crate::detail::DetailTable;
 use crate::driver::{RunSettings, run};
+use crate::estimate::{ModelEstimate, estimate};
 use crate::failure::RunFailure;
 use crate::fault::{FaultSpec, ResolvedFaults, resolve};
 use crate::model::{BuildEnv, ModelKind, RunEnv};
@@ -101,6 +102,16 @@ impl ModelSpec {
     pub fn warnings(&self, workload: &WorkloadSpec, settings: &RunSettings) -> Vec<String> {
         self.inner.warnings(workload, settings)
     }
+
+    /// What a run of the model over the workload and the fault timeline will cost.
+    pub fn estimate(
+        &self,
+        settings: &RunSettings,
+        workload: &WorkloadSpec,
+        faults: &[FaultSpec],
+    ) -> ModelEstimate {
+        self.inner.estimate(&self.name, settings, workload, faults)
+    }
 }
 
 impl fmt::Debug for ModelSpec {
@@ -129,6 +140,14 @@ pub trait Runnable: Send + Sync {
     fn parameters(&self) -> serde_json::Value;
     /// Things worth telling the user before the run.
     fn warnings(&self, workload: &WorkloadSpec, settings: &RunSettings) -> Vec<String>;
+    /// What a run will cost (events, memory, wall time), before it starts.
+    fn estimate(
+        &self,
+        name: &str,
+        settings: &RunSettings,
+        workload: &WorkloadSpec,
+        faults: &[FaultSpec],
+    ) -> ModelEstimate;
 }
 
 struct Des<K: ModelKind>(K::Params);
@@ -145,7 +164,7 @@ impl<K: ModelKind> Runnable for Des<K> {
         let faults = &resolved.delivered;
         let mut model =
             K::build(&self.0, &RunEnv { streams: &streams, workload, settings, faults });
-        let results = run(&mut model, settings, workload, &resolved);
+        let results = run(&mut model, settings, workload, &resolved)?;
         let details = model.details(&results);
         Ok(ModelOutcome { results, details, faults: resolved.windows, notes: Vec::new() })
     }
@@ -168,6 +187,24 @@ impl<K: ModelKind> Runnable for Des<K> {
 
     fn warnings(&self, workload: &WorkloadSpec, _settings: &RunSettings) -> Vec<String> {
         K::warnings(&self.0, workload)
+    }
+
+    fn estimate(
+        &self,
+        name: &str,
+        settings: &RunSettings,
+        workload: &WorkloadSpec,
+        faults: &[FaultSpec],
+    ) -> ModelEstimate {
+        let resolved = self.resolve_faults(faults);
+        let own = K::memory(&self.0, workload);
+        let mut work = K::work(&self.0, workload);
+        // A design with a sizing warning (utilisation at or above 1) falls behind: its backlog
+        // can grow to every arrival.
+        if !K::warnings(&self.0, workload).is_empty() {
+            work.in_flight_s = f64::INFINITY;
+        }
+        estimate(name, work, own, settings, workload, &resolved.delivered)
     }
 }
 

@@ -159,6 +159,10 @@ struct Simulation {
     end_s: f64,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 #[derive(Serialize)]
 struct WindowJson {
     t_s: f64,
@@ -169,6 +173,9 @@ struct WindowJson {
     p99_ms: f64,
     max_ms: f64,
     backlog: u64,
+    /// Latency samples that came after the window's percentiles were fixed (absent when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    late: u64,
     /// Indices into `faults[]` of the fault windows that overlap this window.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     faults: Vec<usize>,
@@ -335,7 +342,6 @@ fn model_json<'a>(m: &ModelRun<'a>, faults: &[FaultSpec]) -> ModelJson<'a> {
             .iter()
             .enumerate()
             .map(|(i, w)| {
-                let q = |p: f64| w.e2e.as_ref().map_or(0, |h| h.quantile_ns(p));
                 let (start, end) = (i as u64 * r.window_ns, (i as u64 + 1) * r.window_ns);
                 WindowJson {
                     faults: faults
@@ -348,10 +354,11 @@ fn model_json<'a>(m: &ModelRun<'a>, faults: &[FaultSpec]) -> ModelJson<'a> {
                     offered: w.offered,
                     delivered: w.delivered,
                     dropped: w.dropped,
-                    p50_ms: ms(q(0.5)),
-                    p99_ms: ms(q(0.99)),
-                    max_ms: ms(q(1.0)),
+                    p50_ms: ms(w.p50_ns),
+                    p99_ms: ms(w.p99_ns),
+                    max_ms: ms(w.max_ns),
                     backlog: w.backlog,
+                    late: w.late,
                 }
             })
             .collect(),
@@ -466,7 +473,8 @@ pub fn report_json(report: &RunReport<'_>) -> String {
         duration_s: secs(s.duration_ns),
         warmup_s: secs(s.warmup_ns),
         drain_s: secs(s.drain_ns),
-        window_s: secs(s.window_ns),
+        // A timeline row's length: the scenario's window unless rows merge several windows.
+        window_s: secs(report.models.first().map_or(s.window_ns, |m| m.outcome.results.window_ns)),
         command: &report.command,
         workload: workload(report),
         random_fault_mix: s.random_fault_mix.as_deref(),

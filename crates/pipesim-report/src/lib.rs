@@ -12,7 +12,9 @@ mod hgrm;
 mod html;
 mod json;
 mod markdown;
+mod named_file;
 mod numbers;
+mod staged_dir;
 mod table;
 mod view;
 
@@ -26,7 +28,12 @@ pub use hgrm::hgrm_text;
 pub use html::{compare_html, index_html};
 pub use json::{ClaimRow, SCHEMA_VERSION, lookup, report_json};
 pub use markdown::report_markdown;
+pub use named_file::{check_named_file, write_through};
 pub use numbers::thousands;
+pub use staged_dir::{
+    COMPARE_FOLDER, FolderKind, MAX_RATE_FOLDER, OutputError, REPORT_FOLDER, SWEEP_FOLDER,
+    StagedDir, TRACE_FOLDER,
+};
 pub use table::summary_table;
 pub use view::{
     ClaimView, FaultView, HistogramsView, InvariantsView, LatenciesView, LatencyView, ModelView,

@@ -28,15 +28,7 @@ pub(crate) fn round_to(x: f64, decimals: u8) -> f64 {
 
 /// A count with thousands separators: 1234567 → "1,234,567".
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    pipesim_config::limits::grouped(n)
 }
 
 /// A rate in events per second, short: 1234567.0 → "1.23M/s", 950.0 → "950/s".

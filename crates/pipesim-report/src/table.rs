@@ -29,11 +29,9 @@ impl TextTable {
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    if i == 0 {
-                        format!("{c:<width$}", width = w[i])
-                    } else {
-                        format!("{c:>width$}", width = w[i])
-                    }
+                    // Padded by hand: `format!`'s width stops at 65,535.
+                    let pad = " ".repeat(w[i].saturating_sub(c.chars().count()));
+                    if i == 0 { format!("{c}{pad}") } else { format!("{pad}{c}") }
                 })
                 .collect();
             parts.join("  ").trim_end().to_string()

@@ -197,8 +197,64 @@ impl ReportView {
         }
         let mut view: ReportView = serde_path_to_error::deserialize(&raw)
             .map_err(|e| ViewError(format!("is not a complete report: {e}")))?;
+        view.check().map_err(|e| ViewError(format!("is not a report pipesim wrote: {e}")))?;
         view.raw = raw;
         Ok(view)
+    }
+
+    /// The values no run can produce (a negative latency, a window of 0 s, a fault that ends
+    /// before it starts), so that charts and comparisons never draw from them.
+    fn check(&self) -> Result<(), String> {
+        let time = |what: &str, x: f64| {
+            if x.is_finite() && x >= 0.0 { Ok(()) } else { Err(format!("{what} is {x}")) }
+        };
+        time("duration_s", self.duration_s)?;
+        time("warmup_s", self.warmup_s)?;
+        if !(self.window_s.is_finite() && self.window_s > 0.0) {
+            return Err(format!("window_s is {}, not a positive number of seconds", self.window_s));
+        }
+        for m in &self.models {
+            let at = |what: &str| format!("models[{}].{what}", m.name);
+            let l = &m.latency;
+            let all = [("e2e", Some(&l.e2e)), ("ack", Some(&l.ack)), ("read", l.read.as_ref())];
+            for (name, v) in all.into_iter().chain([("staleness", l.staleness.as_ref())]) {
+                let Some(v) = v else { continue };
+                for (f, x) in [
+                    ("mean_ms", v.mean_ms),
+                    ("p50_ms", v.p50_ms),
+                    ("p90_ms", v.p90_ms),
+                    ("p95_ms", v.p95_ms),
+                    ("p99_ms", v.p99_ms),
+                    ("p999_ms", v.p999_ms),
+                    ("max_ms", v.max_ms),
+                ] {
+                    time(&at(&format!("latency.{name}.{f}")), x)?;
+                }
+            }
+            time(&at("throughput.offered_per_s"), m.throughput.offered_per_s)?;
+            time(&at("throughput.delivered_per_s"), m.throughput.delivered_per_s)?;
+            for (i, w) in m.timeline.iter().enumerate() {
+                for (f, x) in [
+                    ("t_s", w.t_s),
+                    ("p50_ms", w.p50_ms),
+                    ("p99_ms", w.p99_ms),
+                    ("max_ms", w.max_ms),
+                ] {
+                    time(&at(&format!("timeline[{i}].{f}")), x)?;
+                }
+            }
+            for (i, f) in m.faults.iter().enumerate() {
+                time(&at(&format!("faults[{i}].start_s")), f.start_s)?;
+                if !(f.end_s.is_finite() && f.end_s >= f.start_s) {
+                    return Err(format!(
+                        "{} is {}, before its start",
+                        at(&format!("faults[{i}].end_s")),
+                        f.end_s
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -36,34 +36,31 @@ impl ScenarioError {
     }
 }
 
+/// Every part of a message is cut short where it would echo a long value
+/// ([`pipesim_config::limits::shorten`]).
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use pipesim_config::limits::shorten;
         let file = self.file.display();
         let path = self
             .path
             .as_deref()
             .filter(|p| !p.is_empty())
-            .map(|p| format!("{p}: "))
+            .map(|p| format!("{}: ", shorten(p)))
             .unwrap_or_default();
+        let message = shorten(&self.message);
         match &self.origin {
-            ErrorOrigin::File(None) => write!(f, "{file}: {path}{}", self.message),
+            ErrorOrigin::File(None) => write!(f, "{file}: {path}{message}"),
             ErrorOrigin::File(Some(loc)) => {
-                write!(
-                    f,
-                    "{file}:{}:{}: {path}{}\n{}",
-                    loc.line,
-                    loc.column,
-                    self.message,
-                    loc.snippet()
-                )
+                write!(f, "{file}:{}:{}: {path}{message}\n{}", loc.line, loc.column, loc.snippet())
             }
             // The file comes first, as for errors in the file: with several scenarios, a flag
             // that fits one of them and not another must say which.
             ErrorOrigin::Override(flag) => {
-                write!(f, "{file}: --set {flag}: {path}{}", self.message)
+                write!(f, "{file}: --set {}: {path}{message}", shorten(flag))
             }
-            ErrorOrigin::Seed => write!(f, "{file}: --seed: {}", self.message),
-            ErrorOrigin::Models => write!(f, "{file}: --models: {}", self.message),
+            ErrorOrigin::Seed => write!(f, "{file}: --seed: {message}"),
+            ErrorOrigin::Models => write!(f, "{file}: --models: {message}"),
         }
     }
 }

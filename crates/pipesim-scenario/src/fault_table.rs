@@ -206,6 +206,11 @@ pub(crate) fn build_fault(
                     "must be at least 1 (leave it out for every node)".to_string(),
                 ));
             }
+            if let Some(n) = f.nodes {
+                let limit = &pipesim_config::limits::RESTART_NODES;
+                pipesim_config::limits::at_most("", u64::from(n), limit)
+                    .map_err(|e| ("nodes", e.message))?;
+            }
             FaultKind::RollingRestart {
                 downtime_ns: downtime.ns,
                 gap_ns: f.gap.map_or(0, |g| g.ns),
@@ -233,6 +238,11 @@ pub(crate) fn build_fault(
                     ),
                 ));
             }
+            let events = duration_ns / interval.ns;
+            let limit = &pipesim_config::limits::FAULT_EVENTS;
+            pipesim_config::limits::at_most("", events, limit).map_err(|e| {
+                ("interval", format!("{interval} over the window makes {}", e.message))
+            })?;
             if kind_name == "schema_flood" {
                 FaultKind::SchemaFlood { interval_ns: interval.ns }
             } else {

@@ -28,9 +28,17 @@ pub(crate) struct TracedFault {
 pub(crate) struct FaultTrace {
     /// The faults, in file order.
     pub faults: Vec<TracedFault>,
-    /// Lines skipped because they did not parse (with `on_error = "skip"`): line and why.
+    /// The first few lines skipped because they did not parse (with `on_error = "skip"`):
+    /// line and why.
     pub skipped: Vec<(u64, String)>,
+    /// How many lines were skipped.
+    pub skipped_count: u64,
 }
+
+/// Skipped lines a fault trace keeps as examples for the warning.
+const SKIPPED_EXAMPLES: usize = 3;
+/// The longest line of a fault trace.
+const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// The keys a CSV header may name, with how their cells are typed.
 const CSV_COLUMNS: [(&str, CellType); 15] = [
@@ -74,10 +82,10 @@ pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, St
             ));
         }
     };
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("{shown}: cannot read: {}", crate::source::io_reason(&e)))?;
+    let (file, _) = pipesim_workload::input::open_regular(path)
+        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
     let mut reader = BufReader::new(file);
-    let mut out = FaultTrace { faults: Vec::new(), skipped: Vec::new() };
+    let mut out = FaultTrace { faults: Vec::new(), skipped: Vec::new(), skipped_count: 0 };
     let mut header: Option<Vec<(String, CellType)>> = None;
     let mut last_at: u64 = 0;
     let mut line_no: u64 = 0;
@@ -85,7 +93,7 @@ pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, St
     loop {
         buf.clear();
         let n = (&mut reader)
-            .take(1 << 20)
+            .take(MAX_LINE_BYTES as u64)
             .read_until(b'\n', &mut buf)
             .map_err(|e| format!("{shown}: cannot read: {}", crate::source::io_reason(&e)))?;
         if n == 0 {
@@ -93,10 +101,11 @@ pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, St
         }
         line_no += 1;
         let complete = buf.last() == Some(&b'\n');
-        if !complete && n == 1 << 20 {
-            return Err(format!("{shown}:{line_no}: the line is longer than 1 MiB"));
+        if !complete && n == MAX_LINE_BYTES {
+            return Err(format!("{shown}:{line_no}: the line is longer than 64 KiB"));
         }
-        let text = std::str::from_utf8(&buf)
+        let bytes = if line_no == 1 { pipesim_workload::input::strip_bom(&buf) } else { &buf };
+        let text = std::str::from_utf8(bytes)
             .map_err(|_| format!("{shown}:{line_no}: not UTF-8 text"))?
             .trim_end_matches(['\n', '\r']);
         if text.trim().is_empty() || text.trim_start().starts_with('#') {
@@ -123,7 +132,10 @@ pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, St
                 ));
             }
             Err(m) if skip => {
-                out.skipped.push((line_no, m));
+                out.skipped_count += 1;
+                if out.skipped.len() < SKIPPED_EXAMPLES {
+                    out.skipped.push((line_no, m));
+                }
                 continue;
             }
             Err(m) => {
@@ -140,6 +152,12 @@ pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, St
             ));
         }
         last_at = fault.at.ns;
+        if out.faults.len() as u64 >= pipesim_config::limits::FAULTS.max {
+            return Err(format!(
+                "{shown}:{line_no}: more than {} faults, the most a scenario may have (a documented limit: see \"Limits\" in docs/scenario.md)",
+                pipesim_config::limits::FAULTS.max
+            ));
+        }
         out.faults.push(TracedFault { line: line_no, fault });
     }
     if csv && header.is_none() {

@@ -223,6 +223,10 @@ pub(crate) fn gate(
             out.tolerances.push(MetricTolerance { metric, tolerance, text: text.clone() });
         }
     }
+    let most = pipesim_config::limits::TABLE_ENTRIES.max;
+    if (out.thresholds.len() + out.tolerances.len()) as u64 > most {
+        return Err((root, format!("more than {most} thresholds and tolerances")));
+    }
     Ok(out)
 }
 

@@ -10,12 +10,13 @@ use crate::random_faults::draw;
 use crate::raw::{
     ClaimValue, OnErrorName, PopularityName, ProcessName, RawFault, RawScenario, RawWorkload,
 };
-use crate::source::{io_reason, read_scenario};
-use pipesim_config::{ConfigError, Loader, explain_serde_message, suggest};
+use crate::source::{MAX_DATA_FILE_BYTES, read_scenario};
+use pipesim_config::{ConfigError, Loader, explain_serde_message, limits, suggest};
 use pipesim_engine::{SimTime, format_duration_ns};
 use pipesim_models::{
     BuildEnv, FaultSpec, ModelSpec, ModelTables, ParseModelError, Registry, RunSettings,
 };
+use pipesim_workload::input::{read_capped, strip_bom};
 use pipesim_workload::{
     Keys, OnError, Phase, Popularity, Process, TRACE_COLUMNS, TraceFormat, TraceSpec, WorkloadSpec,
     scan,
@@ -156,6 +157,7 @@ struct FaultTimeline {
     tables: Vec<String>,
     random_mix: Option<Vec<&'static str>>,
     trace_skipped: Vec<String>,
+    trace_skipped_count: u64,
     trace_shown: String,
 }
 
@@ -173,9 +175,11 @@ struct FileLoader {
 impl Loader for FileLoader {
     fn read_text(&self, file: &str) -> Result<String, String> {
         let full = self.base.join(file);
-        let bytes = std::fs::read(&full)
-            .map_err(|e| format!("cannot read {}: {}", full.display(), io_reason(&e)))?;
-        String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", full.display()))
+        let bytes = read_capped(&full, MAX_DATA_FILE_BYTES, "a data file")
+            .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+        let bytes = strip_bom(&bytes);
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| format!("{} is not UTF-8 text", full.display()))
     }
 }
 
@@ -213,12 +217,48 @@ impl<'a> Loading<'a> {
                 ),
             ));
         }
-        if raw.window.ns == 0 {
-            return Err(at("window", "must be greater than zero".to_string()));
+        let window_ns = timeline_window(&raw).map_err(|m| at("window", m))?;
+        if raw.description.chars().count() > limits::MAX_DESCRIPTION_CHARS {
+            return Err(at(
+                "description",
+                format!("is longer than {} characters", limits::MAX_DESCRIPTION_CHARS),
+            ));
+        }
+        let run_ns = raw.duration.ns.saturating_add(raw.drain.ns);
+        if run_ns > limits::MAX_RUN_NS {
+            return Err(at(
+                "duration",
+                format!(
+                    "duration + drain ({}) is longer than the 100 years a run may last (a documented limit: see \"Limits\" in docs/scenario.md)",
+                    format_duration_ns(run_ns)
+                ),
+            ));
         }
         let loader =
             FileLoader { base: self.path.parent().map(Path::to_path_buf).unwrap_or_default() };
         let workload = self.workload(&raw.workload, raw.duration.ns, &loader, &lookup)?;
+        let arrivals = workload.expected_arrivals();
+        if arrivals > limits::ARRIVALS.max as f64 {
+            let field = if workload.trace.is_some() {
+                "workload.arrivals.file"
+            } else {
+                "workload.arrivals"
+            };
+            return Err(at(
+                field,
+                format!(
+                    "about {:.3e} arrivals over the duration, more than the {} pipesim runs (about ten hours at its fastest; a documented limit: see \"Limits\" in docs/scenario.md)",
+                    arrivals,
+                    limits::grouped(limits::ARRIVALS.max)
+                ),
+            ));
+        }
+        if raw.claim.len() as u64 > limits::TABLE_ENTRIES.max {
+            return Err(at(
+                "claim",
+                format!("{} claims: at most {}", raw.claim.len(), limits::TABLE_ENTRIES.max),
+            ));
+        }
         let mut models = self.models(&lookup, &loader, &workload)?;
         let all_names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
         let gate = crate::gate::gate(&raw.gate, &all_names).map_err(|(at, msg)| {
@@ -239,13 +279,14 @@ impl<'a> Loading<'a> {
         let timeline = self.faults(&raw, seed, &models, &loader, &lookup)?;
         let claims = self.claims(&raw, &models, &lookup)?;
         let mut warnings: Vec<String> = workload.trace.iter().filter_map(trace_warning).collect();
-        if !timeline.trace_skipped.is_empty() {
+        if timeline.trace_skipped_count > 0 {
+            let n = timeline.trace_skipped_count;
+            let more = if n > timeline.trace_skipped.len() as u64 { "; …" } else { "" };
             warnings.push(format!(
-                "fault trace {}: skipped {} line{} that did not parse (on_error = \"skip\"): {}",
+                "fault trace {}: skipped {n} line{} that did not parse (on_error = \"skip\"): {}{more}",
                 timeline.trace_shown,
-                timeline.trace_skipped.len(),
-                if timeline.trace_skipped.len() == 1 { "" } else { "s" },
-                timeline.trace_skipped.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+                if n == 1 { "" } else { "s" },
+                timeline.trace_skipped.join("; ")
             ));
         }
         let settings = RunSettings {
@@ -253,9 +294,10 @@ impl<'a> Loading<'a> {
             duration_ns: raw.duration.ns,
             warmup_ns: raw.warmup.ns,
             drain_ns: raw.drain.ns,
-            window_ns: raw.window.ns,
+            window_ns,
             progress: None,
             log_visibility: false,
+            timeline_sink: None,
         };
         warnings.extend(models.iter().flat_map(|m| {
             let notes = m.warnings(&workload, &settings);
@@ -268,7 +310,7 @@ impl<'a> Loading<'a> {
             duration_ns: raw.duration.ns,
             warmup_ns: raw.warmup.ns,
             drain_ns: raw.drain.ns,
-            window_ns: raw.window.ns,
+            window_ns,
             workload,
             models,
             faults: timeline.faults,
@@ -295,6 +337,17 @@ impl<'a> Loading<'a> {
         };
         if w.keys.count == 0 {
             return Err(at("workload.keys.count", "must be at least 1".to_string()));
+        }
+        limits::at_most("", u64::from(w.keys.count), &limits::KEYS)
+            .map_err(|e| at("workload.keys.count", e.message))?;
+        limits::at_most("", w.phase.len() as u64, &limits::PHASES)
+            .map_err(|e| at("workload.phase", e.message))?;
+        let fast = |r: Option<f64>| r.is_some_and(|r| r > limits::MAX_RATE_PER_S);
+        if fast(w.arrivals.rate.map(|r| r.per_s)) {
+            return Err(at("workload.arrivals.rate", too_fast()));
+        }
+        if let Some(i) = w.phase.iter().position(|p| fast(Some(p.rate.per_s))) {
+            return Err(at(&format!("workload.phase[{i}].rate"), too_fast()));
         }
         let popularity = match (w.keys.popularity, w.keys.exponent) {
             (PopularityName::Uniform, Some(_)) => {
@@ -571,6 +624,7 @@ impl<'a> Loading<'a> {
             }
             out.trace_skipped =
                 trace.skipped.iter().map(|(l, m)| format!("line {l}: {m}")).collect();
+            out.trace_skipped_count = trace.skipped_count;
             out.trace_shown = path.display().to_string();
         } else if raw.faults.on_error.is_some() {
             return Err(at(
@@ -590,6 +644,10 @@ impl<'a> Loading<'a> {
                 add(f, spec);
             }
             out.random_mix = Some(drawn.mix);
+        }
+        if let Err(e) = limits::at_most("", out.faults.len() as u64, &limits::FAULTS) {
+            let field = if raw.faults.trace.is_some() { "faults.trace" } else { "fault" };
+            return Err(at(field, format!("the fault timeline: {}", e.message)));
         }
         // One timeline in start-time order (stable: ties keep the order above), so a fault
         // trace written from it is sorted and replays with the same numbering.
@@ -614,6 +672,13 @@ impl<'a> Loading<'a> {
             return Err(ScenarioError::file(
                 self.path.to_path_buf(),
                 "has no model: add at least one [[model]] with a `name` and a `kind` (see `pipesim models`)",
+            ));
+        }
+        if let Err(e) = limits::at_most("", items.len() as u64, &limits::MODELS) {
+            return Err(self.error_at(
+                lookup,
+                &FieldPath::parse("model").unwrap_or_default(),
+                e.message,
             ));
         }
         let env = BuildEnv { loader, workload };
@@ -916,10 +981,25 @@ fn process_name(p: ProcessName) -> &'static str {
     }
 }
 
-/// Names become folder names and appear in paths: keep them simple.
+/// A rate above the limit, in words.
+fn too_fast() -> String {
+    format!(
+        "is faster than {} (one event per simulated nanosecond, the clock's resolution; a documented limit: see \"Limits\" in docs/scenario.md)",
+        pipesim_config::format_rate(limits::MAX_RATE_PER_S)
+    )
+}
+
+/// Names become folder names and appear in paths: keep them simple and short.
 fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("must not be empty".to_string());
+    }
+    if name.chars().count() > limits::MAX_NAME_CHARS {
+        return Err(format!(
+            "is {} characters long: names become file names, so at most {}",
+            name.chars().count(),
+            limits::MAX_NAME_CHARS
+        ));
     }
     if name.starts_with('.')
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
@@ -944,4 +1024,25 @@ fn select(models: Vec<ModelSpec>, only: &[String]) -> Result<Vec<ModelSpec>, Str
         }
     }
     Ok(models.into_iter().filter(|m| only.contains(&m.name)).collect())
+}
+
+/// The timeline window: the scenario's, checked against the row limit, or the automatic rule's
+/// (see `pipesim_metrics::window_rule`).
+fn timeline_window(raw: &RawScenario) -> Result<SimTime, String> {
+    use pipesim_metrics::window_rule::{MAX_WINDOWS, auto_window_ns, windows_in};
+    let span_ns = raw.duration.ns.saturating_add(raw.drain.ns);
+    let Some(window) = raw.window else { return Ok(auto_window_ns(span_ns)) };
+    if window.ns == 0 {
+        return Err("must be greater than zero".to_string());
+    }
+    let windows = windows_in(span_ns, window.ns);
+    if windows > MAX_WINDOWS {
+        let least = pipesim_config::Duration { ns: span_ns.div_ceil(MAX_WINDOWS) };
+        return Err(format!(
+            "{window} gives {windows} timeline windows over duration + drain, more than the \
+             {MAX_WINDOWS} a run may have; use a window of at least {least}, or leave `window` \
+             out for about 2,000 rows"
+        ));
+    }
+    Ok(window.ns)
 }

@@ -38,20 +38,29 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 }
 
 impl Location {
-    /// The rustc-style snippet: the line with a gutter and a caret line under the span.
+    /// The rustc-style snippet: the line with a gutter and a caret line under the span. A
+    /// line longer than 120 characters shows 120 of them around the column, `…` marking
+    /// what is left out.
     pub fn snippet(&self) -> String {
+        const SHOWN: usize = 120;
         let num = self.line.to_string();
         let pad = " ".repeat(num.len());
+        let chars: Vec<char> = self.line_text.chars().collect();
+        let col = self.column.saturating_sub(1).min(chars.len());
+        let from = if chars.len() > SHOWN { col.saturating_sub(40) } else { 0 };
+        let to = (from + SHOWN).min(chars.len());
+        let mut line: String = if from > 0 { "…".to_string() } else { String::new() };
+        line.extend(&chars[from..to]);
+        if to < chars.len() {
+            line.push('…');
+        }
         // Tabs keep their width so the caret lines up.
-        let lead: String = self
-            .line_text
+        let lead: String = (if from > 0 { " " } else { "" })
             .chars()
-            .take(self.column - 1)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .chain(chars[from..col].iter().map(|&c| if c == '\t' { '\t' } else { ' ' }))
             .collect();
-        let width =
-            self.width.min(self.line_text.chars().count().saturating_sub(self.column - 1)).max(1);
-        format!("{pad} |\n{num} | {}\n{pad} | {lead}{}", self.line_text, "^".repeat(width))
+        let width = self.width.min(to.saturating_sub(col)).max(1);
+        format!("{pad} |\n{num} | {line}\n{pad} | {lead}{}", "^".repeat(width))
     }
 }
 
@@ -66,6 +75,14 @@ mod tests {
         let loc = locate(text, at..at + 1);
         assert_eq!((loc.line, loc.column), (2, 11));
         assert_eq!(loc.snippet(), "  |\n2 | servers = 0\n  |           ^");
+    }
+
+    #[test]
+    fn long_lines_show_the_part_around_the_column() {
+        let text = format!("name = \"{}\"", "n".repeat(10_000));
+        let snippet = locate(&text, 7..text.len()).snippet();
+        assert!(snippet.len() < 400, "{snippet}");
+        assert!(snippet.contains("name = \"nnn") && snippet.contains('…'), "{snippet}");
     }
 
     #[test]

@@ -35,8 +35,9 @@ pub(crate) fn draw(
     arrivals_end_ns: SimTime,
 ) -> Result<RandomFaults, FieldError> {
     let count = r.count.unwrap_or(DEFAULT_COUNT);
-    if count == 0 || count > 10_000 {
-        return Err(("count", format!("must be between 1 and 10000, found {count}")));
+    let most = pipesim_config::limits::FAULTS.max;
+    if count == 0 || u64::from(count) > most {
+        return Err(("count", format!("must be between 1 and {most}, found {count}")));
     }
     let [from, until] = r.at.map_or([warmup_ns, arrivals_end_ns], |[a, b]| [a.ns, b.ns]);
     if from >= until || until > arrivals_end_ns {

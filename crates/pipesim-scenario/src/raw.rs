@@ -18,8 +18,9 @@ pub(crate) struct RawScenario {
     pub warmup: Duration,
     #[serde(default = "default_drain")]
     pub drain: Duration,
-    #[serde(default = "default_window")]
-    pub window: Duration,
+    /// None: the automatic rule (`pipesim_metrics::window_rule::auto_window_ns`).
+    #[serde(default)]
+    pub window: Option<Duration>,
     pub workload: RawWorkload,
     /// Model tables are read one by one afterwards, each by its kind; here they are only
     /// accepted as a key.
@@ -144,10 +145,6 @@ pub(crate) struct RawFault {
 
 pub(crate) fn default_drain() -> Duration {
     Duration { ns: 30 * pipesim_engine::NS_PER_S }
-}
-
-pub(crate) fn default_window() -> Duration {
-    Duration { ns: pipesim_engine::NS_PER_S }
 }
 
 #[derive(Deserialize)]

@@ -1,28 +1,25 @@
 //! Reading a scenario file, with errors for what is not a scenario at all.
 
 use crate::error::ScenarioError;
+use pipesim_workload::input::read_capped;
 use std::path::Path;
 
 /// Files larger than this are refused: a scenario is a page of TOML, and a huge file is almost
 /// certainly the wrong file (a trace, a binary).
 const MAX_SCENARIO_BYTES: u64 = 16 * 1024 * 1024;
 
-/// The text of the scenario at `path`.
+/// Files a scenario names (`.hgrm` tables of empirical distributions) larger than this are
+/// refused: such a table is kilobytes.
+pub(crate) const MAX_DATA_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The text of the scenario at `path` (a regular file of at most 16 MiB).
 pub(crate) fn read_scenario(path: &Path) -> Result<String, ScenarioError> {
     let fail = |msg: String| ScenarioError::file(path.to_path_buf(), msg);
-    let meta = std::fs::metadata(path)
-        .map_err(|e| fail(format!("cannot read the scenario: {}", io_reason(&e))))?;
-    if meta.is_dir() {
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
         return Err(fail("is a directory, not a scenario file".to_string()));
     }
-    if meta.len() > MAX_SCENARIO_BYTES {
-        return Err(fail(format!(
-            "is {} bytes: too large for a scenario file (at most 16 MiB)",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| fail(format!("cannot read the scenario: {}", io_reason(&e))))?;
+    let bytes = read_capped(path, MAX_SCENARIO_BYTES, "a scenario file")
+        .map_err(|e| fail(format!("cannot read the scenario: {e}")))?;
     check_text(&bytes).map_err(fail)
 }
 
@@ -45,16 +42,4 @@ pub(crate) fn check_text(bytes: &[u8]) -> Result<String, String> {
 }
 
 /// An I/O error in words, without the "(os error 2)" noise.
-pub(crate) fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => {
-            let s = e.to_string();
-            match s.find(" (os error") {
-                Some(i) => s[..i].to_lowercase(),
-                None => s.to_lowercase(),
-            }
-        }
-    }
-}
+pub(crate) use pipesim_workload::input::io_words as io_reason;

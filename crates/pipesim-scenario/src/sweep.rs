@@ -11,6 +11,7 @@
 //! A point is one combination of values and one seed; it is the scenario with those values set
 //! exactly as `--set PATH=VALUE` sets them, so a point is validated like any `--set`.
 
+use pipesim_config::limits::{SWEEP_POINTS, SWEEP_SEEDS};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -117,12 +118,18 @@ pub(crate) fn sweep(
         let err = |m: &str| (key.clone(), m.to_string());
         if key == "seeds" {
             spec.seeds = match item {
+                RawSweepItem::Count(n) if *n > 0 && *n as u64 > SWEEP_SEEDS.max => {
+                    return Err(err(&format!("{n} seeds: at most {}", SWEEP_SEEDS.max)));
+                }
                 RawSweepItem::Count(n) if *n >= 1 => {
                     (0..*n as u64).map(|i| scenario_seed.wrapping_add(i)).collect()
                 }
                 RawSweepItem::Count(_) => return Err(err("seeds must be at least 1")),
                 RawSweepItem::Values(list) if list.is_empty() => {
                     return Err(err("an empty list of seeds"));
+                }
+                RawSweepItem::Values(list) if list.len() as u64 > SWEEP_SEEDS.max => {
+                    return Err(err(&format!("{} seeds: at most {}", list.len(), SWEEP_SEEDS.max)));
                 }
                 RawSweepItem::Values(list) => {
                     let mut seeds = Vec::new();
@@ -173,6 +180,20 @@ pub(crate) fn sweep(
             seen.push(v);
         }
         spec.params.push((key.clone(), values));
+    }
+    let points = spec
+        .params
+        .iter()
+        .fold(spec.seeds.len() as u64, |n, (_, values)| n.saturating_mul(values.len() as u64));
+    if points > SWEEP_POINTS.max {
+        let key = spec.params.last().map_or("seeds".to_string(), |(k, _)| k.clone());
+        return Err((
+            key,
+            format!(
+                "the sweep has {points} points (parameter combinations × seeds), more than the {} pipesim runs (a documented limit: see \"Limits\" in docs/scenario.md)",
+                SWEEP_POINTS.max
+            ),
+        ));
     }
     Ok(spec)
 }

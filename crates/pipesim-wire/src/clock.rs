@@ -50,6 +50,28 @@ impl Clock {
         }
     }
 
+    /// Does `ns` of work on a worker that does one thing at a time, exactly: the work starts
+    /// when the worker is free (`busy_until`) or when the job was ready (`ready_ns`, the time
+    /// it was queued), whichever is later, ends `ns` after, and this returns that end, exact
+    /// to the nanosecond, once the wire clock has reached it.
+    ///
+    /// Short CPU-bound steps (a 120 µs script) would each take a whole tick with
+    /// [`Clock::sleep`]; here a worker runs as many of them per tick as fit, so its capacity
+    /// is exact and so is each end time (report it with [`crate::Probe::visible_at`]); only
+    /// what the worker sends on is delayed to the tick.
+    pub async fn work(
+        &self,
+        busy_until: &std::cell::Cell<SimTime>,
+        ready_ns: SimTime,
+        ns: SimTime,
+    ) -> SimTime {
+        let start = busy_until.get().max(ready_ns);
+        let end = start.saturating_add(ns);
+        busy_until.set(end);
+        self.sleep_until(end).await;
+        end
+    }
+
     /// The tokio instant of scenario time `at_ns`, for `tokio::time::sleep_until` and timeouts.
     pub fn instant_at(&self, at_ns: SimTime) -> tokio::time::Instant {
         let now = self.now_ns();

@@ -93,7 +93,11 @@ pub struct HostCtx {
     pub(crate) rngs: Rngs,
     pub(crate) streams: RngStreams,
     pub(crate) counters: Counters,
+    pub(crate) oracles: Oracles,
 }
+
+/// Run-scoped instrumentation shared by hosts, by name (see [`HostCtx::oracle`]).
+pub(crate) type Oracles = Rc<RefCell<BTreeMap<String, Rc<dyn std::any::Any>>>>;
 
 /// A host's random streams by name, kept across its restarts.
 pub(crate) type Rngs = Rc<RefCell<BTreeMap<String, Rc<RefCell<StreamRng>>>>>;
@@ -117,6 +121,20 @@ impl HostCtx {
             map.entry(name.to_string())
                 .or_insert_with(|| Rc::new(RefCell::new(self.streams.stream(name)))),
         )
+    }
+
+    /// A value shared by every host of the run under `name`, created with `T::default()` on
+    /// first use. It is **instrumentation**, not a network: use it only to tell the checkers
+    /// what a reader's view holds (which visible events a failover rolled back, say), never to
+    /// let one host learn what it could only learn over the network.
+    pub fn oracle<T: Default + 'static>(&self, name: &str) -> Rc<RefCell<T>> {
+        let mut map = self.oracles.borrow_mut();
+        let any = map
+            .entry(name.to_string())
+            .or_insert_with(|| Rc::new(RefCell::new(T::default())) as Rc<dyn std::any::Any>);
+        Rc::clone(any)
+            .downcast::<RefCell<T>>()
+            .unwrap_or_else(|_| panic!("oracle {name:?} was created with another type"))
     }
 
     /// The host's disk; an error if the design did not give it one.

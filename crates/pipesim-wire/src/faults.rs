@@ -2,9 +2,9 @@
 //!
 //! | kind | mechanism |
 //! | --- | --- |
-//! | `crash` | turmoil crashes the host's software (its tasks are dropped, peers' streams see the connection close, unsynced disk writes are lost or torn) and restarts it after `duration` |
+//! | `crash` | on one host of the role (`node`, or the next in turn), turmoil crashes the host's software (its tasks are dropped, peers' streams see the connection close, unsynced disk writes are lost or torn) and restarts it after `duration` |
 //! | `rolling_restart` | one crash per host of the role, in turn (`resolve`) |
-//! | `pause` | an approximation: every message to and from the role's hosts is held for the window and delivered at its end, so from outside the host is frozen; inside, its timers and disk go on (a real stopped process's timers would fire late) |
+//! | `pause` | an approximation, on one host of the role (`node`, or the next in turn): every message to and from it is held for the window and delivered at its end, so from outside the host is frozen; inside, its timers and disk go on (a real stopped process's timers would fire late) |
 //! | `partition` | `hold = false`: turmoil cuts the links (messages lost, connects refused); `hold = true`: messages held and delivered at the heal. One way (`direction`) or both |
 //! | `latency_spike` | extra delay on each message sent in the window |
 //! | `packet_loss` | lost transmissions retransmitted after doubling timeouts |
@@ -65,6 +65,24 @@ pub(crate) struct Plan {
     pub(crate) net: Vec<NetFault>,
 }
 
+/// The host a crash or pause hits: `node` of the role, or (no node given) the role's next host
+/// in turn.
+fn pick(turns: &mut Vec<(String, usize)>, f: &FaultSpec, role_hosts: &[usize]) -> Vec<usize> {
+    if let Some(n) = f.node {
+        return role_hosts.get(n as usize).copied().into_iter().collect();
+    }
+    let turn = match turns.iter().position(|(r, _)| *r == f.role) {
+        Some(i) => &mut turns[i].1,
+        None => {
+            turns.push((f.role.clone(), 0));
+            &mut turns.last_mut().expect("just pushed").1
+        }
+    };
+    let h = role_hosts.get(*turn % role_hosts.len().max(1)).copied();
+    *turn += 1;
+    h.into_iter().collect()
+}
+
 /// Builds the plan of `faults` (already resolved: rolling restarts are crashes) over hosts
 /// whose roles are `roles` (producers' hosts have the role [`NETWORK_ROLE`]).
 pub(crate) fn plan(faults: &[FaultSpec], roles: &[&str], dilation: u64) -> Plan {
@@ -89,29 +107,24 @@ pub(crate) fn plan(faults: &[FaultSpec], roles: &[&str], dilation: u64) -> Plan 
             Action::Net(net.len() - 1)
         };
         let action = match &f.kind {
-            FaultKind::Crash { .. } => {
-                let hosts = match f.node {
-                    Some(n) => role_hosts.get(n as usize).copied().into_iter().collect(),
-                    None => {
-                        // No node given: the next host of the role in turn.
-                        let turn = match next_in_turn.iter_mut().find(|(r, _)| *r == f.role) {
-                            Some((_, t)) => t,
-                            None => {
-                                next_in_turn.push((f.role.clone(), 0));
-                                &mut next_in_turn.last_mut().expect("just pushed").1
-                            }
-                        };
-                        let h = role_hosts.get(*turn % role_hosts.len().max(1)).copied();
-                        *turn += 1;
-                        h.into_iter().collect()
-                    }
-                };
-                Action::Crash(hosts)
-            }
+            FaultKind::Crash { .. } => Action::Crash(pick(&mut next_in_turn, f, &role_hosts)),
             FaultKind::Partition { direction, hold } => {
                 push_net(*direction, if *hold { NetEffect::Hold } else { NetEffect::Drop })
             }
-            FaultKind::Pause => push_net(Direction::Both, NetEffect::Hold),
+            FaultKind::Pause => {
+                // One host frozen: every link that touches it.
+                let host = pick(&mut next_in_turn, f, &role_hosts);
+                let one: Vec<bool> = (0..roles.len()).map(|i| host.contains(&i)).collect();
+                net.push(NetFault {
+                    start_wire: wire(f.start_ns),
+                    end_wire: wire(f.end_ns),
+                    side: one,
+                    client_side: false,
+                    direction: Direction::Both,
+                    effect: NetEffect::Hold,
+                });
+                Action::Net(net.len() - 1)
+            }
             FaultKind::LatencySpike { extra } => {
                 push_net(Direction::Both, NetEffect::Spike(extra.clone()))
             }

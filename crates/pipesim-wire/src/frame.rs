@@ -190,6 +190,11 @@ pub enum Status {
     /// Not here or not now (a replica, a node that lost leadership, an overloaded server): the
     /// producer tries the next address of its destination after its backoff.
     Retry,
+    /// This attempt failed and nothing of it stands (a transaction aborted by a crash, a
+    /// server behind a proxy unreachable): the producer sends the event again after its
+    /// backoff, on the same connection, as one more retry (the DES clients' answer `ok =
+    /// false`). Other requests on the connection are not affected.
+    Failed,
 }
 
 /// The answer to one request.
@@ -209,6 +214,7 @@ impl Response {
         match &self.status {
             Status::Ok => out.push(0),
             Status::Retry => out.push(2),
+            Status::Failed => out.push(3),
             Status::Rejected(reason) => {
                 out.push(1);
                 let reason = &reason.as_bytes()[..reason.len().min(256)];
@@ -226,6 +232,7 @@ impl Response {
         let status = match c.u8()? {
             0 => Status::Ok,
             2 => Status::Retry,
+            3 => Status::Failed,
             1 => {
                 let n = c.u16()?;
                 Status::Rejected(String::from_utf8_lossy(c.bytes(usize::from(n))?).into_owned())
@@ -255,7 +262,7 @@ mod tests {
         req.encode(&mut body);
         assert_eq!(Request::decode(&body), Some(req));
         assert_eq!(Response::decode(&body), None, "a request is not a response");
-        for status in [Status::Ok, Status::Retry, Status::Rejected("full".into())] {
+        for status in [Status::Ok, Status::Retry, Status::Failed, Status::Rejected("full".into())] {
             let r = Response { request_id: 11, status };
             let mut body = Vec::new();
             r.encode(&mut body);

@@ -14,7 +14,7 @@
 //! fault boundary applied and every event resolved (visible or dropped).
 
 use crate::clock::Clock;
-use crate::design::{Counters, HostCtx, HostSpec, ProducerSpec, Rngs, WireDesign};
+use crate::design::{Counters, HostCtx, HostSpec, Oracles, ProducerSpec, Rngs, WireDesign};
 use crate::disk::{Disk, DiskState};
 use crate::faults::{Action, Boundary, NETWORK_ROLE, plan};
 use crate::network::Network;
@@ -23,6 +23,7 @@ use crate::params::HarnessParams;
 use crate::probe::Probe;
 use crate::producer::{ConnSpec, Inbox, ProducerStats, run_connection};
 use pipesim_engine::{RngStreams, SimTime};
+use pipesim_metrics::window_rule::report_group;
 use pipesim_metrics::{Recorder, RecorderConfig, RunResults};
 use pipesim_models::{
     FaultPhase, FaultSpec, ModelOutcome, PUBLISH_EVERY, ResolvedFaults, RunFailure, RunSettings,
@@ -87,12 +88,15 @@ pub(crate) fn run<W: WireDesign>(
     let streams = RngStreams::new(settings.seed);
     let capture = Capture::start();
     let mut w = build::<W>(params, h, &streams, &resolved.delivered);
-    let mut rec = Recorder::new(RecorderConfig {
+    let span_ns = settings.duration_ns.saturating_add(settings.drain_ns);
+    let cfg = RecorderConfig {
         warmup_ns: settings.warmup_ns,
         duration_ns: settings.duration_ns,
         window_ns: settings.window_ns,
+        report_group: report_group(span_ns, settings.window_ns),
         key_count: workload.keys.count,
-    });
+    };
+    let mut rec = Recorder::with_sink(cfg, settings.timeline_sink.clone());
     let windows: Vec<(SimTime, SimTime)> =
         resolved.windows.iter().map(|f| (f.start_ns, f.end_ns)).collect();
     rec.set_fault_windows(&windows);
@@ -130,8 +134,9 @@ pub(crate) fn run<W: WireDesign>(
         }
         let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.sim.step()));
         steps += 1;
-        w.probe.flush(&mut rec, &mut reason_ids);
         let after_wire = now_wire + tick;
+        let settled = w.clock.to_scenario_ns(after_wire.saturating_sub(1_000_000));
+        w.probe.flush(&mut rec, &mut reason_ids, Some(settled));
         if let Some(failure) = failure_of(&mut w, &capture, stepped, after_wire) {
             return Err(failure);
         }
@@ -145,6 +150,7 @@ pub(crate) fn run<W: WireDesign>(
             break;
         }
     }
+    w.probe.flush(&mut rec, &mut reason_ids, None);
     let end_ns = w.clock.to_scenario_ns(w.sim.elapsed().as_nanos() as u64);
     let end_ns = end_ns.max(settings.duration_ns).min(settings.duration_ns + settings.drain_ns);
     let events = arrived + w.network.delivered;
@@ -198,6 +204,7 @@ fn build<'a, W: WireDesign>(
         .build();
     let probe = Probe::new(clock);
     let counters: Counters = Rc::default();
+    let oracles: Oracles = Rc::default();
     let mut specs = W::hosts(params);
     let services = specs.len();
     specs.extend(
@@ -222,6 +229,7 @@ fn build<'a, W: WireDesign>(
                 rngs: Rngs::default(),
                 streams: *streams,
                 counters: Rc::clone(&counters),
+                oracles: Rc::clone(&oracles),
             };
             add_service::<W>(&mut sim, params, ctx, disk.clone(), Rc::clone(&restarts));
         }

@@ -3,13 +3,16 @@
 use crate::design::{HostSpec, WireDesign};
 use crate::faults::{HOST_KINDS, HOST_KINDS_WITH_DISK, NETWORK_KINDS, NETWORK_ROLE};
 use crate::harness;
-use crate::params::{CostEstimate, HARNESS_KEYS, HarnessConfig, HarnessParams, MAX_HOSTS};
+use crate::params::{
+    COST_PER_MESSAGE_S, CostEstimate, HARNESS_KEYS, HarnessConfig, HarnessParams, MAX_HOSTS,
+};
 use pipesim_config::{ConfigError, ParamDoc};
 use pipesim_engine::{NS_PER_S, SimTime, format_duration_ns};
+use pipesim_models::estimate::estimate;
 use pipesim_models::{
-    BuildEnv, FaultSpec, KindEntry, KindInfo, ModelOutcome, ModelSpec, ModelTables,
-    ParseModelError, Registry, RegistryError, ResolvedFaults, RunFailure, RunSettings, Runnable,
-    resolve,
+    BuildEnv, FaultSpec, KindEntry, KindInfo, MemoryItem, ModelEstimate, ModelOutcome, ModelSpec,
+    ModelTables, ParseModelError, Registry, RegistryError, ResolvedFaults, RunFailure, RunSettings,
+    Runnable, Work, resolve,
 };
 use pipesim_workload::WorkloadSpec;
 use std::sync::Arc;
@@ -17,6 +20,10 @@ use std::sync::Arc;
 /// A duration shorter than this many ticks (scenario time `tick / dilation`) gets a warning:
 /// rounding it up to whole ticks biases it by more than 2.5 %.
 pub const MIN_TICKS_PER_DURATION: u64 = 20;
+
+/// Memory of one simulated host: its tokio runtime and local task set, turmoil's host state
+/// and a few connections' buffers (measured with a run of 64 idle hosts).
+const BYTES_PER_HOST: u64 = 256 << 10;
 
 /// Above this predicted wall time per simulated second, a run warns before it starts.
 pub const SLOW_RATIO: f64 = 10.0;
@@ -213,6 +220,33 @@ impl<W: WireDesign> Runnable for WireKind<W> {
         out.extend(self.rounding_warnings());
         out.extend(self.cost_warning(workload, settings));
         out
+    }
+
+    fn estimate(
+        &self,
+        name: &str,
+        settings: &RunSettings,
+        workload: &WorkloadSpec,
+        faults: &[FaultSpec],
+    ) -> ModelEstimate {
+        // The cost model (docs/wire.md): per host per step, plus per message.
+        let simulated_ns = settings.duration_ns.saturating_add(settings.drain_ns);
+        let hosts = self.hosts.len() + self.harness.wire.producer_hosts as usize;
+        let cost = CostEstimate::new(&self.harness, simulated_ns, hosts, 0.0, 0.0);
+        let m = self.messages_per_event;
+        let work = Work {
+            events_per_arrival: m + 1.0,
+            ns_per_event: COST_PER_MESSAGE_S * 1e9 * m / (m + 1.0),
+            fixed_s: cost.wall_s,
+            ..Work::DEFAULT
+        };
+        let own = vec![MemoryItem::model(
+            "wire.producer_hosts",
+            format!("{hosts} simulated hosts (a tokio runtime, sockets and buffers each)"),
+            hosts as u64 * BYTES_PER_HOST,
+        )];
+        let resolved = self.resolve_faults(faults);
+        estimate(name, work, own, settings, workload, &resolved.delivered)
     }
 }
 

@@ -91,5 +91,7 @@ pub fn register_reference_designs(
 ) -> Result<(), pipesim_models::RegistryError> {
     register::<designs::fifo::WireFifo>(registry)?;
     register::<designs::log::WireLog>(registry)?;
+    register::<designs::lua::WireLua>(registry)?;
+    register::<designs::sharded::WireSharded>(registry)?;
     Ok(())
 }

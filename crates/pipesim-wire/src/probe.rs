@@ -78,9 +78,29 @@ impl Probe {
         self.push(Outcome::Visible, ev);
     }
 
+    /// [`Probe::visible`] at `at_ns`, a moment of this tick that has passed (the exact end of
+    /// work done with [`Clock::work`]). A time in the future is taken as now.
+    pub fn visible_at(&self, ev: &EventMeta, at_ns: SimTime) {
+        self.state.borrow_mut().visible_calls += 1;
+        let at_ns = at_ns.min(self.clock.now_ns());
+        self.push_at(at_ns, Outcome::Visible, ev);
+    }
+
+    /// [`Probe::dropped`] at `at_ns` (see [`Probe::visible_at`]).
+    pub fn dropped_at(&self, ev: &EventMeta, reason: &str, at_ns: SimTime) {
+        let index = self.reason_index(reason);
+        let at_ns = at_ns.min(self.clock.now_ns());
+        self.push_at(at_ns, Outcome::Dropped(index), ev);
+    }
+
     /// The service discarded `ev` on purpose (a guard, load shedding). `reason` is a short
     /// fixed phrase ("lua guard"); the report counts drops per reason.
     pub fn dropped(&self, ev: &EventMeta, reason: &str) {
+        let index = self.reason_index(reason);
+        self.push(Outcome::Dropped(index), ev);
+    }
+
+    fn reason_index(&self, reason: &str) -> u16 {
         let index = {
             let mut s = self.state.borrow_mut();
             match s.reasons.iter().position(|r| r == reason) {
@@ -95,7 +115,7 @@ impl Probe {
                 }
             }
         };
-        self.push(Outcome::Dropped(index as u16), ev);
+        index as u16
     }
 
     /// `ev`, visible before, left the read view now (a failover or a crash rolled it back):
@@ -132,9 +152,16 @@ impl Probe {
         self.state.borrow().folded_reasons
     }
 
-    /// Hands every buffered record to `rec` in (time, call order), registering new drop
-    /// reasons first. `ids` maps the probe's reason indices to the recorder's.
-    pub(crate) fn flush(&self, rec: &mut Recorder, ids: &mut Vec<ReasonId>) {
+    /// Hands the buffered records before `upto_ns` (all with `None`) to `rec` in (time, call
+    /// order), registering new drop reasons first; `ids` maps the probe's reason indices to
+    /// the recorder's. The harness flushes a millisecond of wire time behind the clock, since
+    /// work can end (and be reported) anywhere in the last millisecond.
+    pub(crate) fn flush(
+        &self,
+        rec: &mut Recorder,
+        ids: &mut Vec<ReasonId>,
+        upto_ns: Option<SimTime>,
+    ) {
         let mut s = self.state.borrow_mut();
         while ids.len() < s.reasons.len() {
             let name = s.reasons[ids.len()].clone();
@@ -145,7 +172,11 @@ impl Probe {
         }
         // Stable: equal times keep call order.
         s.records.sort_by_key(|r| r.at_ns);
-        for r in s.records.drain(..) {
+        let n = match upto_ns {
+            Some(t) => s.records.partition_point(|r| r.at_ns < t),
+            None => s.records.len(),
+        };
+        for r in s.records.drain(..n) {
             rec.advance_to(r.at_ns);
             match r.outcome {
                 Outcome::Created => rec.created(&r.ev),

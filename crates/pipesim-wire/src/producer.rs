@@ -11,7 +11,10 @@
 //!   `backoff_max`; a refused or broken connection, or an answer of [`Status::Retry`], moves
 //!   the connection to the destination's next address;
 //! - **retries**: an event sent `1 + retries` times without an answer is dropped ("producer
-//!   gave up after N retries").
+//!   gave up after N retries");
+//! - **failed requests**: an answer of [`Status::Failed`] sends that one event again after
+//!   `backoff · 2^(attempt)` on the same connection, as the DES clients do with an error
+//!   answer; it counts against the same retry budget.
 //!
 //! Every request carries the instance ([`Request::producer`]) and the event's sequence number
 //! on this connection task ([`Request::seq`]: 0, 1, 2, … in first-send order, kept by every
@@ -103,6 +106,30 @@ struct Unanswered {
     sent_ns: SimTime,
 }
 
+/// Failed requests waiting for their backoff, by (due time, order of failure).
+#[derive(Default)]
+struct Delayed {
+    waiting: BTreeMap<(SimTime, u64), (EventMeta, u32, u64)>,
+    failures: u64,
+}
+
+impl Delayed {
+    fn push(&mut self, due_ns: SimTime, ev: EventMeta, attempt: u32, seq: u64) {
+        self.waiting.insert((due_ns, self.failures), (ev, attempt, seq));
+        self.failures += 1;
+    }
+
+    fn next_due(&self) -> Option<SimTime> {
+        self.waiting.keys().next().map(|(due, _)| *due)
+    }
+
+    /// The next request due by `now_ns`, oldest first.
+    fn pop_due(&mut self, now_ns: SimTime) -> Option<(EventMeta, u32, u64)> {
+        let entry = self.waiting.first_entry().filter(|e| e.key().0 <= now_ns)?;
+        Some(entry.remove())
+    }
+}
+
 /// Why a connection ended.
 enum Ended {
     Closed,
@@ -124,14 +151,18 @@ pub(crate) async fn run_connection(
     // request id (send order).
     let mut retry_queue: VecDeque<(EventMeta, u32, u64)> = VecDeque::new();
     let mut unanswered: BTreeMap<u64, Unanswered> = BTreeMap::new();
+    // Failed requests waiting out their backoff: (due, order) → (event, attempt, seq).
+    let mut delayed = Delayed::default();
     loop {
         if failures > 0 {
             clock.sleep(spec.retry.backoff_ns(failures)).await;
         }
         let addr = &spec.addresses[address % spec.addresses.len()];
-        let stream = match TcpStream::connect(addr.as_str()).await {
-            Ok(s) => s,
-            Err(_) => {
+        // A SYN to a crashed host is never answered: the connect times out like a request.
+        let connect = TcpStream::connect(addr.as_str());
+        let stream = match tokio::time::timeout(clock.wire(spec.retry.timeout.ns), connect).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(_)) | Err(_) => {
                 spec.stats.borrow_mut().refused += 1;
                 failures = failures.saturating_add(1);
                 address += 1;
@@ -147,6 +178,7 @@ pub(crate) async fn run_connection(
             probe: &probe,
             clock: &clock,
             unanswered: &mut unanswered,
+            delayed: &mut delayed,
             next_request: &mut next_request,
             next_seq: &mut next_seq,
             out: Vec::new(),
@@ -188,6 +220,7 @@ struct Conn<'a> {
     probe: &'a Probe,
     clock: &'a Clock,
     unanswered: &'a mut BTreeMap<u64, Unanswered>,
+    delayed: &'a mut Delayed,
     next_request: &'a mut u64,
     next_seq: &'a mut u64,
     out: Vec<u8>,
@@ -232,6 +265,8 @@ impl Conn<'_> {
                 .next()
                 .map(|u| u.sent_ns.saturating_add(self.spec.retry.timeout.ns));
             let timeout_at = self.clock.instant_at(deadline.unwrap_or(u64::MAX / 4));
+            let resend = self.delayed.next_due();
+            let resend_at = self.clock.instant_at(resend.unwrap_or(u64::MAX / 4));
             tokio::select! {
                 biased;
                 answer = rx.recv() => {
@@ -242,6 +277,15 @@ impl Conn<'_> {
                 }
                 () = tokio::time::sleep_until(timeout_at), if deadline.is_some() => {
                     return Ended::TimedOut;
+                }
+                () = tokio::time::sleep_until(resend_at), if resend.is_some() => {
+                    let now = self.clock.now_ns();
+                    while let Some((ev, attempt, seq)) = self.delayed.pop_due(now) {
+                        self.queue(ev, attempt, seq);
+                    }
+                    if !self.flush(writer).await {
+                        return Ended::Closed;
+                    }
                 }
                 ev = inbox.next_due(self.clock) => {
                     let seq = *self.next_seq;
@@ -272,6 +316,20 @@ impl Conn<'_> {
                 false
             }
             Status::Retry => true,
+            Status::Failed => {
+                self.unanswered.remove(&answer.request_id);
+                let attempt = u.attempt + 1;
+                if attempt > self.spec.retry.retries {
+                    self.spec.stats.borrow_mut().gave_up += 1;
+                    self.probe.dropped(&u.ev, &self.spec.gave_up);
+                } else {
+                    self.spec.stats.borrow_mut().retries += 1;
+                    let due =
+                        self.clock.now_ns().saturating_add(self.spec.retry.backoff_ns(attempt));
+                    self.delayed.push(due, u.ev, attempt, u.seq);
+                }
+                false
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use crate::event::EventMeta;
 use crate::keys::KeyChooser;
 use crate::profile::RateProfile;
 use crate::spec::{Process, WorkloadSpec};
-use crate::trace::TraceArrivals;
+use crate::trace::{TraceArrivals, TraceError};
 use pipesim_engine::{Dist, RngStreams, SimTime, StreamRng};
 
 /// Yields a scenario's events in creation order. Deterministic in (spec, seed).
@@ -15,10 +15,12 @@ use pipesim_engine::{Dist, RngStreams, SimTime, StreamRng};
 /// With a trace ([`WorkloadSpec::trace`]) the events' times, keys and sizes come from the file,
 /// read one line at a time, and no random number is drawn; ids and per-key sequence numbers are
 /// handed out as for generated events. A trace the run cannot read as the load-time scan did
-/// ends the arrivals early and is recorded in [`crate::TraceSpec::failure`].
+/// ends the arrivals early, and [`ArrivalGen::failure`] says why.
 pub struct ArrivalGen {
     trace: Option<TraceArrivals>,
     profile: RateProfile,
+    /// The rate per ns when it is one rate for the whole run and no on/off gate applies.
+    single_rate: Option<f64>,
     constant: bool,
     gate: Option<Gate>,
     keys: KeyChooser,
@@ -70,9 +72,11 @@ impl ArrivalGen {
             .trace
             .as_ref()
             .map(|t| TraceArrivals::new(t, spec.keys.count, spec.payload_bytes, spec.duration_ns));
+        let profile = RateProfile::new(spec);
         Self {
             trace,
-            profile: RateProfile::new(spec),
+            single_rate: profile.single_rate().filter(|_| gate.is_none()),
+            profile,
             constant: matches!(spec.process, Process::Constant),
             gate,
             keys: KeyChooser::new(&spec.keys),
@@ -89,6 +93,17 @@ impl ArrivalGen {
     #[inline]
     fn next_time(&mut self) -> Option<SimTime> {
         let mut need = if self.constant { 1.0 } else { self.gap_rng.exp1() };
+        if let Some(rate) = self.single_rate {
+            // One rate for the whole run (no phases, no on/off): the same arithmetic as
+            // `RateProfile::advance` on its single piece, without the piece search.
+            if need > rate * (self.end - self.t) {
+                self.t = self.end;
+                return None;
+            }
+            let t = (self.t + need / rate).min(self.end);
+            self.t = t;
+            return (t < self.end).then_some(t as SimTime);
+        }
         loop {
             let limit = match &mut self.gate {
                 None => self.end,
@@ -146,6 +161,12 @@ impl ArrivalGen {
             key: rec.key,
             size_bytes: rec.size_bytes,
         })
+    }
+
+    /// Why a trace's arrivals ended before the load-time scan said they would (the file changed
+    /// or vanished meanwhile): a run that sees one has incomplete results and must fail.
+    pub fn failure(&self) -> Option<&TraceError> {
+        self.trace.as_ref().and_then(TraceArrivals::failure)
     }
 
     /// How many events have been created so far.
@@ -268,14 +289,16 @@ mod tests {
         let mut t = s.clone();
         t.trace = Some(TraceSpec::new(path.clone(), TraceFormat::Csv, OnError::Stop, summary));
         // A different seed: a trace draws no random numbers.
-        let replayed: Vec<EventMeta> = ArrivalGen::new(&t, &RngStreams::new(8)).collect();
+        let mut arrivals = ArrivalGen::new(&t, &RngStreams::new(8));
+        let replayed: Vec<EventMeta> = arrivals.by_ref().collect();
         assert_eq!(replayed, events);
-        assert!(t.trace.as_ref().unwrap().failure().is_none());
+        assert!(arrivals.failure().is_none());
         // A trace that changed after the scan is reported, not replayed silently.
         std::fs::write(&path, "time,key\n1,1\n").unwrap();
-        let short: Vec<EventMeta> = ArrivalGen::new(&t, &RngStreams::new(8)).collect();
+        let mut arrivals = ArrivalGen::new(&t, &RngStreams::new(8));
+        let short: Vec<EventMeta> = arrivals.by_ref().collect();
         assert_eq!(short.len(), 1);
-        let failure = t.trace.as_ref().unwrap().failure().unwrap().to_string();
+        let failure = arrivals.failure().unwrap().to_string();
         assert!(failure.contains("changed"), "{failure}");
         let _ = std::fs::remove_file(&path);
     }

@@ -16,6 +16,7 @@
 
 mod arrivals;
 mod event;
+pub mod input;
 mod keys;
 mod profile;
 mod spec;

@@ -31,6 +31,15 @@ impl RateProfile {
         Self { points, cursor: 0 }
     }
 
+    /// The rate per ns when it never changes (no phases), for the arrival fast path.
+    #[inline]
+    pub fn single_rate(&self) -> Option<f64> {
+        match self.points.as_slice() {
+            [(_, rate)] => Some(*rate),
+            _ => None,
+        }
+    }
+
     /// Rate (per ns) at time `t` within piece `i`, and the piece's end time.
     fn piece(&self, i: usize, t: f64) -> (f64, f64, f64) {
         let (t0, r0) = self.points[i];

@@ -10,15 +10,14 @@
 //! A [`TraceReader`] holds one line in memory at a time, so a trace of any length is read in
 //! constant memory. The scenario loader reads a trace once in full ([`scan`]) before anything
 //! runs, so that every error in it is reported up front; each run then reads it again, and if
-//! the file no longer gives what the scan saw, the run records the failure in the
-//! [`TraceSpec`] ([`TraceSpec::failure`]) instead of panicking.
+//! the file no longer gives what the scan saw, the arrivals end and the generator holds the
+//! failure ([`crate::ArrivalGen::failure`]), which the run loop turns into an error result.
 
 use pipesim_engine::SimTime;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
 
 /// Lines longer than this are refused: no record needs it, and it keeps memory bounded when a
 /// file that is not a trace (one with no newlines) is named by mistake.
@@ -119,8 +118,6 @@ pub struct TraceSpec {
     pub on_error: OnError,
     /// What the scan at load time found; each run checks that it reads the same.
     pub summary: TraceSummary,
-    /// The first failure a run met (the file changed or vanished after the scan).
-    failure: Arc<OnceLock<TraceError>>,
 }
 
 impl PartialEq for TraceSpec {
@@ -140,37 +137,16 @@ impl TraceSpec {
         on_error: OnError,
         summary: TraceSummary,
     ) -> Self {
-        Self { path, format, on_error, summary, failure: Arc::default() }
+        Self { path, format, on_error, summary }
     }
 
     /// The file as messages show it.
     pub fn shown(&self) -> String {
         self.path.display().to_string()
     }
-
-    /// Why a run could not read the trace as the scan did, if that happened. A caller that
-    /// finds one must discard the run's results.
-    pub fn failure(&self) -> Option<&TraceError> {
-        self.failure.get()
-    }
-
-    /// Records a run's failure (the first one wins).
-    pub(crate) fn fail(&self, e: TraceError) {
-        let _ = self.failure.set(e);
-    }
 }
 
-/// The reason for an I/O error, without "(os error N)".
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => {
-            let s = e.to_string();
-            s.split(" (os error").next().unwrap_or(&s).to_lowercase()
-        }
-    }
-}
+use crate::input::{io_words as io_reason, open_regular, strip_bom};
 
 /// Which field of a record a CSV column holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,13 +186,8 @@ impl TraceReader<BufReader<File>> {
     ) -> Result<Self, TraceError> {
         let file = path.display().to_string();
         let fail = |message: String| TraceError { file: file.clone(), line: None, message };
-        let meta = std::fs::metadata(path)
-            .map_err(|e| fail(format!("cannot read the trace: {}", io_reason(&e))))?;
-        if meta.is_dir() {
-            return Err(fail("is a directory, not a trace file".to_string()));
-        }
-        let f = File::open(path)
-            .map_err(|e| fail(format!("cannot read the trace: {}", io_reason(&e))))?;
+        // A regular file only: the trace is read at load time and again by every run.
+        let (f, _) = open_regular(path).map_err(|e| fail(format!("cannot read the trace: {e}")))?;
         Ok(Self::new(BufReader::new(f), file, format, on_error, key_count, payload_bytes))
     }
 }
@@ -290,6 +261,9 @@ impl<R: BufRead> TraceReader<R> {
                 )));
             }
             let mut bytes = self.buf.as_slice();
+            if self.line_no == 1 {
+                bytes = strip_bom(bytes);
+            }
             if let Some(b) = bytes.strip_suffix(b"\n") {
                 bytes = b;
             }
@@ -599,24 +573,28 @@ pub(crate) struct TraceArrivals {
     spec: TraceSpec,
     end: SimTime,
     produced: u64,
+    /// Why the arrivals ended early (the file changed or vanished after the scan).
+    failure: Option<TraceError>,
 }
 
 impl TraceArrivals {
     pub(crate) fn new(spec: &TraceSpec, key_count: u32, payload_bytes: u32, end: SimTime) -> Self {
-        let reader = match TraceReader::open(
+        let (reader, failure) = match TraceReader::open(
             &spec.path,
             spec.format,
             spec.on_error,
             key_count,
             payload_bytes,
         ) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                spec.fail(e);
-                None
-            }
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e)),
         };
-        Self { reader, spec: spec.clone(), end, produced: 0 }
+        Self { reader, spec: spec.clone(), end, produced: 0, failure }
+    }
+
+    /// Why the arrivals ended before the scan said they would, if they did.
+    pub(crate) fn failure(&self) -> Option<&TraceError> {
+        self.failure.as_ref()
     }
 
     /// The next record before the end of arrivals. Errors, and a trace that no longer matches
@@ -632,7 +610,7 @@ impl TraceArrivals {
             Ok(_) => {
                 let s = &self.spec.summary;
                 if self.produced != s.events || reader.skipped() != s.skipped {
-                    self.spec.fail(TraceError {
+                    self.failure = Some(TraceError {
                         file: self.spec.shown(),
                         line: None,
                         message: format!(
@@ -648,7 +626,7 @@ impl TraceArrivals {
                 None
             }
             Err(e) => {
-                self.spec.fail(e);
+                self.failure = Some(e);
                 self.reader = None;
                 None
             }

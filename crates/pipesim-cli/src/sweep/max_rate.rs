@@ -8,21 +8,27 @@
 //! stops when they are within `--precision` (default 1 %) of each other. Every step is a
 //! deterministic run, so the answer is the same on every machine.
 
-use super::{format_of, reason, run_points};
+use super::{format_of, one_model_json, run_points_reduced};
 use crate::args::SweepArgs;
 use crate::exit;
 use crate::output::out;
 use crate::page_files::write_charts;
-use crate::runner::{ScenarioRun, render};
 use pipesim_config::{format_rate, parse_rate_per_s};
+use pipesim_models::ModelOutcome;
 use pipesim_report::charts::{ChartSet, SweepChart, sweep_chart};
-use pipesim_report::{lookup, write_atomic};
+use pipesim_report::{MAX_RATE_FOLDER, lookup};
 use pipesim_scenario::threshold::Threshold;
 use pipesim_scenario::{LoadOptions, Override, Scenario, load};
 use serde_json::Value;
 use std::path::PathBuf;
 
 type Failure = (u8, String);
+
+/// The finest `--precision` (a millionth): finer would take more steps than any rate measured
+/// in simulated nanoseconds can tell apart.
+const MIN_PRECISION: f64 = 1e-6;
+/// Bisection steps at most.
+const MAX_STEPS: usize = 64;
 
 /// Splits `p99 < 50ms` into the metric and the condition.
 fn parse_slo(text: &str) -> Result<Threshold, String> {
@@ -66,18 +72,23 @@ fn probe(
         }
     }
     let refs: Vec<&Scenario> = scenarios.iter().collect();
-    let outcomes = run_points(&refs, args.jobs).map_err(super::failed)?;
+    crate::estimate::check_run(&refs, args.jobs, args.max_memory.as_deref())
+        .map_err(|e| bad(format!("{}: {e}", args.scenario.display())))?;
+    // Each probe is reduced to its SLO metric on the worker that ran it.
+    let metric = |p: usize, _: usize, o: ModelOutcome| {
+        let json = one_model_json(refs[p], 0, &o, "max-rate probe");
+        let report: Value = serde_json::from_str(&json).expect("a rendered report parses");
+        lookup(&report["models"][0], &slo.metric).and_then(Value::as_f64)
+    };
+    let outcomes = run_points_reduced(&refs, args.jobs, metric).map_err(super::failed)?;
     let mut values = Vec::new();
     for (s, o) in scenarios.iter().zip(outcomes) {
-        let json = render(s, &ScenarioRun { outcomes: o, perf: Vec::new() }, "max-rate probe").json;
-        let report: Value = serde_json::from_str(&json).expect("a rendered report parses");
-        let v =
-            lookup(&report["models"][0], &slo.metric).and_then(Value::as_f64).ok_or_else(|| {
-                bad(format!(
-                    "--slo: `{}` is not a metric of model \"{}\"",
-                    slo.metric, s.models[0].name
-                ))
-            })?;
+        let v = o.into_iter().next().flatten().ok_or_else(|| {
+            bad(format!(
+                "--slo: `{}` is not a metric of model \"{}\"",
+                slo.metric, s.models[0].name
+            ))
+        })?;
         values.push(v);
     }
     Ok(values
@@ -109,12 +120,24 @@ pub(super) fn find(args: &SweepArgs, s: &Scenario, base: &LoadOptions) -> Result
             format_rate(hi0)
         )));
     }
-    if !(args.precision > 0.0 && args.precision < 1.0) {
+    if !(args.precision >= MIN_PRECISION && args.precision < 1.0) {
         return Err(bad(format!(
-            "--precision {} must be between 0 and 1 (0.01 = 1 %)",
+            "--precision {} must be from {MIN_PRECISION} to below 1 (0.01 = 1 %)",
             args.precision
         )));
     }
+    if hi0 > pipesim_config::limits::MAX_RATE_PER_S {
+        return Err(bad(format!(
+            "--max-rate {} is faster than {} (one event per simulated nanosecond)",
+            format_rate(hi0),
+            format_rate(pipesim_config::limits::MAX_RATE_PER_S)
+        )));
+    }
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-max-rate", s.name)));
+    let staged = super::stage(&dir, &MAX_RATE_FOLDER)?;
     let seeds = s.sweep.seeds.clone();
     let models: Vec<String> = s.models.iter().map(|m| m.name.clone()).collect();
     // Per model: (lo, hi, probes, verdict).
@@ -143,7 +166,10 @@ pub(super) fn find(args: &SweepArgs, s: &Scenario, base: &LoadOptions) -> Result
         st.2.push(lo);
         st.2.push(hi);
     }
-    loop {
+    // Each step halves the log-ratio: from at most 1e9/s over a tiny --min-rate down to
+    // --precision this is under 40 steps; the bound only guards against floating point that
+    // stops moving.
+    for _ in 0..MAX_STEPS {
         let open: Vec<usize> = (0..state.len())
             .filter(|&i| state[i].3.is_none() && state[i].1 / state[i].0 > 1.0 + args.precision)
             .collect();
@@ -233,17 +259,12 @@ pub(super) fn find(args: &SweepArgs, s: &Scenario, base: &LoadOptions) -> Result
         format_of(&args.charts),
     )
     .map_err(|e| (exit::INTERNAL, e.to_string()))?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-max-rate", s.name)));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| bad(format!("cannot create {}: {}", dir.display(), reason(&e))))?;
-    write_atomic(&dir.join("max-rate.md"), md.as_bytes()).map_err(|e| {
-        bad(format!("cannot write {}: {}", dir.join("max-rate.md").display(), reason(&e)))
-    })?;
-    write_charts(&dir.join("charts"), &ChartSet { charts: vec![chart] }).map_err(bad)?;
-    out(&md);
+    staged.write("max-rate.md", md.as_bytes()).map_err(|e| bad(format!("cannot write {e}")))?;
+    write_charts(&staged, &ChartSet { charts: vec![chart] }).map_err(bad)?;
+    staged.commit().map_err(|e| bad(format!("cannot replace {e}")))?;
+    if !args.quiet {
+        out(&md);
+    }
     Ok(())
 }
 

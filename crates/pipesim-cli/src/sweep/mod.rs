@@ -2,6 +2,7 @@
 //! running across machines), statistics across seeds, and the highest rate that meets an SLO.
 
 mod max_rate;
+mod merge;
 mod partition;
 mod results;
 
@@ -10,28 +11,18 @@ use crate::cmd_validate::load_options;
 use crate::exit;
 use crate::output::{error, out};
 use crate::page_files::write_charts;
-use crate::runner::{RunError, ScenarioRun, render, settings};
+use crate::runner::{RunError, settings};
+use merge::PartFile;
 use partition::Partition;
-use pipesim_models::ModelOutcome;
-use pipesim_models::Registry;
+use pipesim_models::{ModelOutcome, Registry};
 use pipesim_report::charts::{ChartFormat, ChartSet};
-use pipesim_report::write_atomic;
+use pipesim_report::{
+    FolderKind, ModelRun, RunReport, SWEEP_FOLDER, StagedDir, report_json, write_atomic,
+};
 use pipesim_scenario::sweep::SweepPoint;
 use pipesim_scenario::{LoadOptions, Override, Scenario, load};
-use results::{PointResult, SweepMeta, model_results, sweep_files};
-use serde::{Deserialize, Serialize};
+use results::{ModelResult, PointResult, SweepMeta, model_results, sweep_files};
 use std::path::{Path, PathBuf};
-
-/// What a part file holds.
-#[derive(Serialize, Deserialize)]
-struct PartFile {
-    kind: String,
-    meta: SweepMeta,
-    partition: String,
-    points: Vec<PointResult>,
-}
-
-const PART_KIND: &str = "pipesim sweep part";
 
 /// FNV-1a, 64 bits: a stable hash (std's hasher may change between Rust versions).
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
@@ -71,6 +62,18 @@ pub fn run_points(
     scenarios: &[&Scenario],
     jobs: Option<usize>,
 ) -> Result<Vec<Vec<ModelOutcome>>, RunError> {
+    run_points_reduced(scenarios, jobs, |_, _, o| o)
+}
+
+/// [`run_points`], each task's outcome reduced by `reduce(point, model, outcome)` on the
+/// worker that ran it, as soon as it finishes: a sweep keeps a few numbers per task, never a
+/// timeline or a report, and the reduction (rendering) runs on every core. The first failed
+/// task, in task order, is the error.
+pub fn run_points_reduced<R: Send>(
+    scenarios: &[&Scenario],
+    jobs: Option<usize>,
+    reduce: impl Fn(usize, usize, ModelOutcome) -> R + Sync,
+) -> Result<Vec<Vec<R>>, RunError> {
     let tasks: Vec<(usize, usize)> = scenarios
         .iter()
         .enumerate()
@@ -78,14 +81,14 @@ pub fn run_points(
         .collect();
     let one = |(p, m): (usize, usize)| {
         let s = scenarios[p];
-        s.models[m]
+        let outcome = s.models[m]
             .run(&settings(s), &s.workload, &s.faults)
-            .map_err(|failure| RunError { model: s.models[m].name.clone(), failure })
+            .map_err(|failure| RunError { model: s.models[m].name.clone(), failure })?;
+        Ok(reduce(p, m, outcome))
     };
     let threads =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let mut outcomes: Vec<Option<Result<ModelOutcome, RunError>>> =
-        tasks.iter().map(|_| None).collect();
+    let mut outcomes: Vec<Option<Result<R, RunError>>> = tasks.iter().map(|_| None).collect();
     if threads == 1 || tasks.len() < 2 {
         for (slot, &t) in outcomes.iter_mut().zip(&tasks) {
             *slot = Some(one(t));
@@ -113,23 +116,44 @@ pub fn run_points(
             }
         });
     }
-    let mut grouped: Vec<Vec<ModelOutcome>> = scenarios.iter().map(|_| Vec::new()).collect();
+    let mut grouped: Vec<Vec<R>> = scenarios.iter().map(|_| Vec::new()).collect();
     for ((p, _), o) in tasks.iter().zip(outcomes) {
         grouped[*p].push(o.expect("every task ran")?);
     }
     Ok(grouped)
 }
 
-/// A point's results from its scenario and outcomes.
-fn point_result(p: &SweepPoint, s: &Scenario, outcomes: Vec<ModelOutcome>) -> PointResult {
-    let run = ScenarioRun { outcomes, perf: Vec::new() };
-    let json = render(s, &run, "sweep point").json;
+/// What a sweep keeps of one model's run at one point: its report.json entry's metrics and
+/// end-to-end histogram (report.json rendered for that model alone: no Markdown, no table).
+pub(crate) fn model_result(s: &Scenario, model: usize, outcome: &ModelOutcome) -> ModelResult {
+    let json = one_model_json(s, model, outcome, "sweep point");
+    model_results(&json).pop().expect("a report of one model has one entry")
+}
+
+/// report.json of `s` with only model `model` in it (its entry is the same as in the whole
+/// report: an entry depends on its own model alone).
+pub(crate) fn one_model_json(
+    s: &Scenario,
+    model: usize,
+    outcome: &ModelOutcome,
+    command: &str,
+) -> String {
+    let report = RunReport {
+        scenario: s,
+        command: command.to_string(),
+        models: vec![ModelRun { spec: &s.models[model], outcome }],
+    };
+    report_json(&report)
+}
+
+/// A point's results from its models' results.
+fn point_result(p: &SweepPoint, models: Vec<ModelResult>) -> PointResult {
     PointResult {
         index: p.index,
         combination: p.combination,
         values: p.values.clone(),
         seed: p.seed,
-        models: model_results(&json),
+        models,
     }
 }
 
@@ -137,25 +161,31 @@ fn format_of(flag: &str) -> ChartFormat {
     if flag == "png" { ChartFormat::Png } else { ChartFormat::Svg }
 }
 
-/// Writes sweep.json, sweep.md and charts/ into `dir`, and prints the Markdown.
+/// Writes sweep.json, sweep.md and charts/ into `dir` (swapped in whole), and prints the
+/// Markdown unless `quiet`.
 fn write_sweep(
-    dir: &Path,
+    dir: StagedDir,
     meta: &SweepMeta,
     points: &[PointResult],
     format: ChartFormat,
+    quiet: bool,
 ) -> Result<(), (u8, String)> {
     let files = sweep_files(meta, points, format).map_err(|e| (exit::INTERNAL, e))?;
     let io = |e: String| (exit::INVALID_INPUT, e);
-    std::fs::create_dir_all(dir)
-        .map_err(|e| io(format!("cannot create {}: {}", dir.display(), reason(&e))))?;
     for (name, text) in [("sweep.json", &files.json), ("sweep.md", &files.markdown)] {
-        write_atomic(&dir.join(name), text.as_bytes()).map_err(|e| {
-            io(format!("cannot write {}: {}", dir.join(name).display(), reason(&e)))
-        })?;
+        dir.write(name, text.as_bytes()).map_err(|e| io(format!("cannot write {e}")))?;
     }
-    write_charts(&dir.join("charts"), &ChartSet { charts: vec![files.chart] }).map_err(io)?;
-    out(&files.markdown);
+    write_charts(&dir, &ChartSet { charts: vec![files.chart] }).map_err(io)?;
+    dir.commit().map_err(|e| io(format!("cannot replace {e}")))?;
+    if !quiet {
+        out(&files.markdown);
+    }
     Ok(())
+}
+
+/// The staged output folder `dir` of `kind`, checked before anything runs.
+pub(super) fn stage(dir: &Path, kind: &FolderKind) -> Result<StagedDir, (u8, String)> {
+    StagedDir::new(dir, kind).map_err(|e| (exit::INVALID_INPUT, format!("--out: {e}")))
 }
 
 pub(crate) fn run(args: SweepArgs, registry: &Registry) -> u8 {
@@ -186,6 +216,7 @@ fn sweep(args: &SweepArgs, registry: &Registry) -> Result<(), (u8, String)> {
         seed: None,
         set: Vec::new(),
         models: args.models.clone(),
+        max_memory: None,
     };
     let base = load_options(&common, registry).map_err(bad)?;
     let s = load(&args.scenario, &base).map_err(|e| bad(e.to_string()))?;
@@ -228,24 +259,31 @@ fn sweep(args: &SweepArgs, registry: &Registry) -> Result<(), (u8, String)> {
         .filter(|&i| partition.as_ref().is_none_or(|part| part.takes(i, &points[i].label())))
         .collect();
     let selected: Vec<&Scenario> = chosen.iter().map(|&i| &scenarios[i]).collect();
-    let outcomes = run_points(&selected, args.jobs).map_err(failed)?;
-    let results: Vec<PointResult> = chosen
-        .iter()
-        .zip(outcomes)
-        .map(|(&i, o)| point_result(&points[i], &scenarios[i], o))
-        .collect();
     let dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", s.name)));
+    // The output is checked before the run: a folder swapped in whole, or a part file in a
+    // folder other parts may share.
+    let staged = match partition {
+        Some(_) if dir.exists() && !dir.is_dir() => {
+            return Err(bad(format!("--out: {}: is a file, not a folder", dir.display())));
+        }
+        Some(_) => None,
+        None => Some(stage(&dir, &SWEEP_FOLDER)?),
+    };
+    crate::estimate::check_run(&selected, args.jobs, args.max_memory.as_deref())
+        .map_err(|e| bad(format!("{}: {e}", args.scenario.display())))?;
+    let reduced =
+        run_points_reduced(&selected, args.jobs, |p, m, o| model_result(selected[p], m, &o))
+            .map_err(failed)?;
+    let results: Vec<PointResult> =
+        chosen.iter().zip(reduced).map(|(&i, models)| point_result(&points[i], models)).collect();
     match partition {
         Some(part) => {
-            let file = PartFile {
-                kind: PART_KIND.to_string(),
-                meta,
-                partition: part.to_string(),
-                points: results,
-            };
+            let models = s.models.iter().map(|m| m.name.clone()).collect();
+            let labels = points.iter().map(SweepPoint::label).collect();
+            let file = PartFile::new(meta, &part, models, labels, results);
             let mut text =
                 serde_json::to_string_pretty(&file).map_err(|e| (exit::INTERNAL, e.to_string()))?;
             text.push('\n');
@@ -254,94 +292,37 @@ fn sweep(args: &SweepArgs, registry: &Registry) -> Result<(), (u8, String)> {
             let path = dir.join(format!("sweep-part-{}.json", part.file_tag()));
             write_atomic(&path, text.as_bytes())
                 .map_err(|e| bad(format!("cannot write {}: {}", path.display(), reason(&e))))?;
-            out(&format!(
-                "part {} of sweep {}: {} of {} points → {}\n",
-                part,
-                file.meta.scenario,
-                file.points.len(),
-                file.meta.total_points,
-                path.display()
-            ));
+            if !args.quiet {
+                out(&format!(
+                    "part {} of sweep {}: {} of {} points → {}\n",
+                    part,
+                    file.meta.scenario,
+                    file.points.len(),
+                    file.meta.total_points,
+                    path.display()
+                ));
+            }
             Ok(())
         }
-        None => write_sweep(&dir, &meta, &results, format_of(&args.charts)),
+        None => match staged {
+            Some(dir) => write_sweep(dir, &meta, &results, format_of(&args.charts), args.quiet),
+            None => unreachable!("a whole sweep stages its folder"),
+        },
     }
 }
 
 pub(crate) fn merge(args: MergeArgs) -> u8 {
-    match merge_parts(&args) {
+    let merged = merge::gather(&args.parts).map_err(|e| (exit::INVALID_INPUT, e)).and_then(
+        |(meta, results)| {
+            let dir = stage(&args.out, &SWEEP_FOLDER)?;
+            write_sweep(dir, &meta, &results, format_of(&args.charts), args.quiet)
+        },
+    );
+    match merged {
         Ok(()) => exit::SUCCESS,
         Err((code, e)) => {
             error(e);
             code
         }
     }
-}
-
-fn merge_parts(args: &MergeArgs) -> Result<(), (u8, String)> {
-    let bad = |e: String| (exit::INVALID_INPUT, e);
-    let mut meta: Option<(SweepMeta, PathBuf)> = None;
-    let mut points: Vec<(PointResult, PathBuf)> = Vec::new();
-    for path in &args.parts {
-        let shown = path.display();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| bad(format!("{shown}: cannot read: {}", reason(&e))))?;
-        let part: PartFile = serde_json::from_str(&text)
-            .map_err(|e| bad(format!("{shown}: not a sweep part file ({e}); parts are written by `pipesim sweep --partition`")))?;
-        if part.kind != PART_KIND {
-            return Err(bad(format!("{shown}: not a sweep part file")));
-        }
-        match &meta {
-            None => meta = Some((part.meta.clone(), path.clone())),
-            Some((m, first)) if m.pipesim_version != part.meta.pipesim_version => {
-                return Err(bad(format!(
-                    "{shown} was written by pipesim {} and {} by pipesim {}: merge parts of one version",
-                    part.meta.pipesim_version,
-                    first.display(),
-                    m.pipesim_version
-                )));
-            }
-            Some((m, first)) if *m != part.meta => {
-                return Err(bad(format!(
-                    "{shown} is part of another sweep than {} (scenario \"{}\" fingerprint {} against \"{}\" {}): the scenario file, its models or its [sweep] differ",
-                    first.display(),
-                    part.meta.scenario,
-                    part.meta.fingerprint,
-                    m.scenario,
-                    m.fingerprint
-                )));
-            }
-            Some(_) => {}
-        }
-        for p in part.points {
-            if let Some((_, other)) = points.iter().find(|(q, _)| q.index == p.index) {
-                return Err(bad(format!(
-                    "point {} is in both {} and {shown}",
-                    p.index,
-                    other.display()
-                )));
-            }
-            points.push((p, path.clone()));
-        }
-    }
-    let Some((meta, _)) = meta else {
-        return Err(bad("no part files given".to_string()));
-    };
-    let missing: Vec<String> = (0..meta.total_points)
-        .filter(|i| !points.iter().any(|(p, _)| p.index == *i))
-        .map(|i| i.to_string())
-        .collect();
-    if !missing.is_empty() {
-        let shown: Vec<String> = missing.iter().take(10).cloned().collect();
-        return Err(bad(format!(
-            "{} of the sweep's {} points are in no part (points {}{}): give every part",
-            missing.len(),
-            meta.total_points,
-            shown.join(", "),
-            if missing.len() > 10 { ", …" } else { "" }
-        )));
-    }
-    let mut results: Vec<PointResult> = points.into_iter().map(|(p, _)| p).collect();
-    results.sort_by_key(|p| p.index);
-    write_sweep(&args.out, &meta, &results, format_of(&args.charts))
 }

@@ -1201,7 +1201,7 @@ fn output_folder_that_is_a_file() {
     std::fs::write(tmp.path().join("out"), SENTINEL).unwrap();
     let before = snapshot(tmp.path());
     let out = pipesim(tmp.path(), &["run", "s.toml", "--out", "out", "--quiet"]);
-    assert_invalid("--out is a file", &out, 1, &["error: --out: out is a file, not a folder"]);
+    assert_invalid("--out is a file", &out, 1, &["error: --out: out: is a file, not a folder"]);
     assert_eq!(snapshot(tmp.path()), before);
 }
 

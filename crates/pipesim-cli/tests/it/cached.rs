@@ -19,7 +19,7 @@ use std::path::Path;
 fn run(text: &str) -> ScenarioRun {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/t.toml");
     let s = load_str(text, &path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(2)).expect("a DES run cannot fail")
+    run_scenario(&s, Some(2)).expect("the run reads its inputs")
 }
 
 /// A numeric cell of model `m`'s details table `table`.

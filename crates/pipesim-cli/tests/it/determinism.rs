@@ -23,7 +23,7 @@ fn scenario(rel: &str, opts: &LoadOptions) -> Scenario {
 }
 
 fn report(s: &Scenario, jobs: usize) -> String {
-    let run = run_scenario(s, Some(jobs)).expect("a DES run cannot fail");
+    let run = run_scenario(s, Some(jobs)).expect("the run reads its inputs");
     render(s, &run, &command_line(s, &[], None)).json
 }
 
@@ -114,7 +114,7 @@ fn committed_reports_match_a_fresh_run() {
             std::fs::write(&path, &fresh).unwrap();
             let md = render(
                 &s,
-                &run_scenario(&s, Some(2)).expect("a DES run cannot fail"),
+                &run_scenario(&s, Some(2)).expect("the run reads its inputs"),
                 &command_line(&s, &[], None),
             )
             .markdown;

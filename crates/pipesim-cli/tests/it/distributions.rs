@@ -30,7 +30,7 @@ service = {dist}
     );
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/examples/dist.toml");
     let s = load_str(&text, &base, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    let run = run_scenario(&s, Some(1)).expect("a DES run cannot fail");
+    let run = run_scenario(&s, Some(1)).expect("the run reads its inputs");
     let e2e = run.outcomes[0].results.e2e.summary();
     assert!(e2e.count > 190_000, "{}", e2e.count);
     (e2e.p50_ns as f64 / 1e6, e2e.p99_ns as f64 / 1e6, e2e.mean_ns / 1e6)

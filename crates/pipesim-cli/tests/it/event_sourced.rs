@@ -12,7 +12,7 @@ use std::path::Path;
 fn run(text: &str) -> Vec<Value> {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/examples/es.toml");
     let s = load_str(text, &base, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    let run = run_scenario(&s, None).expect("a DES run cannot fail");
+    let run = run_scenario(&s, None).expect("the run reads its inputs");
     let rendered = render(&s, &run, "test");
     let report: Value = serde_json::from_str(&rendered.json).expect("report.json parses");
     report["models"].as_array().expect("models").clone()

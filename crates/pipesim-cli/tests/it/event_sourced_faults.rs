@@ -14,7 +14,7 @@ use std::process::Command;
 fn run(text: &str) -> Vec<Value> {
     let s = load_str(text, Path::new("esf.toml"), &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    let run = run_scenario(&s, None).expect("a DES run cannot fail");
+    let run = run_scenario(&s, None).expect("the run reads its inputs");
     let rendered = render(&s, &run, "test");
     let report: Value = serde_json::from_str(&rendered.json).expect("report.json parses");
     report["models"].as_array().expect("models").clone()

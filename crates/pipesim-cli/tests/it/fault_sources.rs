@@ -108,7 +108,7 @@ fn the_mix_itself_varies_with_the_seed() {
 #[test]
 fn bad_random_bounds_are_refused() {
     let cases = [
-        ("[faults.random]\ncount = 0\n", "faults.random.count: must be between 1 and 10000"),
+        ("[faults.random]\ncount = 0\n", "faults.random.count: must be between 1 and 1000"),
         (
             "[faults.random]\nkinds = [\"crsh\"]\n",
             "unknown fault kind `crsh` (did you mean `crash`?)",

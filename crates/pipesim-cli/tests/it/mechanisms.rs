@@ -12,7 +12,7 @@ use std::path::Path;
 fn run(text: &str) -> Vec<ModelOutcome> {
     let s = load_str(text, Path::new("mechanism.toml"), &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(2)).expect("a DES run cannot fail").outcomes
+    run_scenario(&s, Some(2)).expect("the run reads its inputs").outcomes
 }
 
 fn detail(o: &ModelOutcome, table: &str, column: &str) -> f64 {

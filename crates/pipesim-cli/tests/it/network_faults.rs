@@ -11,7 +11,7 @@ use std::process::Command;
 fn run(text: &str) -> RunResults {
     let s = load_str(text, Path::new("net.toml"), &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(1)).expect("a DES run cannot fail").outcomes.remove(0).results
+    run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes.remove(0).results
 }
 
 /// A design at 5k/s for 10 s with one fault from 4 s to 5 s on `network`. The clients time out

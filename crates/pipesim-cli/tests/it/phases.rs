@@ -9,7 +9,7 @@ use std::path::Path;
 fn run(text: &str) -> RunResults {
     let s = load_str(text, Path::new("phases.toml"), &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(1)).expect("a DES run cannot fail").outcomes.remove(0).results
+    run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes.remove(0).results
 }
 
 /// One Postgres design at 20k/s for 10 s; with `crash`, the store crashes at 6 s for 1 s.

@@ -19,17 +19,17 @@ fn the_driver_publishes_progress_to_the_end_and_results_do_not_change() {
     let m = &s.models[0];
     let cell = Arc::new(RunProgress::new());
     let with = pipesim_models::RunSettings { progress: Some(Arc::clone(&cell)), ..settings(&s) };
-    let watched = m.run(&with, &s.workload, &s.faults).unwrap();
+    let watched = m.run(&with, &s.workload, &s.faults).expect("runs");
     assert!(cell.is_done());
     assert_eq!(cell.events(), watched.results.events_simulated);
     assert!(cell.now_ns() >= s.duration_ns, "reached {} of {}", cell.now_ns(), s.duration_ns);
-    let unwatched = m.run(&settings(&s), &s.workload, &s.faults).unwrap();
+    let unwatched = m.run(&settings(&s), &s.workload, &s.faults).expect("runs");
     assert_eq!(unwatched.results.events_simulated, watched.results.events_simulated);
     assert_eq!(unwatched.results.e2e.to_v2_base64(), watched.results.e2e.to_v2_base64());
     // And the whole report is the committed one.
     let json = render(
         &s,
-        &run_scenario(&s, Some(1)).expect("a DES run cannot fail"),
+        &run_scenario(&s, Some(1)).expect("the run reads its inputs"),
         &command_line(&s, &[], None),
     )
     .json;

@@ -15,7 +15,7 @@ fn run(text: &str) -> Vec<RunResults> {
     let s = load_str(text, Path::new("schema_flood.toml"), &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
     run_scenario(&s, Some(1))
-        .expect("a DES run cannot fail")
+        .expect("the run reads its inputs")
         .outcomes
         .into_iter()
         .map(|o| o.results)

@@ -11,7 +11,7 @@ use std::process::Command;
 fn run(text: &str) -> ModelOutcome {
     let s = load_str(text, Path::new("store.toml"), &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(1)).expect("a DES run cannot fail").outcomes.remove(0)
+    run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes.remove(0)
 }
 
 /// `kind` at 5k/s for 10 s, with `faults` (TOML `[[fault]]` tables) and `model` (extra model

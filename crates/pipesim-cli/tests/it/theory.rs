@@ -107,7 +107,7 @@ fn replicate(file: &str, sets: &[&str], reps: u64) -> Vec<Rep> {
             let s = load(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(s.models.len(), 1, "{file}: one model per validation file");
             let measured_s = (s.duration_ns - s.warmup_ns) as f64 / 1e9;
-            let mut run = run_scenario(&s, Some(1)).expect("a DES run cannot fail");
+            let mut run = run_scenario(&s, Some(1)).expect("the run reads its inputs");
             let out = run.outcomes.remove(0);
             let inv = &out.results.invariants;
             assert_eq!(inv.lost, 0, "{file} seed {seed}: lost events");

@@ -371,6 +371,18 @@ impl ModelKind for Baseline {
         }
     }
 
+    fn work(_p: &BaselineParams, _workload: &WorkloadSpec) -> crate::Work {
+        // Calibrated on the shipped scenarios (docs/scenario.md, "Run estimate"): an INSERT's
+        // round trip, commit and answer; a loaded table keeps events half a second.
+        crate::Work {
+            events_per_arrival: 6.5,
+            ns_per_event: 400.0,
+            in_flight_s: 0.5,
+            bytes_in_flight: 300.0,
+            fixed_s: 0.0,
+        }
+    }
+
     fn warnings(p: &BaselineParams, _workload: &WorkloadSpec) -> Vec<String> {
         let mut out = Vec::new();
         if p.pool.leak > 0.0 && p.pool.leak_timeout.ns == 0 && p.readers.count > 0 {

@@ -74,6 +74,11 @@ impl WriterParams {
                 "must be at least 1: the writer needs a connection to the store",
             ));
         }
+        pipesim_config::limits::at_most(
+            "connections",
+            u64::from(self.connections),
+            &pipesim_config::limits::WORKERS,
+        )?;
         if self.retry_backoff.ns == 0 {
             return Err(ConfigError::new(
                 "retry_backoff",
@@ -800,6 +805,33 @@ impl ModelKind for Cached {
             stats: Stats::default(),
             measure: (env.settings.warmup_ns, env.settings.duration_ns),
             payload_bytes: env.workload.payload_bytes,
+        }
+    }
+
+    fn memory(p: &CachedParams, workload: &WorkloadSpec) -> Vec<crate::MemoryItem> {
+        use crate::estimate::{MemoryItem, distinct_keys, lru_item, per_key_item};
+        let entities = u64::from(p.cache.entities).min(distinct_keys(workload));
+        vec![
+            lru_item("cache.entities", p.cache.entities, 1, workload),
+            MemoryItem::model(
+                "cache.entities",
+                format!(
+                    "ring state of up to {} entities",
+                    pipesim_config::limits::grouped(entities)
+                ),
+                entities * 4 * 24,
+            ),
+            per_key_item("the writer's commit positions", 8, workload),
+        ]
+    }
+
+    fn work(_p: &CachedParams, _workload: &WorkloadSpec) -> crate::Work {
+        crate::Work {
+            events_per_arrival: 8.5,
+            ns_per_event: 400.0,
+            in_flight_s: 0.2,
+            bytes_in_flight: 300.0,
+            fixed_s: 0.0,
         }
     }
 

@@ -408,6 +408,8 @@ struct SchemaState {
     catalogue: Catalogue,
     /// Per change: the broker it compacts (`None`: every broker) and its fault window.
     targets: Vec<(Option<u32>, SimTime, SimTime)>,
+    /// Per change: whether a flood's start has scheduled it.
+    scheduled: Vec<bool>,
     /// Changes so far.
     changes: u32,
     /// `frozen`: events whose type hash is below this are of a type the frozen schema lacks.
@@ -1090,6 +1092,9 @@ impl ModelKind for EventSourced {
         if c.view.servers == 0 {
             return Err(ConfigError::new("view.servers", "must be at least 1"));
         }
+        use pipesim_config::limits::{ENTRIES, WORKERS, at_most};
+        at_most("view.servers", u64::from(c.view.servers), &WORKERS)?;
+        at_most("cache.capacity", u64::from(c.cache.capacity), &ENTRIES)?;
         let view_read =
             c.view.read.resolve(env.loader).map_err(|m| ConfigError::new("view.read", m))?;
         if c.cache.enabled && c.cache.capacity == 0 {
@@ -1284,6 +1289,78 @@ impl ModelKind for EventSourced {
             measure: (env.settings.warmup_ns, env.settings.duration_ns),
             schema,
         }
+    }
+
+    fn memory(p: &EventSourcedParams, workload: &WorkloadSpec) -> Vec<crate::MemoryItem> {
+        use crate::estimate::{MemoryItem, lru_item};
+        use pipesim_config::limits::grouped;
+        let (instances, partitions) = (p.producers.instances, p.log.partitions);
+        let mut items = vec![
+            MemoryItem::model(
+                "producers.instances",
+                format!(
+                    "batch accumulators of {} producer instances × {} partitions",
+                    grouped(u64::from(instances)),
+                    grouped(u64::from(partitions))
+                ),
+                KafkaProducer::<Rec>::state_bytes(instances, partitions),
+            ),
+            MemoryItem::model(
+                "log.partitions",
+                format!("{} log partitions", grouped(u64::from(partitions))),
+                KafkaLog::<Rec>::state_bytes(p.log.brokers, partitions, instances),
+            ),
+        ];
+        if p.cache.enabled {
+            items.push(lru_item("cache.capacity", p.cache.capacity, 1, workload));
+        }
+        items
+    }
+
+    fn work(p: &EventSourcedParams, workload: &WorkloadSpec) -> crate::Work {
+        // Exactly-once output is invisible until its checkpoint commits: a checkpoint interval
+        // of events is held (records, output, pending visibility). Otherwise the log and the
+        // consumer hold about a second's worth.
+        let exactly_once =
+            |s: &StreamParams| s.sink == pipesim_components::stream::Sink::ExactlyOnce;
+        let mut work = match (&p.consumer, &p.processor, &p.projection) {
+            (ConsumerKind::Processor, Some(s), _) => crate::Work {
+                events_per_arrival: 6.5,
+                ns_per_event: 700.0,
+                in_flight_s: if exactly_once(s) {
+                    s.checkpoint_interval.ns as f64 / 1e9
+                } else {
+                    1.0
+                },
+                bytes_in_flight: 150.0,
+                fixed_s: 0.0,
+            },
+            // Multi-row statements apply many events per engine event: as many as arrive for a
+            // worker while a statement (about a millisecond) runs, up to the batch.
+            (_, _, Some(j)) => crate::Work {
+                events_per_arrival: 2.0
+                    + 5.0
+                        / (workload.peak_rate_per_s() * 1e-3 / f64::from(j.workers))
+                            .clamp(1.0, f64::from(j.batch)),
+                ns_per_event: 700.0,
+                in_flight_s: 1.0,
+                bytes_in_flight: 220.0,
+                fixed_s: 0.0,
+            },
+            _ => crate::Work {
+                events_per_arrival: 6.5,
+                ns_per_event: 700.0,
+                in_flight_s: 1.0,
+                bytes_in_flight: 150.0,
+                fixed_s: 0.0,
+            },
+        };
+        // With a cache, the report's Che estimate of its hit ratio passes over every key about
+        // sixty times (about a microsecond a key).
+        if p.cache.enabled {
+            work.fixed_s = f64::from(workload.keys.count) * 1e-6;
+        }
+        work
     }
 
     fn warnings(p: &EventSourcedParams, workload: &WorkloadSpec) -> Vec<String> {
@@ -1646,6 +1723,7 @@ fn schema_state(p: &EventSourcedParams, env: &RunEnv<'_>) -> SchemaState {
         mode: p.schema,
         params,
         catalogue,
+        scheduled: vec![false; changes.len()],
         targets: changes.into_iter().map(|c| c.1).collect(),
         changes: 0,
         reject_below: 0,
@@ -1722,10 +1800,14 @@ impl EventSourced {
                 }
             }
             (FaultKind::SchemaFlood { .. }, FaultPhase::Begin) => {
+                // Two floods with the same node and window share their keys: each change is
+                // scheduled once, by the first of them to begin.
                 let key = (fault.node, start, end);
                 let now = ctx.now();
-                for (i, &t) in self.schema.catalogue.changes().iter().enumerate() {
-                    if self.schema.targets[i] == key {
+                let st = &mut self.schema;
+                for (i, &t) in st.catalogue.changes().iter().enumerate() {
+                    if st.targets[i] == key && !st.scheduled[i] {
+                        st.scheduled[i] = true;
                         ctx.schedule_at(t.max(now), Ev::SchemaChange(i as u32));
                     }
                 }

@@ -388,6 +388,9 @@ impl ModelKind for LuaOrdered {
         if c.lru.capacity == 0 {
             return Err(ConfigError::new("lru.capacity", "must be at least 1"));
         }
+        use pipesim_config::limits::{BATCH, ENTRIES, at_most};
+        at_most("lru.capacity", u64::from(c.lru.capacity), &ENTRIES)?;
+        at_most("writeback.batch_max", u64::from(c.writeback.batch_max), &BATCH)?;
         let redis_spec = c.redis.validate(env.loader).map_err(|e| e.within("redis"))?;
         if c.writeback.interval.ns == 0 {
             return Err(ConfigError::new("writeback.interval", "must be greater than zero"));
@@ -445,6 +448,24 @@ impl ModelKind for LuaOrdered {
             lru_drop: ReasonId::UNSET,
             stats: LuaStats::default(),
             measure: (env.settings.warmup_ns, env.settings.duration_ns),
+        }
+    }
+
+    fn memory(p: &LuaParams, workload: &WorkloadSpec) -> Vec<crate::MemoryItem> {
+        use crate::estimate::{lru_item, per_key_item};
+        vec![
+            lru_item("lru.capacity", p.lru.capacity, p.producers.instances, workload),
+            per_key_item("the guard's last append", 8, workload),
+        ]
+    }
+
+    fn work(_p: &LuaParams, _workload: &WorkloadSpec) -> crate::Work {
+        crate::Work {
+            events_per_arrival: 4.1,
+            ns_per_event: 250.0,
+            in_flight_s: 0.05,
+            bytes_in_flight: 300.0,
+            fixed_s: 0.0,
         }
     }
 

@@ -437,9 +437,18 @@ impl ModelKind for Sharded {
                 return Err(ConfigError::new(format!("router.{field}"), "must be at least 1"));
             }
         }
+        use pipesim_config::limits::{BATCH, BROKERS, PARTITIONS, WORKERS, at_most};
+
+        at_most("router.shards", u64::from(r.shards), &PARTITIONS)?;
+        at_most("router.instances", u64::from(r.instances), &BROKERS)?;
+        at_most("router.writers_per_shard", u64::from(r.writers_per_shard), &WORKERS)?;
+        at_most("router.batch_max", u64::from(r.batch_max), &BATCH)?;
         if let Some(s) = &c.switch {
             if s.shards == Some(0) {
                 return Err(ConfigError::new("switch.shards", "must be at least 1"));
+            }
+            if let Some(n) = s.shards {
+                at_most("switch.shards", u64::from(n), &PARTITIONS)?;
             }
             if s.at.ns >= env.workload.duration_ns {
                 return Err(ConfigError::new(
@@ -506,6 +515,26 @@ impl ModelKind for Sharded {
             batches_run: 0,
             rows_run: 0,
             measure: (env.settings.warmup_ns, env.settings.duration_ns),
+        }
+    }
+
+    fn memory(p: &ShardedParams, _workload: &WorkloadSpec) -> Vec<crate::MemoryItem> {
+        // A queue per shard and a latch per shard on its server.
+        let shards = p.router.shards.max(p.switch.as_ref().and_then(|w| w.shards).unwrap_or(0));
+        vec![crate::MemoryItem::model(
+            "router.shards",
+            format!("{} shards", pipesim_config::limits::grouped(u64::from(shards))),
+            u64::from(shards) * 256,
+        )]
+    }
+
+    fn work(_p: &ShardedParams, _workload: &WorkloadSpec) -> crate::Work {
+        crate::Work {
+            events_per_arrival: 5.0,
+            ns_per_event: 500.0,
+            in_flight_s: 0.1,
+            bytes_in_flight: 300.0,
+            fixed_s: 0.0,
         }
     }
 

@@ -34,10 +34,10 @@ pub struct StationsConfig {
 /// `wire_fifo` model given the same service draws agree on every event's visible time.
 ///
 /// With it, an arrival created at `c` enters the first station at
-/// `(⌈c·D⌉ₘₛ + max(tick, ⌈hop·D⌉_tick)) / D` (the producer's timer fires on a whole wire
-/// millisecond, the message is delivered at the first step boundary at least one tick later),
-/// and a service started at `t` ends at `⌈t·D + s·D⌉ₘₛ / D` (tokio rounds a sleep up to a
-/// millisecond). Times in wire nanoseconds are the scenario's times `D` (= `dilation`) times.
+/// `(⌈c·D⌉ₘₛ + max(tick, ⌈hop·D⌉_tick)) / D`: the producer's timer fires on a whole wire
+/// millisecond, and the message is delivered at the first step boundary at or after its delay,
+/// at least one tick later. Service is exact (`wire_fifo` works with `Clock::work`). Times in
+/// wire nanoseconds are the scenario's times `D` (= `dilation`) times.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TimingParams {
@@ -70,13 +70,6 @@ impl TimingParams {
         let sent = Self::ceil_to(created_ns.saturating_mul(d), NS_PER_MS);
         let hop = Self::ceil_to(self.hop.ns.saturating_mul(d), tick).max(tick);
         (sent + hop) / d
-    }
-
-    /// How long a service of `service_ns` started at `now` takes once rounded.
-    fn service_ns(&self, now: SimTime, service_ns: SimTime) -> SimTime {
-        let d = u64::from(self.dilation);
-        let end = Self::ceil_to(now.saturating_mul(d) + service_ns.saturating_mul(d), NS_PER_MS);
-        (end / d).saturating_sub(now)
     }
 }
 
@@ -262,10 +255,7 @@ impl Stations {
             st.stats.measured_waited += u64::from(wait > 0);
             st.stats.wait_sum_ns += u128::from(wait);
         }
-        let mut service = st.service.sample(&mut st.service_rng);
-        if let Some(t) = &self.timing {
-            service = t.service_ns(now, service);
-        }
+        let service = st.service.sample(&mut st.service_rng);
         ctx.schedule_in(service, Done { station: index, customer });
     }
 
@@ -405,9 +395,11 @@ impl ModelKind for Stations {
                 "a `stations` model needs at least one [[model.station]]",
             ));
         }
-        if config.station.len() >= usize::from(u16::MAX) {
-            return Err(ConfigError::new("station", "at most 65534 stations"));
-        }
+        pipesim_config::limits::at_most(
+            "station",
+            config.station.len() as u64,
+            &pipesim_config::limits::STATIONS,
+        )?;
         if let Some(t) = &config.timing {
             if t.tick.ns < NS_PER_MS
                 || !t.tick.ns.is_multiple_of(NS_PER_MS)
@@ -426,6 +418,7 @@ impl ModelKind for Stations {
         for (i, name) in names.iter().enumerate() {
             let path = format!("station[{i}].name");
             if name.is_empty()
+                || name.chars().count() > pipesim_config::limits::MAX_NAME_CHARS
                 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 return Err(ConfigError::new(
@@ -514,6 +507,17 @@ impl ModelKind for Stations {
             timing: params.timing.clone(),
             measure_from: env.settings.warmup_ns,
             measure_to: env.settings.duration_ns,
+        }
+    }
+
+    fn work(params: &StationsParams, _workload: &WorkloadSpec) -> crate::Work {
+        // An arrival and a departure per station visited (feedback routes visit more).
+        crate::Work {
+            events_per_arrival: 1.0 + params.station.len() as f64,
+            ns_per_event: 60.0,
+            in_flight_s: 0.05,
+            bytes_in_flight: 100.0,
+            fixed_s: 0.0,
         }
     }
 

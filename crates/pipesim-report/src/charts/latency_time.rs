@@ -4,6 +4,7 @@
 use super::axes::{
     Band, LabelAt, LogAxis, Ticked, draw_bands, draw_legend, draw_minor_lines, house_style, ms_tick,
 };
+use super::envelope::envelope;
 use super::set::Series;
 use super::{ChartError, FONT, Figure, colour};
 use crate::view::WindowView;
@@ -112,6 +113,7 @@ impl Figure for LatencyOverTime<'_> {
         let axis = LogAxis::fit(rows.iter().flat_map(|w| [w.p50_ms, w.max_ms]), -1);
         let mut chart =
             frame(root, &self.title(), "latency (log scale)", self.end_s, axis, &self.bands)?;
+        let columns = chart.plotting_area().dim_in_pixel().0;
         let lines: [Line; 3] = [
             ("max", |w| w.max_ms, RGBColor(0xe1, 0x57, 0x59), 1),
             ("p99", |w| w.p99_ms, RGBColor(0xf2, 0x8e, 0x2b), 2),
@@ -121,6 +123,7 @@ impl Figure for LatencyOverTime<'_> {
             let style = c.stroke_width(width);
             let mut first = true;
             for run in runs(rows, self.window_s, self.end_s, |w| axis.at(value(w))) {
+                let run = envelope(run, self.end_s, columns);
                 let anno = chart.draw_series(LineSeries::new(run, style))?;
                 if first {
                     anno.label(name)
@@ -155,10 +158,12 @@ impl Figure for P99OverTime<'_> {
         );
         let mut chart =
             frame(root, &self.title(), "p99 latency (log scale)", self.end_s, axis, &self.bands)?;
+        let columns = chart.plotting_area().dim_in_pixel().0;
         for (i, s) in self.series.iter().enumerate() {
             let style = colour(i).stroke_width(2);
             let mut first = true;
             for run in runs(&s.model.timeline, self.window_s, self.end_s, |w| axis.at(w.p99_ms)) {
+                let run = envelope(run, self.end_s, columns);
                 let anno = chart.draw_series(LineSeries::new(run, style))?;
                 if first {
                     anno.label(s.label.clone())

@@ -6,6 +6,7 @@
 
 mod axes;
 mod bars;
+mod envelope;
 mod latency_time;
 mod set;
 mod spectrum;

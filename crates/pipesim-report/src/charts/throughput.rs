@@ -2,6 +2,7 @@
 //! offered, and how many events were waiting, with the fault windows shaded.
 
 use super::axes::{Band, LabelAt, draw_bands, draw_legend, house_style, si};
+use super::envelope::envelope;
 use super::set::Series;
 use super::{ChartError, FONT, Figure, colour};
 use plotters::coord::Shift;
@@ -70,17 +71,20 @@ impl Figure for ThroughputOverTime<'_> {
             .x_label_formatter(&|v| format!("{v}"))
             .draw()?;
         draw_bands(&mut chart, &self.bands, (0.0, top), LabelAt::Top)?;
+        let columns = chart.plotting_area().dim_in_pixel().0;
+        let thin = |pts: Vec<(f64, f64)>| envelope(pts, self.end_s, columns);
         // Offered last, dashed, so it shows on top of models that keep up with it.
         for (i, s) in self.series.iter().enumerate() {
             let style = colour(i).stroke_width(2);
-            let pts = s
+            let pts: Vec<(f64, f64)> = s
                 .model
                 .timeline
                 .iter()
                 .filter(|w| in_range(w.t_s))
-                .map(|w| (w.t_s + self.window_s / 2.0, self.per_s(w.delivered)));
+                .map(|w| (w.t_s + self.window_s / 2.0, self.per_s(w.delivered)))
+                .collect();
             chart
-                .draw_series(LineSeries::new(pts, style))?
+                .draw_series(LineSeries::new(thin(pts), style))?
                 .label(format!("{} delivered", s.label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
         }
@@ -94,7 +98,7 @@ impl Figure for ThroughputOverTime<'_> {
                 .map(|w| (w.t_s + self.window_s / 2.0, self.per_s(w.offered)))
                 .collect();
             chart
-                .draw_series(DashedLineSeries::new(pts, 6, 4, style))?
+                .draw_series(DashedLineSeries::new(thin(pts), 6, 4, style))?
                 .label("offered")
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
         }
@@ -122,15 +126,17 @@ impl Figure for ThroughputOverTime<'_> {
             .x_label_formatter(&|v| format!("{v}"))
             .draw()?;
         draw_bands(&mut chart, &self.bands, (0.0, top), LabelAt::None)?;
+        let columns = chart.plotting_area().dim_in_pixel().0;
         for (i, s) in self.series.iter().enumerate() {
             let style = colour(i).stroke_width(2);
-            let pts = s
+            let pts: Vec<(f64, f64)> = s
                 .model
                 .timeline
                 .iter()
                 .filter(|w| in_range(w.t_s))
-                .map(|w| (w.t_s + self.window_s, w.backlog as f64));
-            chart.draw_series(LineSeries::new(pts, style))?;
+                .map(|w| (w.t_s + self.window_s, w.backlog as f64))
+                .collect();
+            chart.draw_series(LineSeries::new(envelope(pts, self.end_s, columns), style))?;
         }
         Ok(())
     }

@@ -2,8 +2,9 @@
 //!
 //! The smallest wire design, and the one the wire backend is validated with: the same queue
 //! as a one-station `stations` model (the same service-time stream, drawn in the order service
-//! starts), so theory (M/M/1, M/D/1, M/M/c) and the DES both say what it must measure. A
-//! request is visible when its service ends; the answer then travels back to the producer, so
+//! starts), so theory (M/M/1, M/D/1, M/M/c) and the DES both say what it must measure. Each
+//! worker does its requests with [`crate::Clock::work`], so service times are exact and only
+//! the network hops are rounded to ticks. A request is visible when its service ends; the answer then travels back to the producer, so
 //! `ack` latency is one network hop longer than `e2e`. A retried request is served again (the
 //! server is not idempotent): every retry of an event that was served shows as a duplicate.
 
@@ -136,6 +137,8 @@ impl WireDesign for WireFifo {
 /// A request waiting for a worker, with the way back to its connection.
 struct Job {
     req: Request,
+    /// When it was queued.
+    ready_ns: SimTime,
     reply: mpsc::UnboundedSender<Response>,
 }
 
@@ -153,6 +156,7 @@ async fn serve(ctx: HostCtx, service: Dist, stream: String, servers: u32) -> tur
         let (queue, rng, ctx, service) =
             (Rc::clone(&queue), Rc::clone(&rng), ctx.clone(), service.clone());
         crate::spawn(async move {
+            let busy = std::cell::Cell::new(0);
             loop {
                 let job = loop {
                     if let Some(job) = queue.jobs.borrow_mut().pop_front() {
@@ -161,8 +165,8 @@ async fn serve(ctx: HostCtx, service: Dist, stream: String, servers: u32) -> tur
                     queue.ready.notified().await;
                 };
                 let ns = service.sample(&mut rng.borrow_mut());
-                ctx.clock.sleep(ns).await;
-                ctx.probe.visible(&job.req.ev);
+                let done = ctx.clock.work(&busy, job.ready_ns, ns).await;
+                ctx.probe.visible_at(&job.req.ev, done);
                 ctx.count("served", 1);
                 // A closed connection: the producer will retry elsewhere.
                 let _ =
@@ -172,7 +176,7 @@ async fn serve(ctx: HostCtx, service: Dist, stream: String, servers: u32) -> tur
     }
     loop {
         let (stream, _) = listener.accept().await?;
-        let queue = Rc::clone(&queue);
+        let (queue, clock) = (Rc::clone(&queue), ctx.clock);
         crate::spawn(async move {
             let (mut reader, mut writer) = stream.into_split();
             let (tx, mut rx) = mpsc::unbounded_channel::<Response>();
@@ -186,7 +190,8 @@ async fn serve(ctx: HostCtx, service: Dist, stream: String, servers: u32) -> tur
             let mut buf = Vec::new();
             while let Ok(true) = read_frame(&mut reader, &mut buf).await {
                 let Some(req) = Request::decode(&buf) else { break };
-                queue.jobs.borrow_mut().push_back(Job { req, reply: tx.clone() });
+                let job = Job { req, ready_ns: clock.now_ns(), reply: tx.clone() };
+                queue.jobs.borrow_mut().push_back(job);
                 queue.ready.notify_one();
             }
         });

@@ -4,3 +4,5 @@
 
 pub mod fifo;
 pub mod log;
+pub mod lua;
+pub mod sharded;
