@@ -284,6 +284,27 @@ impl KafkaLogSpec {
 }
 
 impl KafkaLogParams {
+    /// The machine-crash option and its flush policy (`crash_loses_unflushed`, `flush_*`).
+    fn validate_flush(&self) -> Result<(), ConfigError> {
+        if (self.flush_messages.is_some() || self.flush_ms.is_some()) && !self.crash_loses_unflushed
+        {
+            return Err(ConfigError::new(
+                "flush_messages",
+                "a flush policy only matters with crash_loses_unflushed = true (a process crash keeps the page cache)",
+            ));
+        }
+        if self.flush_messages == Some(0) {
+            return Err(ConfigError::new("flush_messages", "must be at least 1"));
+        }
+        if let Some(n) = self.flush_messages {
+            pipesim_config::limits::at_most("flush_messages", n, &pipesim_config::limits::BATCH)?;
+        }
+        if self.flush_ms.is_some_and(|d| d.ns == 0) {
+            return Err(ConfigError::new("flush_ms", "must be greater than zero"));
+        }
+        Ok(())
+    }
+
     /// Checks the parameters; error paths are relative to the log's table.
     pub fn validate(&self, loader: &dyn Loader) -> Result<KafkaLogSpec, ConfigError> {
         let dist = |d: &DistSpec, f: &str| d.resolve(loader).map_err(|m| ConfigError::new(f, m));
@@ -342,19 +363,7 @@ impl KafkaLogParams {
                 "must be greater than zero with compaction",
             ));
         }
-        if (self.flush_messages.is_some() || self.flush_ms.is_some()) && !self.crash_loses_unflushed
-        {
-            return Err(ConfigError::new(
-                "flush_messages",
-                "a flush policy only matters with crash_loses_unflushed = true (a process crash keeps the page cache)",
-            ));
-        }
-        if self.flush_messages == Some(0) {
-            return Err(ConfigError::new("flush_messages", "must be at least 1"));
-        }
-        if self.flush_ms.is_some_and(|d| d.ns == 0) {
-            return Err(ConfigError::new("flush_ms", "must be greater than zero"));
-        }
+        self.validate_flush()?;
         StoreParams {
             memtable: self.memtable,
             memtables: self.memtables,
@@ -387,7 +396,7 @@ impl KafkaLogParams {
             ParamDoc::new("cleaner_interval", "duration", "\"15s\"", "how often the cleaner runs (Kafka log.cleaner.backoff.ms 15000)"),
             ParamDoc::new("min_compaction_lag", "duration", "\"0s\"", "a closed segment is compacted only once its newest record is this old (Kafka min.compaction.lag.ms 0)"),
             ParamDoc::new("crash_loses_unflushed", "boolean", "false", "a log crash is a machine crash: a broker that comes back to lead a partition it was the last in-sync replica of keeps only what it had fsynced (the wire backend's crash; default: a process crash, the page cache survives)"),
-            ParamDoc::new("flush_messages", "integer >= 1", "none", "with crash_loses_unflushed: the leader fsyncs after this many records (Kafka flush.messages; default never)"),
+            ParamDoc::new("flush_messages", "integer 1-1000000", "none", "with crash_loses_unflushed: the leader fsyncs after this many records (Kafka flush.messages; default never)"),
             ParamDoc::new("flush_ms", "duration", "none", "with crash_loses_unflushed: the leader fsyncs at every multiple of this period (Kafka flush.ms; default never)"),
             ParamDoc::new("memtable", "size", "\"64MiB\"", "a broker's RocksDB-like store: bytes of one memtable; appends and follower copies land in it (RocksDB write_buffer_size 64 MB)"),
             ParamDoc::new("memtables", "integer >= 2", "2", "memtables per broker, the active one included; with all full, appends stop until a flush frees one (RocksDB max_write_buffer_number 2)"),

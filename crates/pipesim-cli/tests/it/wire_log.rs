@@ -362,7 +362,38 @@ fn bad_wire_log_parameters_are_refused_naming_the_field() {
             "kind = \"wire_log\"\nprojection = { workers = 0 }",
             "model[0].projection.workers: must be from 1 to 1024",
         ),
-        ("kind = \"wire_log\"\nconsumer = \"processor\"", "unknown variant `processor`"),
+        (
+            "kind = \"wire_log\"\nlog = { brokers = 4000000000 }",
+            "model[0].log.brokers: must be from 1 to 16",
+        ),
+        (
+            "kind = \"wire_log\"\nlog = { io_threads = 65 }",
+            "model[0].log.io_threads: must be from 1 to 64",
+        ),
+        (
+            "kind = \"wire_log\"\nlog = { flush_messages = 4000000000 }",
+            "model[0].log.flush_messages: 4,000,000,000 is more than the 1,000,000",
+        ),
+        (
+            "kind = \"wire_log\"\nlog = { segment_bytes = \"1KB\" }",
+            "model[0].log.segment_bytes: must be at least 1024B",
+        ),
+        (
+            "kind = \"wire_log\"\nprojection = { batch = 4000000000 }",
+            "model[0].projection.batch: must be from 1 to 10000",
+        ),
+        (
+            "kind = \"wire_log\"\nkafka_consumer = { max_poll_records = 4000000000 }",
+            "model[0].kafka_consumer.max_poll_records:",
+        ),
+        (
+            "kind = \"event_sourced\"\nconsumer = \"projection\"\nlog = { crash_loses_unflushed = true, flush_messages = 4000000000 }",
+            "model[0].log.flush_messages: 4,000,000,000 is more than the 1,000,000",
+        ),
+        (
+            "kind = \"wire_log\"\nconsumer = \"processor\"",
+            "model[0].consumer: unknown value `processor`",
+        ),
         ("kind = \"wire_log\"\nlog = { compaction = true }", "unknown field `compaction`"),
         (
             "kind = \"event_sourced\"\nlog = { crash_loses_unflushed = true }",

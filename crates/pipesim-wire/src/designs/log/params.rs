@@ -193,6 +193,9 @@ impl LogParams {
         check(self.flush_messages != Some(0), "flush_messages", || {
             "must be at least 1".to_string()
         })?;
+        if let Some(n) = self.flush_messages {
+            pipesim_config::limits::at_most("flush_messages", n, &pipesim_config::limits::BATCH)?;
+        }
         check(self.flush_ms.is_none_or(|d| d.ns > 0), "flush_ms", || {
             "must be greater than zero".to_string()
         })?;
@@ -225,7 +228,7 @@ impl LogParams {
             ParamDoc::new("replica_lag_max", "duration", "\"30s\"", "a follower not caught up for this long leaves the ISR (Kafka replica.lag.time.max.ms 30000)"),
             ParamDoc::new("fetch_max_wait", "duration", "\"500ms\"", "a follower's or the consumer's fetch waits this long at the leader for data (Kafka replica.fetch.wait.max.ms, fetch.max.wait.ms 500)"),
             ParamDoc::new("segment_bytes", "size", "\"1GiB\"", "a segment file is rolled (and flushed) at this size (Kafka segment.bytes)"),
-            ParamDoc::new("flush_messages", "integer >= 1", "none", "fsync a partition's log (in the append, holding the handler thread) after this many records (Kafka flush.messages; default: never, the page cache)"),
+            ParamDoc::new("flush_messages", "integer 1-1000000", "none", "fsync a partition's log (in the append, holding the handler thread) after this many records (Kafka flush.messages; default: never, the page cache)"),
             ParamDoc::new("flush_ms", "duration", "none", "fsync every partition's unflushed log this often (Kafka flush.ms; default: never)"),
         ]
         .into_iter()
