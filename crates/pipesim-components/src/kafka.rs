@@ -32,6 +32,17 @@
 //! rejoins the ISR of its partitions at once (catching up is not modelled) and leads nothing until
 //! a leader fails again (no preferred-leader rebalance).
 //!
+//! **Machine crashes** (`crash_loses_unflushed`, off by default). The log has no fsync unless
+//! `flush_messages` or `flush_ms` says so, and a process crash keeps the page cache. With the
+//! option a crash is a machine crash: the partitions' leader remembers what it had fsynced,
+//! and when the crashed leader leads again because no other in-sync replica could (it was the
+//! last, or it is back before the election), its log is cut back to that; a consumer beyond
+//! the cut goes back to it (`Projection::rewind`), and nobody reads a partition while it has
+//! no leader (by default a consumer reads a leaderless partition regardless). Only the
+//! leader's fsyncs are tracked: a
+//! follower that crashes rejoins as before (its catching up is not modelled), so this matters
+//! where a partition's last in-sync replica crashes: replication factor 1, or every replica.
+//!
 //! **Compaction.** With `compaction`, a cleaner runs every `cleaner_interval` over the closed
 //! segments (`segment_bytes` each; the active segment and anything above the HW are never
 //! cleaned) and keeps only the latest record of each key. A record removed this way that the
@@ -188,6 +199,23 @@ pub struct KafkaLogParams {
     /// Bytes per second a broker's flush writes.
     #[serde(skip_serializing_if = "is_default_flush_bandwidth")]
     pub flush_bandwidth: Bandwidth,
+    /// A crash is a machine crash: the broker loses the records it had not fsynced (see
+    /// [`KafkaLog::crash`]). Off by default (a process crash: the page cache survives), and
+    /// echoed in reports only when set, as are the two flush settings below.
+    #[serde(skip_serializing_if = "is_false")]
+    pub crash_loses_unflushed: bool,
+    /// With `crash_loses_unflushed`: a partition's leader fsyncs after this many records
+    /// (Kafka `flush.messages`; none: never).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flush_messages: Option<u64>,
+    /// With `crash_loses_unflushed`: a partition's leader fsyncs at every multiple of this
+    /// period (Kafka `flush.ms`; none: never).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flush_ms: Option<Duration>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_default_memtable(s: &Size) -> bool {
@@ -221,6 +249,9 @@ impl Default for KafkaLogParams {
             memtable: StoreParams::default().memtable,
             memtables: StoreParams::default().memtables,
             flush_bandwidth: StoreParams::default().flush_bandwidth,
+            crash_loses_unflushed: false,
+            flush_messages: None,
+            flush_ms: None,
         }
     }
 }
@@ -253,6 +284,27 @@ impl KafkaLogSpec {
 }
 
 impl KafkaLogParams {
+    /// The machine-crash option and its flush policy (`crash_loses_unflushed`, `flush_*`).
+    fn validate_flush(&self) -> Result<(), ConfigError> {
+        if (self.flush_messages.is_some() || self.flush_ms.is_some()) && !self.crash_loses_unflushed
+        {
+            return Err(ConfigError::new(
+                "flush_messages",
+                "a flush policy only matters with crash_loses_unflushed = true (a process crash keeps the page cache)",
+            ));
+        }
+        if self.flush_messages == Some(0) {
+            return Err(ConfigError::new("flush_messages", "must be at least 1"));
+        }
+        if let Some(n) = self.flush_messages {
+            pipesim_config::limits::at_most("flush_messages", n, &pipesim_config::limits::BATCH)?;
+        }
+        if self.flush_ms.is_some_and(|d| d.ns == 0) {
+            return Err(ConfigError::new("flush_ms", "must be greater than zero"));
+        }
+        Ok(())
+    }
+
     /// Checks the parameters; error paths are relative to the log's table.
     pub fn validate(&self, loader: &dyn Loader) -> Result<KafkaLogSpec, ConfigError> {
         let dist = |d: &DistSpec, f: &str| d.resolve(loader).map_err(|m| ConfigError::new(f, m));
@@ -311,6 +363,7 @@ impl KafkaLogParams {
                 "must be greater than zero with compaction",
             ));
         }
+        self.validate_flush()?;
         StoreParams {
             memtable: self.memtable,
             memtables: self.memtables,
@@ -342,6 +395,9 @@ impl KafkaLogParams {
             ParamDoc::new("segment_bytes", "size", "\"1GiB\"", "segment size; the active segment is never compacted (Kafka segment.bytes default 1 GiB)"),
             ParamDoc::new("cleaner_interval", "duration", "\"15s\"", "how often the cleaner runs (Kafka log.cleaner.backoff.ms 15000)"),
             ParamDoc::new("min_compaction_lag", "duration", "\"0s\"", "a closed segment is compacted only once its newest record is this old (Kafka min.compaction.lag.ms 0)"),
+            ParamDoc::new("crash_loses_unflushed", "boolean", "false", "a log crash is a machine crash: a broker that comes back to lead a partition it was the last in-sync replica of keeps only what it had fsynced (the wire backend's crash; default: a process crash, the page cache survives)"),
+            ParamDoc::new("flush_messages", "integer 1-1000000", "none", "with crash_loses_unflushed: the leader fsyncs after this many records (Kafka flush.messages; default never)"),
+            ParamDoc::new("flush_ms", "duration", "none", "with crash_loses_unflushed: the leader fsyncs at every multiple of this period (Kafka flush.ms; default never)"),
             ParamDoc::new("memtable", "size", "\"64MiB\"", "a broker's RocksDB-like store: bytes of one memtable; appends and follower copies land in it (RocksDB write_buffer_size 64 MB)"),
             ParamDoc::new("memtables", "integer >= 2", "2", "memtables per broker, the active one included; with all full, appends stop until a flush frees one (RocksDB max_write_buffer_number 2)"),
             ParamDoc::new("flush_bandwidth", "bandwidth", "\"1GB/s\"", "bytes per second the broker's background thread writes a memtable out (assumed: a sequential SST write to NVMe)"),
@@ -634,9 +690,58 @@ struct Partition<R> {
     segment_fill: u64,
     /// Closed segments not yet cleanable: (end offset, when closed).
     closed: VecDeque<(u64, SimTime)>,
+    /// With `crash_loses_unflushed`: the log end at the leader's last fsync, the next
+    /// `flush_ms` boundary, and what its crashed leader had fsynced.
+    flushed: u64,
+    next_flush_ns: SimTime,
+    crash_flushed: Option<u64>,
     cleanable_end: u64,
     cleaned_end: u64,
     read_pos: u64,
+}
+
+impl<R> Partition<R> {
+    /// With `flush_ms`: the periodic fsyncs up to `now` (one at each multiple of the period;
+    /// none has appended since the last, so the log end then is the log end now).
+    fn flush_until(&mut self, now: SimTime, every: Option<Duration>) {
+        if let Some(d) = every
+            && now >= self.next_flush_ns
+        {
+            self.flushed = self.leo;
+            self.next_flush_ns = (now / d.ns + 1).saturating_mul(d.ns);
+        }
+    }
+
+    /// The crashed leader leads again after a machine crash: its log is cut back to what it
+    /// had fsynced (batch boundaries, since fsyncs follow appends). Returns the records cut.
+    fn lose_unflushed(&mut self) -> u64 {
+        let Some(to) = self.crash_flushed.take() else { return 0 };
+        if to >= self.leo {
+            return 0;
+        }
+        while self.pending.back().is_some_and(|b| b.end > to) {
+            let b = self.pending.pop_back().expect("exists");
+            if b.req.seq != NO_SEQ {
+                let e = &mut self.expected[b.req.producer as usize];
+                *e = (*e).min(b.req.seq);
+            }
+        }
+        let cut = self.leo - to;
+        if to <= self.base {
+            self.records.clear();
+            self.base = to;
+        } else {
+            self.records.truncate((to - self.base) as usize);
+        }
+        self.leo = to;
+        self.hw = self.hw.min(to);
+        self.flushed = to;
+        self.closed.retain(|&(end, _)| end <= to);
+        self.cleanable_end = self.cleanable_end.min(to);
+        self.cleaned_end = self.cleaned_end.min(to);
+        self.read_pos = self.read_pos.min(to);
+        cut
+    }
 }
 
 /// Counters for the report.
@@ -743,6 +848,9 @@ impl<R: Record> KafkaLog<R> {
                     commit_scheduled: NEVER,
                     expected: vec![0; producers as usize],
                     segment_fill: 0,
+                    flushed: 0,
+                    next_flush_ns: p.flush_ms.map_or(NEVER, |d| d.ns),
+                    crash_flushed: None,
                     closed: VecDeque::new(),
                     cleanable_end: 0,
                     cleaned_end: 0,
@@ -789,10 +897,23 @@ impl<R: Record> KafkaLog<R> {
         partition_of(key, self.parts.len() as u32)
     }
 
+    /// The log end offset of `partition` (below it after a machine crash cut it back: see
+    /// [`KafkaLogParams::crash_loses_unflushed`]).
+    #[inline]
+    pub fn leo(&self, partition: u32) -> u64 {
+        self.parts[partition as usize].leo
+    }
+
     /// The high watermark of `partition`: consumers see offsets below it.
     #[inline]
+    /// With `crash_loses_unflushed`, a partition without a leader serves nothing new (the
+    /// machine holding it is down); by default the consumer reads it regardless.
     pub fn hw(&self, partition: u32) -> u64 {
-        self.parts[partition as usize].hw
+        let p = &self.parts[partition as usize];
+        if self.spec.params.crash_loses_unflushed && p.leader == NO_LEADER {
+            return p.hw.min(p.read_pos);
+        }
+        p.hw
     }
 
     /// The record at `offset` of `partition` (compacted ones included, marked). The offset must
@@ -994,6 +1115,7 @@ impl<R: Record> KafkaLog<R> {
             }
             part.expected[req.producer as usize] = expected + 1;
         }
+        part.flush_until(sim.now(), self.spec.params.flush_ms);
         let mut bytes = 0u64;
         for r in records {
             bytes += u64::from(r.bytes());
@@ -1001,6 +1123,11 @@ impl<R: Record> KafkaLog<R> {
         }
         let n = records.len() as u64;
         part.leo += n;
+        if let Some(every) = self.spec.params.flush_messages
+            && part.leo - part.flushed >= every
+        {
+            part.flushed = part.leo;
+        }
         part.segment_fill += bytes;
         if self.spec.params.compaction && part.segment_fill >= self.spec.params.segment_bytes.bytes
         {
@@ -1396,6 +1523,10 @@ impl<R: Record> KafkaLog<R> {
                 continue;
             };
             if part.leader as usize == j {
+                if self.spec.params.crash_loses_unflushed {
+                    part.flush_until(now, self.spec.params.flush_ms);
+                    part.crash_flushed = Some(part.flushed);
+                }
                 // The leader is gone: its followers stop copying, producers waiting for commits
                 // see their connections drop, and an election starts once the crash is noticed.
                 for pb in part.pending.iter_mut() {
@@ -1473,7 +1604,11 @@ impl<R: Record> KafkaLog<R> {
                 continue;
             };
             if part.offline && part.isr & (1 << j) != 0 {
-                // It was the last in-sync replica: it leads again, with everything it had.
+                // It was the last in-sync replica: it leads again, with everything it had (or,
+                // a machine crash, with what it had fsynced).
+                if part.failed_leader as usize == j {
+                    self.stats.truncated += part.lose_unflushed();
+                }
                 part.offline = false;
                 part.leader = j as u8;
                 part.isr |= 1 << j;
@@ -1539,6 +1674,11 @@ impl<R: Record> KafkaLog<R> {
         // Truncate what the new leader never copied (a suffix: its copies are in order).
         let keep =
             part.pending.iter().position(|b| b.copied[k] == NEVER || b.copied[k] > part.crashed_at);
+        if Some(k) == old {
+            // The crashed leader is back before anyone else could lead.
+            self.stats.truncated += part.lose_unflushed();
+        }
+        part.crash_flushed = None;
         if let Some(first) = keep
             && Some(k) != old
         {

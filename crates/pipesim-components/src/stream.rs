@@ -1626,6 +1626,29 @@ impl Projection {
         }
     }
 
+    /// The log of `partition` was cut back to `to` records below this consumer's position (a
+    /// leader that lost what it had not fsynced leads again): as a Kafka consumer that detects
+    /// the truncation by leader epoch (KIP-320), it goes back to `to`. Records it had fetched
+    /// beyond are dropped unapplied, a statement under way keeps only its rows below `to`, and
+    /// the committed offset goes back too. Nothing changes when it had not passed `to`.
+    pub fn rewind(&mut self, partition: u32, to: u64) {
+        let p = partition as usize;
+        let f = &mut self.feeds[p];
+        f.fetched = f.fetched.min(to);
+        f.processed = f.processed.min(to);
+        self.committed[p] = self.committed[p].min(to);
+        let clamp = |st: &mut Stmt| {
+            if st.p == partition {
+                st.from = st.from.min(to);
+                st.to = st.to.min(to);
+            }
+        };
+        for w in &mut self.workers {
+            clamp(&mut w.stmt);
+            w.parked.values_mut().for_each(clamp);
+        }
+    }
+
     /// The process crashes now: the statement running and a blocking retry are forgotten; the
     /// retry topic (parked retries) survives.
     pub fn crash(&mut self) {

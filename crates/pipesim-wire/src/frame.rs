@@ -144,6 +144,12 @@ pub struct Request {
     /// The value the producer sends for the event (a Lua guard's `ARGV[1]`): its per-key
     /// sequence number.
     pub value: u64,
+    /// The producer instance sending it (`0..producers.instances`), fixed for the run.
+    pub producer: u32,
+    /// The event's number among those this instance sent to this destination (0, 1, 2, … in
+    /// the order first sent), the same on every retry. With `producer`, what an idempotent
+    /// service needs to append a retried write once (Kafka's producer id and sequence number).
+    pub seq: u64,
 }
 
 impl Request {
@@ -154,6 +160,8 @@ impl Request {
         encode_event(&self.ev, out);
         out.extend_from_slice(&self.attempt.to_le_bytes());
         out.extend_from_slice(&self.value.to_le_bytes());
+        out.extend_from_slice(&self.producer.to_le_bytes());
+        out.extend_from_slice(&self.seq.to_le_bytes());
     }
 
     /// A request from a frame body; `None` if it is not one.
@@ -164,7 +172,9 @@ impl Request {
         let ev = c.event()?;
         let attempt = c.u32()?;
         let value = c.u64()?;
-        Some(Self { request_id, ev, attempt, value })
+        let producer = c.u32()?;
+        let seq = c.u64()?;
+        Some(Self { request_id, ev, attempt, value, producer, seq })
     }
 }
 
@@ -247,7 +257,7 @@ mod tests {
     #[test]
     fn requests_and_responses_round_trip() {
         let ev = EventMeta { id: 7, created_ns: 123, seq: 4, key: 9, size_bytes: 512 };
-        let req = Request { request_id: 3, ev, attempt: 1, value: 4 };
+        let req = Request { request_id: 3, ev, attempt: 1, value: 4, producer: 2, seq: 17 };
         let mut body = Vec::new();
         req.encode(&mut body);
         assert_eq!(Request::decode(&body), Some(req));

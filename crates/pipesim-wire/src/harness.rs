@@ -305,6 +305,7 @@ fn add_producers(
     let conns: Vec<(Rc<ConnSpec>, Rc<Inbox>)> = (0..h.producers.instances as usize * dests)
         .map(|c| {
             let spec = ConnSpec {
+                producer: (c / dests) as u32,
                 addresses: producer.destinations[c % dests].clone(),
                 retry: h.client.clone(),
                 gave_up: gave_up.clone(),

@@ -90,6 +90,7 @@ pub fn register_reference_designs(
     registry: &mut pipesim_models::Registry,
 ) -> Result<(), pipesim_models::RegistryError> {
     register::<designs::fifo::WireFifo>(registry)?;
+    register::<designs::log::WireLog>(registry)?;
     register::<designs::lua::WireLua>(registry)?;
     register::<designs::sharded::WireSharded>(registry)?;
     Ok(())

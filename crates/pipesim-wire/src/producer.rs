@@ -16,6 +16,10 @@
 //!   `backoff · 2^(attempt)` on the same connection, as the DES clients do with an error
 //!   answer; it counts against the same retry budget.
 //!
+//! Every request carries the instance ([`Request::producer`]) and the event's sequence number
+//! on this connection task ([`Request::seq`]: 0, 1, 2, … in first-send order, kept by every
+//! retry), so an idempotent service can tell a retry of a write it has from a new one.
+//!
 //! An event created while its connection is down waits in the task's inbox and is sent when
 //! it is up again; its latency counts from its creation, so an outage cannot hide.
 
@@ -65,6 +69,8 @@ impl Inbox {
 
 /// One connection's fixed settings.
 pub(crate) struct ConnSpec {
+    /// The producer instance (sent as [`Request::producer`]).
+    pub(crate) producer: u32,
     /// The destination's addresses, tried in turn.
     pub(crate) addresses: Vec<String>,
     pub(crate) retry: RetryParams,
@@ -96,19 +102,20 @@ pub struct ProducerStats {
 struct Unanswered {
     ev: EventMeta,
     attempt: u32,
+    seq: u64,
     sent_ns: SimTime,
 }
 
 /// Failed requests waiting for their backoff, by (due time, order of failure).
 #[derive(Default)]
 struct Delayed {
-    waiting: BTreeMap<(SimTime, u64), (EventMeta, u32)>,
+    waiting: BTreeMap<(SimTime, u64), (EventMeta, u32, u64)>,
     failures: u64,
 }
 
 impl Delayed {
-    fn push(&mut self, due_ns: SimTime, ev: EventMeta, attempt: u32) {
-        self.waiting.insert((due_ns, self.failures), (ev, attempt));
+    fn push(&mut self, due_ns: SimTime, ev: EventMeta, attempt: u32, seq: u64) {
+        self.waiting.insert((due_ns, self.failures), (ev, attempt, seq));
         self.failures += 1;
     }
 
@@ -117,7 +124,7 @@ impl Delayed {
     }
 
     /// The next request due by `now_ns`, oldest first.
-    fn pop_due(&mut self, now_ns: SimTime) -> Option<(EventMeta, u32)> {
+    fn pop_due(&mut self, now_ns: SimTime) -> Option<(EventMeta, u32, u64)> {
         let entry = self.waiting.first_entry().filter(|e| e.key().0 <= now_ns)?;
         Some(entry.remove())
     }
@@ -139,11 +146,12 @@ pub(crate) async fn run_connection(
 ) -> turmoil::Result {
     let mut address = 0usize;
     let mut failures = 0u32;
-    let mut next_request = 0u64;
-    // Unsent retries, in their original order; then unanswered, by request id (send order).
-    let mut retry_queue: VecDeque<(EventMeta, u32)> = VecDeque::new();
+    let (mut next_request, mut next_seq) = (0u64, 0u64);
+    // Unsent retries (event, attempt, seq), in their original order; then unanswered, by
+    // request id (send order).
+    let mut retry_queue: VecDeque<(EventMeta, u32, u64)> = VecDeque::new();
     let mut unanswered: BTreeMap<u64, Unanswered> = BTreeMap::new();
-    // Failed requests waiting out their backoff: (due, order) → (event, attempt).
+    // Failed requests waiting out their backoff: (due, order) → (event, attempt, seq).
     let mut delayed = Delayed::default();
     loop {
         if failures > 0 {
@@ -172,11 +180,12 @@ pub(crate) async fn run_connection(
             unanswered: &mut unanswered,
             delayed: &mut delayed,
             next_request: &mut next_request,
+            next_seq: &mut next_seq,
             out: Vec::new(),
         };
         // Everything this connection inherits goes first, in order.
-        while let Some((ev, attempt)) = retry_queue.pop_front() {
-            conn.queue(ev, attempt);
+        while let Some((ev, attempt, seq)) = retry_queue.pop_front() {
+            conn.queue(ev, attempt, seq);
         }
         let ended = conn.serve(&mut writer, &mut rx, &inbox).await;
         reading.abort();
@@ -199,7 +208,7 @@ pub(crate) async fn run_connection(
                 probe.dropped(&u.ev, &spec.gave_up);
             } else {
                 spec.stats.borrow_mut().retries += 1;
-                retry_queue.push_back((u.ev, attempt));
+                retry_queue.push_back((u.ev, attempt, u.seq));
             }
         }
     }
@@ -213,19 +222,21 @@ struct Conn<'a> {
     unanswered: &'a mut BTreeMap<u64, Unanswered>,
     delayed: &'a mut Delayed,
     next_request: &'a mut u64,
+    next_seq: &'a mut u64,
     out: Vec<u8>,
 }
 
 impl Conn<'_> {
     /// Frames one attempt into the output buffer and records it as unanswered.
-    fn queue(&mut self, ev: EventMeta, attempt: u32) {
+    fn queue(&mut self, ev: EventMeta, attempt: u32, seq: u64) {
         let request_id = *self.next_request;
         *self.next_request += 1;
         let mut body = Vec::with_capacity(64);
-        Request { request_id, ev, attempt, value: ev.seq }.encode(&mut body);
+        let producer = self.spec.producer;
+        Request { request_id, ev, attempt, value: ev.seq, producer, seq }.encode(&mut body);
         frame_into(&mut self.out, &body);
         let sent_ns = self.clock.now_ns();
-        self.unanswered.insert(request_id, Unanswered { ev, attempt, sent_ns });
+        self.unanswered.insert(request_id, Unanswered { ev, attempt, seq, sent_ns });
     }
 
     async fn flush(&mut self, writer: &mut turmoil::net::tcp::OwnedWriteHalf) -> bool {
@@ -269,15 +280,17 @@ impl Conn<'_> {
                 }
                 () = tokio::time::sleep_until(resend_at), if resend.is_some() => {
                     let now = self.clock.now_ns();
-                    while let Some((ev, attempt)) = self.delayed.pop_due(now) {
-                        self.queue(ev, attempt);
+                    while let Some((ev, attempt, seq)) = self.delayed.pop_due(now) {
+                        self.queue(ev, attempt, seq);
                     }
                     if !self.flush(writer).await {
                         return Ended::Closed;
                     }
                 }
                 ev = inbox.next_due(self.clock) => {
-                    self.queue(ev, 0);
+                    let seq = *self.next_seq;
+                    *self.next_seq += 1;
+                    self.queue(ev, 0, seq);
                     if !self.flush(writer).await {
                         return Ended::Closed;
                     }
@@ -313,7 +326,7 @@ impl Conn<'_> {
                     self.spec.stats.borrow_mut().retries += 1;
                     let due =
                         self.clock.now_ns().saturating_add(self.spec.retry.backoff_ns(attempt));
-                    self.delayed.push(due, u.ev, attempt);
+                    self.delayed.push(due, u.ev, attempt, u.seq);
                 }
                 false
             }

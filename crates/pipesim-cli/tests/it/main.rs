@@ -37,5 +37,6 @@ mod untrusted_reports;
 mod wire_bad_input;
 mod wire_exact;
 mod wire_lua;
+mod wire_log;
 mod wire_sharded;
 mod wire_user;

@@ -512,11 +512,13 @@ impl EventSourced {
                     }
                 },
                 LogOutcome::Compacted(r) => ctx.rec.dropped(&r.0, now, self.reasons.compacted),
-                LogOutcome::Led(_) => {
-                    if let Consumer::Processor(c) = &mut self.consumer {
-                        c.leaders_changed(&mut ctx.sim, &self.log, wrap_stream);
+                LogOutcome::Led(p) => match &mut self.consumer {
+                    Consumer::Processor(c) => {
+                        c.leaders_changed(&mut ctx.sim, &self.log, wrap_stream)
                     }
-                }
+                    // A no-op unless a machine crash cut the log below the consumer.
+                    Consumer::Projection(c) => c.rewind(p, self.log.leo(p)),
+                },
             }
         }
         self.lout = out;
@@ -1078,6 +1080,12 @@ impl ModelKind for EventSourced {
             .resolve(env.loader)
             .map_err(|m| ConfigError::new("network.delay", m))?;
         let log = c.log.validate(env.loader).map_err(|e| e.within("log"))?;
+        if c.log.crash_loses_unflushed && c.consumer != ConsumerKind::Projection {
+            return Err(ConfigError::new(
+                "log.crash_loses_unflushed",
+                "needs consumer = \"projection\" (the stream processor does not rewind after a truncation)",
+            ));
+        }
         let kafka_consumer = c.kafka_consumer.validate().map_err(|e| e.within("kafka_consumer"))?;
         let processor = c.processor.validate(env.loader).map_err(|e| e.within("processor"))?;
         let projection = c.projection.validate(env.loader).map_err(|e| e.within("projection"))?;

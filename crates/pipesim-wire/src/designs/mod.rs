@@ -3,5 +3,6 @@
 //! this crate's public API.
 
 pub mod fifo;
+pub mod log;
 pub mod lua;
 pub mod sharded;
