@@ -36,7 +36,7 @@ mod trace;
 mod untrusted_reports;
 mod wire_bad_input;
 mod wire_exact;
-mod wire_lua;
 mod wire_log;
+mod wire_lua;
 mod wire_sharded;
 mod wire_user;
