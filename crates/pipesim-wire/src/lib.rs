@@ -47,8 +47,8 @@
 //!
 //! Implement [`WireDesign`] (hosts and roles, each host's software, where producers send) and
 //! register it with [`register`] on a registry handed to `pipesim_cli::main_with_registry`.
-//! `designs/` holds the reference designs; `examples/my-pipeline/` at the repository root is
-//! a design in its own crate.
+//! `designs/` holds the reference designs; `docs/wire.md` at the repository root is the user's
+//! guide.
 
 mod clock;
 mod design;

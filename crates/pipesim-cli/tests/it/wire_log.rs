@@ -394,7 +394,10 @@ fn bad_wire_log_parameters_are_refused_naming_the_field() {
             "kind = \"wire_log\"\nconsumer = \"processor\"",
             "model[0].consumer: unknown value `processor`",
         ),
-        ("kind = \"wire_log\"\nlog = { compaction = true }", "unknown field `compaction`"),
+        (
+            "kind = \"wire_log\"\nlog = { compaction = true }",
+            "model[0].log.compaction: unknown key `compaction`",
+        ),
         (
             "kind = \"event_sourced\"\nlog = { crash_loses_unflushed = true }",
             "model[0].log.crash_loses_unflushed: needs consumer = \"projection\"",
