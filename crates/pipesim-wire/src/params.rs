@@ -249,10 +249,12 @@ pub struct CostEstimate {
     pub wall_s: f64,
 }
 
-/// CPU per host per step, seconds (measured: `benches/wire.rs`).
-pub const COST_PER_HOST_STEP_S: f64 = 3.0e-6;
-/// CPU per message, seconds (measured: `benches/wire.rs`).
-pub const COST_PER_MESSAGE_S: f64 = 1.6e-6;
+/// CPU per host per step, seconds (measured: `benches/wire.rs`, `wire_cost/idle_hosts`: 3.1 µs
+/// with 2 to 5 hosts; it grows with host pairs, 4.9 µs with 17, as turmoil scans every link).
+pub const COST_PER_HOST_STEP_S: f64 = 3.1e-6;
+/// CPU per message, seconds (measured: `benches/wire.rs`, `wire_cost/messages`: 2.9 µs, of which
+/// about 0.1 µs is the steps' own cost).
+pub const COST_PER_MESSAGE_S: f64 = 2.8e-6;
 
 impl CostEstimate {
     /// The cost of simulating `simulated_ns` with `hosts` hosts and `events` events of
