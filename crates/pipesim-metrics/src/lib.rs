@@ -6,7 +6,7 @@
 //! - HdrHistograms (3 significant digits) of end-to-end, acknowledgement and read latency,
 //!   measured from the event's intended creation time, for events created after the warmup;
 //! - a [`Timeline`] of fixed windows (offered, delivered, latency percentiles, backlog);
-//! - the invariant checks of DESIGN.md: per-key ordering violations, duplicates, lost and
+//! - the invariant checks (docs/report.md): per-key ordering violations, duplicates, lost and
 //!   dropped events, with the first examples of each.
 //!
 //! Memory grows with the events *pending* (created, not yet visible or dropped) and with the

@@ -193,15 +193,20 @@ fn build<'a, W: WireDesign>(
 ) -> World<'a> {
     let clock = Clock::new(u64::from(h.wire.dilation), h.tick_ns());
     let mut turmoil_seed = streams.stream("wire/turmoil");
-    let mut sim = turmoil::Builder::new()
+    let mut builder = turmoil::Builder::new();
+    builder
         .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_S))
         .rng_seed(turmoil_seed.next_u64())
         .tick_duration(Duration::from_nanos(h.tick_ns()))
         .simulation_duration(Duration::MAX / 4)
         .min_message_latency(Duration::ZERO)
         .max_message_latency(Duration::ZERO)
-        .tcp_capacity(TCP_CAPACITY)
-        .build();
+        .tcp_capacity(TCP_CAPACITY);
+    if let Some(block) = h.wire.disk.torn_block {
+        // A crash keeps a random whole-block prefix of each unsynced write.
+        builder.fs().block_size(block.bytes);
+    }
+    let mut sim = builder.build();
     let probe = Probe::new(clock);
     let counters: Counters = Rc::default();
     let oracles: Oracles = Rc::default();
@@ -345,6 +350,7 @@ fn apply(w: &mut World<'_>, b: &Boundary) {
             for &i in hosts {
                 if !w.hosts[i].down {
                     w.sim.crash(w.hosts[i].ip);
+                    w.network.crashed(&mut w.sim, i);
                     w.hosts[i].down = true;
                 }
             }
@@ -354,6 +360,7 @@ fn apply(w: &mut World<'_>, b: &Boundary) {
                 if w.hosts[i].down {
                     let r = &w.hosts[i].restarts;
                     r.set(r.get() + 1);
+                    w.network.restarted(&mut w.sim, i);
                     w.sim.bounce(w.hosts[i].ip);
                     w.hosts[i].down = false;
                 }

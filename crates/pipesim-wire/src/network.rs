@@ -139,15 +139,7 @@ impl Network {
             return;
         }
         for (src, dst) in self.covered_pairs(i) {
-            let n = self.cut.entry((src, dst)).or_insert(0);
-            *n += 1;
-            if *n == 1 {
-                sim.partition_oneway(self.ips[src], self.ips[dst]);
-                // turmoil dropped what was on the wire that way.
-                if let Some(q) = self.links.get_mut(&pair(self.ips[src], self.ips[dst])) {
-                    q.retain(|p| !(p.src == src && p.dst == dst));
-                }
-            }
+            self.cut_pair(sim, src, dst);
         }
     }
 
@@ -157,17 +149,53 @@ impl Network {
             return;
         }
         for (src, dst) in self.covered_pairs(i) {
-            let n = self.cut.get_mut(&(src, dst)).expect("opened before");
-            *n -= 1;
-            if *n == 0 {
-                self.cut.remove(&(src, dst));
-                let (a, b) = (self.ips[src], self.ips[dst]);
-                sim.repair_oneway(a, b);
-                // `hold` holds both ways and heals neither: re-cut the other way if still cut.
-                sim.hold(a, b);
-                if self.cut.contains_key(&(dst, src)) {
-                    sim.partition_oneway(b, a);
-                }
+            self.heal_pair(sim, src, dst);
+        }
+    }
+
+    /// Host `host`'s process has crashed: what is sent to it is lost, and a connection attempt
+    /// to it is refused at once, as a live machine's kernel answers a SYN to a closed port
+    /// with a reset. (turmoil itself keeps messages to a crashed host on the link and hands
+    /// them to the restarted one, so a connect would hang until the restart.) What the
+    /// crashed host sent before it died (its streams' closes) still leaves it.
+    pub(crate) fn crashed(&mut self, sim: &mut turmoil::Sim<'_>, host: usize) {
+        for src in (0..self.ips.len()).filter(|&s| s != host) {
+            self.cut_pair(sim, src, host);
+        }
+    }
+
+    /// Host `host` has restarted: messages reach it again.
+    pub(crate) fn restarted(&mut self, sim: &mut turmoil::Sim<'_>, host: usize) {
+        for src in (0..self.ips.len()).filter(|&s| s != host) {
+            self.heal_pair(sim, src, host);
+        }
+    }
+
+    /// Cuts `src → dst` in turmoil (counted: cuts by several causes nest).
+    fn cut_pair(&mut self, sim: &mut turmoil::Sim<'_>, src: usize, dst: usize) {
+        let n = self.cut.entry((src, dst)).or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            sim.partition_oneway(self.ips[src], self.ips[dst]);
+            // turmoil dropped what was on the wire that way.
+            if let Some(q) = self.links.get_mut(&pair(self.ips[src], self.ips[dst])) {
+                q.retain(|p| !(p.src == src && p.dst == dst));
+            }
+        }
+    }
+
+    /// Undoes one [`Self::cut_pair`]; the link heals when no cause is left.
+    fn heal_pair(&mut self, sim: &mut turmoil::Sim<'_>, src: usize, dst: usize) {
+        let n = self.cut.get_mut(&(src, dst)).expect("cut before");
+        *n -= 1;
+        if *n == 0 {
+            self.cut.remove(&(src, dst));
+            let (a, b) = (self.ips[src], self.ips[dst]);
+            sim.repair_oneway(a, b);
+            // `hold` holds both ways and heals neither: re-cut the other way if still cut.
+            sim.hold(a, b);
+            if self.cut.contains_key(&(dst, src)) {
+                sim.partition_oneway(b, a);
             }
         }
     }

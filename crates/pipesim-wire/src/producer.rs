@@ -8,7 +8,8 @@
 //!   presumed dead (a TCP stream on turmoil hangs forever on a lost segment): it is closed and
 //!   every unanswered request is sent again, as a retry, on a new connection;
 //! - **backoff**: a new connection after a failure waits `backoff · 2^(failures−1)`, at most
-//!   `backoff_max`; a refused or broken connection, or an answer of [`Status::Retry`], moves
+//!   `backoff_max`, where `failures` counts the connections since the last one that had an
+//!   event acknowledged; a refused or broken connection, or an answer of [`Status::Retry`], moves
 //!   the connection to the destination's next address;
 //! - **retries**: an event sent `1 + retries` times without an answer is dropped ("producer
 //!   gave up after N retries");
@@ -158,7 +159,8 @@ pub(crate) async fn run_connection(
             clock.sleep(spec.retry.backoff_ns(failures)).await;
         }
         let addr = &spec.addresses[address % spec.addresses.len()];
-        // A SYN to a crashed host is never answered: the connect times out like a request.
+        // A connect to a crashed process is refused at once (network.rs); one that is never
+        // answered (a hold, a cut link) times out like a request.
         let connect = TcpStream::connect(addr.as_str());
         let stream = match tokio::time::timeout(clock.wire(spec.retry.timeout.ns), connect).await {
             Ok(Ok(s)) => s,
@@ -182,12 +184,17 @@ pub(crate) async fn run_connection(
             next_request: &mut next_request,
             next_seq: &mut next_seq,
             out: Vec::new(),
+            answered_ok: false,
         };
         // Everything this connection inherits goes first, in order.
         while let Some((ev, attempt, seq)) = retry_queue.pop_front() {
             conn.queue(ev, attempt, seq);
         }
         let ended = conn.serve(&mut writer, &mut rx, &inbox).await;
+        // A connection that served is a success: the backoff starts over.
+        if conn.answered_ok {
+            failures = 0;
+        }
         reading.abort();
         drop(writer);
         {
@@ -224,6 +231,8 @@ struct Conn<'a> {
     next_request: &'a mut u64,
     next_seq: &'a mut u64,
     out: Vec<u8>,
+    /// Whether an event was acknowledged on this connection.
+    answered_ok: bool,
 }
 
 impl Conn<'_> {
@@ -308,6 +317,7 @@ impl Conn<'_> {
             Status::Ok => {
                 self.unanswered.remove(&answer.request_id);
                 self.probe.acked(&u.ev);
+                self.answered_ok = true;
                 false
             }
             Status::Rejected(reason) => {

@@ -39,4 +39,5 @@ mod wire_exact;
 mod wire_log;
 mod wire_lua;
 mod wire_sharded;
+mod wire_torn;
 mod wire_user;

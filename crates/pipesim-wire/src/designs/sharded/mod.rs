@@ -404,7 +404,7 @@ fn params_doc() -> Vec<ParamDoc> {
             "connect_timeout",
             "duration",
             "\"100ms\"",
-            "a connection attempt to a shard unanswered this long counts as refused (a crashed store's machine would reset it at once; turmoil holds the SYN until the host restarts)",
+            "a connection attempt to a shard unanswered this long counts as refused (a held partition; a crashed store refuses at once)",
         ),
         ParamDoc::new(
             "backoff",

@@ -9,9 +9,9 @@
 //! ([`Status::Failed`]: they retry after their backoff) when it closes (the store crashed),
 //! when its oldest forward has waited `router.timeout` (a partition: turmoil's TCP never
 //! retransmits, so a cut connection would hang forever), and, while it is down between two
-//! connection attempts, at once. A connection attempt unanswered after `router.connect_timeout`
-//! counts as refused: a crashed store's machine would answer with a reset at once, but turmoil
-//! keeps the SYN until the host restarts.
+//! connection attempts, at once. A connection attempt to a crashed store is refused at once
+//! (the harness answers for its kernel); one unanswered after `router.connect_timeout` (a held
+//! partition) counts as refused too.
 
 use super::RouterSpec;
 use super::proto::{Done, Forward};
