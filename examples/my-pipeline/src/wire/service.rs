@@ -1,7 +1,8 @@
 //! The ingest server's code: connections, the committer task, and recovery from the log file.
 //!
-//! Determinism (the rules of `pipesim_wire`): one `select!`, `biased;`; ordered containers
-//! only; time and sleeps through the host's `Clock`; tasks through `pipesim_wire::spawn`.
+//! Determinism (the rules of `pipesim_wire`): every `select!` is `biased;`; ordered
+//! containers only; time and sleeps through the host's `Clock`; tasks through
+//! `pipesim_wire::spawn`.
 
 use crate::commit::CommitParams;
 use pipesim_wire::{Disk, EVENT_BYTES, HostCtx, Request, Response, Status};
@@ -139,7 +140,8 @@ async fn committer(ingest: Rc<Ingest>, ctx: HostCtx, disk: Disk) -> std::io::Res
         let now_ns = clock.now_ns();
         let full = ingest.pending.borrow().len() >= ingest.commit.max_batch as usize;
         if now_ns < next_boundary_ns && !full {
-            // Woken early by a stale signal, this loop checks again rather than commits.
+            // Wait for the boundary or a full batch, then check again: a `notify_one` stored
+            // while no one waited can wake this with the batch still short.
             tokio::select! {
                 biased;
                 () = clock.sleep_until(next_boundary_ns) => {}
