@@ -74,6 +74,8 @@ mod producer;
 mod replication;
 mod retry;
 mod storage;
+#[cfg(test)]
+mod testkit;
 
 pub use log::{KafkaLog, LogStats};
 pub use messages::{LogEvent, LogOutcome, NO_SEQ, ProduceReq, ProduceResult, Record, partition_of};

@@ -429,3 +429,134 @@ impl<R: Record> KafkaLog<R> {
         out.push(LogOutcome::Led(partition));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Ev, Rec, log, next, on_log};
+    use super::*;
+    use crate::kafka::{Acks, KafkaLogParams};
+    use pipesim_config::DistSpec;
+    use pipesim_engine::{NS_PER_MS, NS_PER_S, NS_PER_US};
+
+    /// Request `n` of producer 0 to partition 0 (its batch is the test's batch `n`).
+    fn req(n: u32, records: u32) -> ProduceReq {
+        ProduceReq {
+            producer: 0,
+            partition: 0,
+            slot: n,
+            generation: 0,
+            attempt: n,
+            seq: NO_SEQ,
+            bytes: records * 100,
+        }
+    }
+
+    #[test]
+    fn the_high_watermark_never_passes_the_slowest_in_sync_replica() {
+        // Partition 0 on brokers 0 (leader), 1, 2; follower copies take 1-3 ms (lognormal), so
+        // the slowest follower changes from batch to batch. Broker 2 crashes at 80.5 ms and
+        // stays in the ISR, copying nothing, until it is noticed 50 ms later.
+        let params = KafkaLogParams {
+            partitions: 1,
+            session_timeout: Duration { ns: 50 * NS_PER_MS },
+            ..KafkaLogParams::default()
+        };
+        let mut log = log(params, Acks::All);
+        let mut sim = Sim::new();
+        for n in 0..200 {
+            sim.schedule_at(u64::from(n) * NS_PER_MS, Ev::Produce(n));
+        }
+        sim.schedule_at(80 * NS_PER_MS + 500 * NS_PER_US, Ev::Crash(2));
+        let batch = [Rec::new(0); 4];
+        let mut out = Vec::new();
+        let (mut moves, mut stalled_on_the_crashed) = (0, false);
+        while let Some(ev) = next(&mut sim, NS_PER_S) {
+            let now = sim.now();
+            match ev {
+                Ev::Produce(n) => log.produce(&mut sim, req(n, 4), Ev::Log, &mut out),
+                Ev::Crash(b) => log.crash(&mut sim, b, Ev::Log, &mut out),
+                Ev::Log(e) => {
+                    let p = &log.parts[0];
+                    let (before, isr, rf) = (p.hw, p.isr, p.rf as usize);
+                    let batches: Vec<_> = p.pending.iter().map(|b| (b.end, b.copied)).collect();
+                    on_log(&mut log, &mut sim, e, |_| Some(&batch[..]), &mut out);
+                    let hw = log.parts[0].hw;
+                    moves += u32::from(hw > before);
+                    for (end, copied) in batches {
+                        let in_sync = (0..rf).filter(|&j| isr & (1 << j) != 0);
+                        if end > before && end <= hw {
+                            for j in in_sync {
+                                assert!(
+                                    copied[j] <= now,
+                                    "at {now} ns the HW passed offset {end}, which in-sync \
+                                     replica {j} copies only at {} ns",
+                                    copied[j]
+                                );
+                            }
+                        } else if end > hw && copied[2] == NEVER && isr & (1 << 2) != 0 {
+                            stalled_on_the_crashed = true;
+                        }
+                    }
+                }
+                other => unreachable!("{other:?}"),
+            }
+            out.clear();
+        }
+        assert!(stalled_on_the_crashed, "the crashed follower never held the HW back");
+        assert!(moves > 100, "the HW moved {moves} times");
+        // Once broker 2 has left the ISR, the two others commit everything.
+        assert_eq!(log.hw(0), 800);
+        assert_eq!(log.leo(0), 800);
+    }
+
+    #[test]
+    fn with_acks_1_a_leader_change_truncates_an_acknowledged_batch() {
+        // Followers copy a batch 1 ms after the leader appends it. Batch 0 (3 records) at 0 is
+        // copied; batch 1 (2 records) at 50 ms is acknowledged at once (acks = 1), and the
+        // leader (broker 0) goes down at 50.5 ms, before either follower has it.
+        let params = KafkaLogParams {
+            partitions: 1,
+            min_insync_replicas: 1,
+            replica_lag: DistSpec::Const { value: Duration { ns: NS_PER_MS } },
+            controlled_shutdown: true,
+            ..KafkaLogParams::default()
+        };
+        let mut log = log(params, Acks::One);
+        let mut sim = Sim::new();
+        sim.schedule_at(0, Ev::Produce(0));
+        sim.schedule_at(50 * NS_PER_MS, Ev::Produce(1));
+        sim.schedule_at(50 * NS_PER_MS + 500 * NS_PER_US, Ev::Crash(0));
+        let batches = [vec![Rec::new(0), Rec::new(1), Rec::new(2)], vec![Rec::new(3), Rec::new(4)]];
+        let (mut out, mut answers, mut led) = (Vec::new(), Vec::new(), Vec::new());
+        while let Some(ev) = next(&mut sim, NS_PER_S) {
+            match ev {
+                Ev::Produce(n) => {
+                    let r = req(n, batches[n as usize].len() as u32);
+                    log.produce(&mut sim, r, Ev::Log, &mut out);
+                }
+                Ev::Crash(b) => log.crash(&mut sim, b, Ev::Log, &mut out),
+                Ev::Log(e) => {
+                    let records = |r: &ProduceReq| Some(&batches[r.slot as usize][..]);
+                    on_log(&mut log, &mut sim, e, records, &mut out);
+                }
+                other => unreachable!("{other:?}"),
+            }
+            for o in out.drain(..) {
+                match o {
+                    LogOutcome::Respond(r, result) => answers.push((r.attempt, result)),
+                    LogOutcome::Led(p) => led.push((sim.now(), p)),
+                    _ => {}
+                }
+            }
+        }
+        // Both batches were acknowledged; the election (200 ms after the crash) made broker 1
+        // the leader, and it never had batch 1.
+        assert_eq!(answers, [(0, ProduceResult::Ok), (1, ProduceResult::Ok)]);
+        assert_eq!(led, [(250 * NS_PER_MS + 500 * NS_PER_US, 0)]);
+        assert_eq!(log.leaders_per_broker(), [0, 1, 0]);
+        assert_eq!(log.stats.truncated, 2);
+        assert_eq!((log.leo(0), log.hw(0)), (3, 3));
+        let kept: Vec<u64> = (0..3).map(|o| log.record(0, o).id).collect();
+        assert_eq!(kept, [0, 1, 2]);
+    }
+}

@@ -178,3 +178,81 @@ impl<R: Record> KafkaProducer<R> {
         self.dispatch(sim, token, timeout_check, out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Ev, Rec, log, next, on_log};
+    use super::*;
+    use crate::kafka::{Acks, KafkaLog, KafkaLogParams, KafkaProducerParams, LogOutcome};
+    use pipesim_config::Duration;
+    use pipesim_engine::NS_PER_S;
+
+    /// One record sent at 0 whose first acknowledgement is lost: the producer times out after
+    /// 1 s and retries. Returns the log, the producer and the records it acknowledged.
+    fn retry_after_a_lost_ack(idempotence: bool) -> (KafkaLog<Rec>, KafkaProducer<Rec>, Vec<Rec>) {
+        let params = KafkaProducerParams {
+            linger: Duration { ns: 0 },
+            idempotence,
+            request_timeout: Duration { ns: NS_PER_S },
+            ..KafkaProducerParams::default()
+        };
+        let mut producer = KafkaProducer::new(&params.validate().expect("valid"), 1, 1);
+        let mut log = log(KafkaLogParams { partitions: 1, ..KafkaLogParams::default() }, Acks::All);
+        let mut sim = Sim::new();
+        sim.schedule_at(0, Ev::Produce(0));
+        let (mut pout, mut lout) = (ProducerOut::default(), Vec::new());
+        let (mut acked, mut lost) = (Vec::new(), false);
+        while let Some(ev) = next(&mut sim, 10 * NS_PER_S) {
+            match ev {
+                Ev::Produce(n) => {
+                    let r = Rec::new(u64::from(n));
+                    producer.send(&mut sim, r, 0, 0, Ev::Linger, Ev::Timeout, &mut pout);
+                }
+                Ev::Linger(s, g) => producer.linger(&mut sim, s, g, Ev::Timeout, &mut pout),
+                Ev::Retry(t, g) => producer.retry_due(&mut sim, t, g, Ev::Timeout, &mut pout),
+                Ev::Timeout => producer.check_timeouts(&mut sim, Ev::Retry, Ev::Timeout, &mut pout),
+                Ev::Log(e) => on_log(&mut log, &mut sim, e, |r| producer.records(r), &mut lout),
+                Ev::Crash(_) => unreachable!(),
+            }
+            loop {
+                for r in std::mem::take(&mut pout.sends) {
+                    log.produce(&mut sim, r, Ev::Log, &mut lout);
+                }
+                if lout.is_empty() {
+                    break;
+                }
+                for o in std::mem::take(&mut lout) {
+                    let LogOutcome::Respond(r, result) = o else { continue };
+                    if !std::mem::replace(&mut lost, true) {
+                        continue; // the first answer is lost on the way back
+                    }
+                    producer.response(&mut sim, r, result, Ev::Retry, Ev::Timeout, &mut pout);
+                }
+            }
+            acked.append(&mut pout.acked);
+            assert!(pout.dropped.is_empty(), "dropped {:?}", pout.dropped);
+        }
+        assert!(lost);
+        (log, producer, acked)
+    }
+
+    #[test]
+    fn an_idempotent_retry_appends_once() {
+        let (log, producer, acked) = retry_after_a_lost_ack(true);
+        assert_eq!(producer.stats.retries, 1);
+        assert_eq!(acked, [Rec::new(0)]);
+        assert_eq!(log.stats.deduplicated, 1);
+        assert_eq!((log.stats.records, log.leo(0), log.hw(0)), (1, 1, 1));
+    }
+
+    #[test]
+    fn without_idempotence_the_same_retry_appends_twice() {
+        // The contrast: what the test above would see if the leader did not recognise the retry.
+        let (log, producer, acked) = retry_after_a_lost_ack(false);
+        assert_eq!(producer.stats.retries, 1);
+        assert_eq!(acked, [Rec::new(0)]);
+        assert_eq!(log.stats.deduplicated, 0);
+        assert_eq!((log.stats.records, log.leo(0), log.hw(0)), (2, 2, 2));
+        assert_eq!(log.stats.batches, 2);
+    }
+}
