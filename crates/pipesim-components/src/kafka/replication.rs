@@ -1,7 +1,8 @@
 //! What follows an append: the followers' copies of each batch above the high watermark,
 //! the HW's moves (commits), and broker crashes, restarts and leader elections (epochs, the
-//! ISR, truncation, and with `crash_loses_unflushed` the cut back to the last fsync). The
-//! draws of `replica_lag` happen here, in the order the original single file made them.
+//! ISR, truncation, and with `crash_loses_unflushed` the cut back to the last fsync). Together
+//! because they decide what a consumer may read and what a leader change loses; a thawed
+//! follower's late copies are made in `storage.rs` (`resume`).
 
 use super::log::{NEVER, NO_LEADER, Partition};
 use super::{
