@@ -1,0 +1,381 @@
+//! `event_sourced`'s parameters: the model table as written (`EventSourcedConfig`), its
+//! validation into the parameters echoed in the report (`EventSourcedParams`) with their
+//! resolved forms, and the documentation of the tables of its own (`[model.view]`,
+//! `[model.cache]`, `[model.reads]`) and of the whole kind.
+
+use crate::model::BuildEnv;
+use pipesim_components::kafka::{KafkaLogParams, KafkaLogSpec, KafkaProducerParams};
+use pipesim_components::schema::{SchemaMode, SchemaParams};
+use pipesim_components::stream::{
+    ConsumerParams, ProjectionParams, ProjectionSpec, StreamParams, StreamSpec,
+};
+use pipesim_components::{FleetParams, LinkParams, LinkSpec, ReaderKeys};
+use pipesim_config::{ConfigError, DistSpec, Duration, ParamDoc, Rate};
+use pipesim_engine::{Dist, NS_PER_MS};
+use serde::{Deserialize, Serialize};
+
+/// Which consumer builds the view.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsumerKind {
+    /// A Flink-like stream processor (checkpoints, exactly-once or at-least-once output).
+    #[default]
+    Processor,
+    /// A projection worker UPSERTing into a database (retry budget, dead-letter queue).
+    Projection,
+}
+
+/// The view's store as readers see it (`[model.view]`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ViewParams {
+    /// Reads the store serves in parallel.
+    pub servers: u32,
+    /// Time to serve one read.
+    pub read: DistSpec,
+}
+
+impl Default for ViewParams {
+    fn default() -> Self {
+        Self {
+            servers: 16,
+            read: DistSpec::LogNormal {
+                p50: Duration { ns: 500_000 },
+                p99: Duration { ns: 4 * NS_PER_MS },
+            },
+        }
+    }
+}
+
+/// The cache in front of the view (`[model.cache]`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ViewCacheParams {
+    /// Whether readers go through a cache.
+    pub enabled: bool,
+    /// Keys it holds (least recently used evicted).
+    pub capacity: u32,
+    /// Time to answer a hit.
+    pub hit: DistSpec,
+    /// Time from a view update to the eviction of the key's entry.
+    pub invalidation_lag: DistSpec,
+    /// Whether a restarted cache is filled with the most popular keys before it serves.
+    pub prewarm: bool,
+}
+
+impl Default for ViewCacheParams {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            capacity: 100_000,
+            hit: DistSpec::LogNormal {
+                p50: Duration { ns: 150_000 },
+                p99: Duration { ns: 800_000 },
+            },
+            invalidation_lag: DistSpec::Const { value: Duration { ns: NS_PER_MS } },
+            prewarm: false,
+        }
+    }
+}
+
+/// The readers (`[model.reads]`).
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReadParams {
+    /// Reads per second, each for one key (absent: no readers).
+    pub rate: Option<Rate>,
+    /// Which keys readers ask for.
+    pub keys: ReadKeys,
+    /// With `keys = "popular"`, a Zipf exponent of their own instead of the workload's.
+    pub exponent: Option<f64>,
+}
+
+/// Which keys readers ask for (as [`ReaderKeys`]).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadKeys {
+    /// By popularity (the workload's, or Zipf with `exponent`).
+    #[default]
+    Popular,
+    /// Uniformly over the key space.
+    Uniform,
+}
+
+impl From<ReadKeys> for ReaderKeys {
+    fn from(k: ReadKeys) -> Self {
+        match k {
+            ReadKeys::Popular => ReaderKeys::Popular,
+            ReadKeys::Uniform => ReaderKeys::Uniform,
+        }
+    }
+}
+
+/// The model table as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EventSourcedConfig {
+    #[serde(default)]
+    consumer: ConsumerKind,
+    #[serde(default)]
+    producers: FleetParams,
+    #[serde(default)]
+    producer: KafkaProducerParams,
+    #[serde(default)]
+    network: LinkParams,
+    #[serde(default)]
+    log: KafkaLogParams,
+    #[serde(default)]
+    kafka_consumer: ConsumerParams,
+    #[serde(default)]
+    processor: StreamParams,
+    #[serde(default)]
+    projection: ProjectionParams,
+    #[serde(default)]
+    view: ViewParams,
+    #[serde(default)]
+    cache: ViewCacheParams,
+    #[serde(default)]
+    reads: ReadParams,
+    #[serde(default)]
+    schema: SchemaMode,
+    #[serde(default)]
+    schemas: SchemaParams,
+}
+
+/// Validated parameters (echoed in the report) and their resolved forms.
+#[derive(Clone, Serialize)]
+pub struct EventSourcedParams {
+    pub(super) consumer: ConsumerKind,
+    pub(super) producers: FleetParams,
+    pub(super) producer: KafkaProducerParams,
+    pub(super) network: LinkParams,
+    pub(super) log: KafkaLogParams,
+    pub(super) kafka_consumer: ConsumerParams,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) processor: Option<StreamParams>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) projection: Option<ProjectionParams>,
+    pub(super) view: ViewParams,
+    pub(super) cache: ViewCacheParams,
+    pub(super) reads: ReadParams,
+    /// Echoed only when not the default, so reports that predate it keep their bytes.
+    #[serde(skip_serializing_if = "SchemaMode::is_schema_less")]
+    pub(super) schema: SchemaMode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) schemas: Option<SchemaParams>,
+    #[serde(skip)]
+    pub(super) resolved: Option<Resolved>,
+}
+
+#[derive(Clone)]
+pub(super) struct Resolved {
+    pub(super) link: LinkSpec,
+    pub(super) fetch_delay: Dist,
+    pub(super) log: KafkaLogSpec,
+    pub(super) processor: StreamSpec,
+    pub(super) projection: ProjectionSpec,
+    pub(super) view_read: Dist,
+    pub(super) cache_hit: Dist,
+    pub(super) invalidation_lag: Dist,
+}
+
+/// The documentation of every parameter (`ModelKind::params_doc`).
+pub(super) fn params_doc() -> Vec<ParamDoc> {
+    let mut docs = vec![ParamDoc::new(
+        "consumer",
+        "\"processor\" or \"projection\"",
+        "\"processor\"",
+        "what builds the view: a Flink-like stream processor (seed 002) or a projection worker UPSERTing into Postgres (seeds 003, 004)",
+    )];
+    docs.extend(FleetParams::docs("producers"));
+    docs.extend(KafkaProducerParams::docs("producer"));
+    docs.extend(LinkParams::docs("network"));
+    docs.extend(KafkaLogParams::docs("log"));
+    docs.extend(ConsumerParams::docs("kafka_consumer"));
+    docs.extend(StreamParams::docs("processor"));
+    docs.extend(ProjectionParams::docs("projection"));
+    docs.extend(view_docs());
+    docs.extend(cache_docs());
+    docs.extend(read_docs());
+    docs.push(ParamDoc::new(
+        "schema",
+        "\"schema_less\", \"auto_register\", \"infer\" or \"frozen\"",
+        "\"schema_less\"",
+        "how schema changes (a schema_flood on the log) are handled, seed 004's four designs: compactions on the brokers' flush threads, inference and decode errors in the consumer, rejected events, or nothing",
+    ));
+    docs.extend(SchemaParams::docs("schemas"));
+    docs
+}
+
+/// Checks the model table and resolves its distributions and components' specs.
+pub(super) fn validate(
+    c: EventSourcedConfig,
+    env: &BuildEnv<'_>,
+) -> Result<EventSourcedParams, ConfigError> {
+    let producers = c.producers.validate().map_err(|e| e.within("producers"))?;
+    let producer = c.producer.validate().map_err(|e| e.within("producer"))?;
+    let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
+    let fetch_delay =
+        c.network.delay.resolve(env.loader).map_err(|m| ConfigError::new("network.delay", m))?;
+    let log = c.log.validate(env.loader).map_err(|e| e.within("log"))?;
+    if c.log.crash_loses_unflushed && c.consumer != ConsumerKind::Projection {
+        return Err(ConfigError::new(
+            "log.crash_loses_unflushed",
+            "needs consumer = \"projection\" (the stream processor does not rewind after a truncation)",
+        ));
+    }
+    let kafka_consumer = c.kafka_consumer.validate().map_err(|e| e.within("kafka_consumer"))?;
+    let processor = c.processor.validate(env.loader).map_err(|e| e.within("processor"))?;
+    let projection = c.projection.validate(env.loader).map_err(|e| e.within("projection"))?;
+    if c.view.servers == 0 {
+        return Err(ConfigError::new("view.servers", "must be at least 1"));
+    }
+    use pipesim_config::limits::{ENTRIES, WORKERS, at_most};
+    at_most("view.servers", u64::from(c.view.servers), &WORKERS)?;
+    at_most("cache.capacity", u64::from(c.cache.capacity), &ENTRIES)?;
+    let view_read =
+        c.view.read.resolve(env.loader).map_err(|m| ConfigError::new("view.read", m))?;
+    if c.cache.enabled && c.cache.capacity == 0 {
+        return Err(ConfigError::new(
+            "cache.capacity",
+            "must be at least 1: a cache of zero keys holds nothing",
+        ));
+    }
+    let cache_hit =
+        c.cache.hit.resolve(env.loader).map_err(|m| ConfigError::new("cache.hit", m))?;
+    let invalidation_lag = c
+        .cache
+        .invalidation_lag
+        .resolve(env.loader)
+        .map_err(|m| ConfigError::new("cache.invalidation_lag", m))?;
+    if let Some(x) = c.reads.exponent
+        && !(x.is_finite() && x > 0.0)
+    {
+        return Err(ConfigError::new(
+            "reads.exponent",
+            format!("must be a finite number greater than zero, found {x}"),
+        ));
+    }
+    if c.reads.exponent.is_some() && c.reads.keys == ReadKeys::Uniform {
+        return Err(ConfigError::new("reads.exponent", "only applies to keys = \"popular\""));
+    }
+    c.schemas.validate().map_err(|e| e.within("schemas"))?;
+    if c.schema == SchemaMode::Infer && c.consumer != ConsumerKind::Projection {
+        return Err(ConfigError::new(
+            "schema",
+            "\"infer\" needs consumer = \"projection\": the inference cost is added to the projection's per-row time",
+        ));
+    }
+    let projection = if c.schema == SchemaMode::Infer {
+        // Inference is CPU work per event in the consumer: each row of a statement costs it.
+        let mut pp = c.projection.clone();
+        pp.upsert_per_row.ns += c.schemas.inference.ns;
+        pp.validate(env.loader).map_err(|e| e.within("projection"))?
+    } else {
+        projection
+    };
+    let (proc_params, proj_params) = match c.consumer {
+        ConsumerKind::Processor => (Some(c.processor.clone()), None),
+        ConsumerKind::Projection => (None, Some(c.projection.clone())),
+    };
+    Ok(EventSourcedParams {
+        consumer: c.consumer,
+        producers,
+        producer,
+        network: c.network,
+        log: c.log,
+        kafka_consumer,
+        processor: proc_params,
+        projection: proj_params,
+        view: c.view,
+        cache: c.cache,
+        reads: c.reads,
+        schema: c.schema,
+        schemas: (!c.schema.is_schema_less()).then_some(c.schemas),
+        resolved: Some(Resolved {
+            link,
+            fetch_delay,
+            log,
+            processor,
+            projection,
+            view_read,
+            cache_hit,
+            invalidation_lag,
+        }),
+    })
+}
+
+fn view_docs() -> Vec<ParamDoc> {
+    vec![
+        ParamDoc::new(
+            "view.servers",
+            "integer >= 1",
+            "16",
+            "reads the view's store serves at once (a connection pool in front of it)",
+        ),
+        ParamDoc::new(
+            "view.read",
+            "distribution",
+            "{ dist = \"lognormal\", p50 = \"0.5ms\", p99 = \"4ms\" }",
+            "time the store takes to serve a read that missed the cache (assumed: an indexed point lookup)",
+        ),
+    ]
+}
+
+fn cache_docs() -> Vec<ParamDoc> {
+    vec![
+        ParamDoc::new(
+            "cache.enabled",
+            "boolean",
+            "false",
+            "readers go through a cache (seed 002's Dragonfly)",
+        ),
+        ParamDoc::new(
+            "cache.capacity",
+            "integer >= 1",
+            "100000",
+            "keys the cache holds, least recently used evicted",
+        ),
+        ParamDoc::new(
+            "cache.hit",
+            "distribution",
+            "{ dist = \"lognormal\", p50 = \"150us\", p99 = \"800us\" }",
+            "time to answer a hit (seed 002: sub-millisecond)",
+        ),
+        ParamDoc::new(
+            "cache.invalidation_lag",
+            "distribution",
+            "\"1ms\"",
+            "from a view update to the eviction of the key's entry (seed 002 invalidates through a Redis stream)",
+        ),
+        ParamDoc::new(
+            "cache.prewarm",
+            "boolean",
+            "false",
+            "a restarted cache is filled with the most popular keys before it serves (seed 002's fix)",
+        ),
+    ]
+}
+
+fn read_docs() -> Vec<ParamDoc> {
+    vec![
+        ParamDoc::new(
+            "reads.rate",
+            "rate",
+            "none",
+            "reads per second, one key each, Poisson (absent: no readers)",
+        ),
+        ParamDoc::new(
+            "reads.keys",
+            "\"popular\" or \"uniform\"",
+            "\"popular\"",
+            "which keys readers ask for: by popularity, or uniformly",
+        ),
+        ParamDoc::new(
+            "reads.exponent",
+            "number > 0",
+            "the workload's",
+            "with keys = \"popular\", readers' own Zipf exponent",
+        ),
+    ]
+}

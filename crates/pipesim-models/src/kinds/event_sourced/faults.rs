@@ -1,0 +1,190 @@
+//! Faults on `event_sourced`, by role: `network` (an outage of the producers' connections),
+//! `producer` (crashes of instances in turn, a rolling restart, a `pause` of every instance),
+//! `log` (crashes of brokers in turn, a rolling restart; its storage and schema faults are in
+//! `schema.rs`), `processor` (the consumer: crash, `pause`, `checkpoint_storm`), `cache` and
+//! `store` (their effect on readers is in `read.rs`).
+
+use super::{Consumer, Ev, EventSourced, Held, wrap_log, wrap_projection, wrap_stream};
+use crate::ctx::Ctx;
+use crate::fault::{FaultKind, FaultPhase, FaultSpec};
+use crate::model::Model;
+use pipesim_engine::SimTime;
+
+impl EventSourced {
+    /// `Model::on_fault`: a fault of any kind begins or ends.
+    pub(super) fn fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
+        if self.storage_fault(ctx, fault, phase) {
+            self.drain(ctx);
+            return;
+        }
+        match fault.kind {
+            FaultKind::Crash { .. } => {}
+            FaultKind::Pause => {
+                self.pause_fault(ctx, fault, phase);
+                self.drain(ctx);
+                return;
+            }
+            FaultKind::CheckpointStorm { interval_ns } => {
+                self.checkpoint_storm(ctx, fault, interval_ns, phase);
+                return;
+            }
+            // The network kinds act on the producers' links, which took their windows at build.
+            _ => return,
+        }
+        let (start, end) = (fault.start_ns, fault.end_ns);
+        match (fault.role.as_str(), phase) {
+            ("network", FaultPhase::Begin) => self.net_down = true,
+            ("network", FaultPhase::End) => self.net_down = false,
+            ("producer", FaultPhase::Begin) => {
+                // A rolling restart names the instance; a plain crash takes the next in turn.
+                let instances = self.p.producers.instances;
+                let instance = match fault.node {
+                    Some(n) => n % instances,
+                    None => {
+                        self.next_producer_crash += 1;
+                        (self.next_producer_crash - 1) % instances
+                    }
+                };
+                self.producer_crashes.push((start, end, instance));
+                self.producer.crash(instance, &mut self.pout);
+            }
+            ("producer", FaultPhase::End) => {
+                if let Some(i) =
+                    self.producer_crashes.iter().position(|&(s, e, _)| s == start && e == end)
+                {
+                    let (_, _, instance) = self.producer_crashes.remove(i);
+                    self.producer.restart(instance);
+                    self.log.reset_producer(instance);
+                }
+            }
+            ("log", FaultPhase::Begin) => {
+                // A rolling restart names the broker; a plain crash takes the next in turn.
+                let broker = match fault.node {
+                    Some(n) => n % self.log.brokers(),
+                    None => {
+                        self.next_broker_crash += 1;
+                        (self.next_broker_crash - 1) % self.log.brokers()
+                    }
+                };
+                self.broker_crashes.push((start, end, broker));
+                self.log.crash(&mut ctx.sim, broker, wrap_log, &mut self.lout);
+            }
+            ("log", FaultPhase::End) => {
+                if let Some(i) =
+                    self.broker_crashes.iter().position(|&(s, e, _)| s == start && e == end)
+                {
+                    let (_, _, broker) = self.broker_crashes.remove(i);
+                    self.log.restart(&mut ctx.sim, broker, wrap_log, &mut self.lout);
+                }
+            }
+            ("processor", FaultPhase::Begin) => self.crash_consumer(ctx),
+            ("processor", FaultPhase::End) => self.restart_consumer(ctx),
+            ("cache", phase) => {
+                if let Some(rp) = self.reads.as_mut() {
+                    rp.cache_fault(phase);
+                }
+            }
+            ("store", phase) => {
+                let down = phase == FaultPhase::Begin;
+                if let Consumer::Projection(c) = &mut self.consumer {
+                    c.set_store_down(down);
+                }
+                if let Some(rp) = self.reads.as_mut() {
+                    rp.store_fault(ctx.now(), down);
+                }
+            }
+            _ => {}
+        }
+        self.drain(ctx);
+    }
+
+    fn crash_consumer(&mut self, ctx: &mut Ctx<Ev>) {
+        match &mut self.consumer {
+            Consumer::Processor(c) => c.crash(ctx.now()),
+            Consumer::Projection(c) => c.crash(),
+        }
+    }
+
+    fn restart_consumer(&mut self, ctx: &mut Ctx<Ev>) {
+        match &mut self.consumer {
+            Consumer::Processor(c) => c.restart(&mut ctx.sim, wrap_stream),
+            Consumer::Projection(c) => c.restart(&mut ctx.sim, wrap_projection),
+        }
+    }
+
+    /// A `pause` of the producers (every instance: the application freezes) or of the consumer.
+    fn pause_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
+        match (fault.role.as_str(), phase) {
+            ("producer", FaultPhase::Begin) => self.producer_paused = true,
+            ("producer", FaultPhase::End) => self.resume_producers(ctx),
+            ("processor", FaultPhase::Begin) => match &mut self.consumer {
+                Consumer::Processor(c) => c.pause(ctx.now()),
+                Consumer::Projection(c) => c.pause(ctx.now()),
+            },
+            ("processor", FaultPhase::End) => {
+                match &mut self.consumer {
+                    Consumer::Processor(c) => c.resume(&mut ctx.sim, &self.log, wrap_stream),
+                    Consumer::Projection(c) => {
+                        c.resume(&mut ctx.sim, &mut self.log, wrap_projection)
+                    }
+                }
+                self.consumer_outcomes(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    /// The producers run again: first what their timers decided during the pause (requests to
+    /// send, records dropped at their delivery timeout), then, in the order they came, the
+    /// events created meanwhile and the timers and answers that waited.
+    fn resume_producers(&mut self, ctx: &mut Ctx<Ev>) {
+        if !self.producer_paused {
+            return;
+        }
+        self.producer_paused = false;
+        let mut held_out = std::mem::take(&mut self.held_out);
+        self.pout.sends.append(&mut held_out.sends);
+        self.pout.acked.append(&mut held_out.acked);
+        self.pout.dropped.append(&mut held_out.dropped);
+        self.pout.abandoned.append(&mut held_out.abandoned);
+        self.held_out = held_out;
+        self.drain(ctx);
+        let mut held = std::mem::take(&mut self.held);
+        for h in held.drain(..) {
+            match h {
+                Held::Arrival(ev) => self.on_arrival(ctx, ev),
+                Held::Event(e) => self.on_event(ctx, e),
+            }
+        }
+        self.held = held;
+    }
+
+    /// What the producers' own timers decided while they are paused waits for the window's end.
+    pub(super) fn hold_producer_out(&mut self) {
+        let out = &mut self.pout;
+        self.held_out.sends.append(&mut out.sends);
+        self.held_out.acked.append(&mut out.acked);
+        self.held_out.dropped.append(&mut out.dropped);
+        self.held_out.abandoned.append(&mut out.abandoned);
+    }
+
+    /// A `checkpoint_storm` of the consumer: the processor triggers checkpoints (barriers,
+    /// alignment, snapshot, commit) every `interval`; a projection commits its offsets (its only
+    /// checkpoint) every `interval`.
+    fn checkpoint_storm(
+        &mut self,
+        ctx: &mut Ctx<Ev>,
+        fault: &FaultSpec,
+        interval: SimTime,
+        phase: FaultPhase,
+    ) {
+        if fault.role != "processor" {
+            return;
+        }
+        let every = (phase == FaultPhase::Begin).then_some(interval);
+        match &mut self.consumer {
+            Consumer::Processor(c) => c.checkpoint_storm(&mut ctx.sim, every, wrap_stream),
+            Consumer::Projection(c) => c.checkpoint_storm(&mut ctx.sim, every, wrap_projection),
+        }
+    }
+}

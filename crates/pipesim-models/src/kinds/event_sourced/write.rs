@@ -1,0 +1,139 @@
+//! `event_sourced`'s write path, as the model sees it: what the producer and the log produce
+//! goes where it goes (requests onto the producers' connections, answers back, records
+//! acknowledged or dropped, data available to the consumer, leader changes), and what the
+//! consumer makes visible or dead-letters is recorded, invalidating the keys' cache entries.
+
+use super::{Consumer, Ev, EventSourced, Held, wrap_projection, wrap_stream};
+use crate::ctx::Ctx;
+use pipesim_components::kafka::{Acks, LogOutcome};
+use pipesim_components::schema::SchemaMode;
+use pipesim_components::stream::DeadLetter;
+
+impl EventSourced {
+    /// Hands everything the producer and the log produced to where it goes, until both are quiet.
+    pub(super) fn drain(&mut self, ctx: &mut Ctx<Ev>) {
+        loop {
+            let mut busy = false;
+            if !self.pout.is_empty() {
+                busy = true;
+                self.producer_outcomes(ctx);
+            }
+            if !self.lout.is_empty() {
+                busy = true;
+                self.log_outcomes(ctx);
+            }
+            if !busy {
+                return;
+            }
+        }
+    }
+
+    fn producer_outcomes(&mut self, ctx: &mut Ctx<Ev>) {
+        if self.producer_paused {
+            self.hold_producer_out();
+            return;
+        }
+        let mut out = std::mem::take(&mut self.pout);
+        let now = ctx.now();
+        for r in out.acked.drain(..) {
+            ctx.rec.acked(&r.0, now);
+        }
+        for (r, why) in out.dropped.drain(..) {
+            ctx.rec.dropped(&r.0, now, self.reasons.producer[why.index()]);
+        }
+        for (producer, partition, seq) in out.abandoned.drain(..) {
+            self.log.skip_sequence(producer, partition, seq);
+        }
+        for req in out.sends.drain(..) {
+            let sent = !self.net_down
+                && self.up[req.producer as usize].send(&mut ctx.sim, Ev::ToBroker(req));
+            if !sent {
+                self.stats.lost_requests += 1;
+                self.producer.lost(req);
+            }
+        }
+        self.pout = out;
+    }
+
+    fn log_outcomes(&mut self, ctx: &mut Ctx<Ev>) {
+        let mut out = std::mem::take(&mut self.lout);
+        let now = ctx.now();
+        for o in out.drain(..) {
+            match o {
+                LogOutcome::Respond(req, result) => {
+                    if self.p.producer.acks == Acks::Zero {
+                        if self.producer_paused {
+                            self.held.push(Held::Event(Ev::ToProducer(req, result)));
+                            continue;
+                        }
+                        // Nobody waits for an answer: the producer only lets go of the batch.
+                        self.producer.response(
+                            &mut ctx.sim,
+                            req,
+                            result,
+                            Ev::ProducerRetry,
+                            Ev::ProducerTimeout,
+                            &mut self.pout,
+                        );
+                    } else {
+                        let sent = !self.net_down
+                            && self.down[req.producer as usize]
+                                .send(&mut ctx.sim, Ev::ToProducer(req, result));
+                        if !sent {
+                            self.stats.lost_answers += 1;
+                        }
+                    }
+                }
+                LogOutcome::Available(p) => match &mut self.consumer {
+                    Consumer::Processor(c) => {
+                        c.data_available(&mut ctx.sim, &self.log, p, wrap_stream)
+                    }
+                    Consumer::Projection(c) => {
+                        c.data_available(&mut ctx.sim, &self.log, p, wrap_projection)
+                    }
+                },
+                LogOutcome::Compacted(r) => ctx.rec.dropped(&r.0, now, self.reasons.compacted),
+                LogOutcome::Led(p) => match &mut self.consumer {
+                    Consumer::Processor(c) => {
+                        c.leaders_changed(&mut ctx.sim, &self.log, wrap_stream)
+                    }
+                    // A no-op unless a machine crash cut the log below the consumer.
+                    Consumer::Projection(c) => c.rewind(p, self.log.leo(p)),
+                },
+            }
+        }
+        self.lout = out;
+    }
+
+    /// Reports what the consumer made visible or dead-lettered.
+    pub(super) fn consumer_outcomes(&mut self, ctx: &mut Ctx<Ev>) {
+        let now = ctx.now();
+        let mut visible = std::mem::take(&mut self.visible);
+        let infer = self.schema.mode == SchemaMode::Infer && self.schema.changes > 0;
+        for r in visible.drain(..) {
+            if infer && self.undecodable(&r, now) {
+                continue;
+            }
+            ctx.rec.visible(&r.0, now);
+            self.stats.visible += 1;
+            if let Some(c) = self.reads.as_mut().and_then(|rp| rp.cache.as_mut())
+                && !c.down
+                && c.lru.peek(r.0.key).is_some()
+                && c.invalid_at.get(r.0.key).is_none()
+            {
+                let at = now + c.lag.sample(&mut c.rng);
+                c.invalid_at.insert(r.0.key, at);
+            }
+        }
+        self.visible = visible;
+        let mut dead = std::mem::take(&mut self.dead);
+        for (r, why) in dead.drain(..) {
+            let reason = match why {
+                DeadLetter::Poison => self.reasons.poison,
+                DeadLetter::Failing => self.reasons.failing,
+            };
+            ctx.rec.dropped(&r.0, now, reason);
+        }
+        self.dead = dead;
+    }
+}
