@@ -555,6 +555,8 @@ impl<J: Copy, R: Copy> Cache<J, R> {
 }
 
 #[cfg(test)]
+// Unit tests drive the component as the run loop would: they pop events and advance time.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use pipesim_engine::RngStreams;

@@ -629,6 +629,8 @@ impl<J: Copy> Topic<J> {
 }
 
 #[cfg(test)]
+// Unit tests drive the component as the run loop would: they pop events and advance time.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use pipesim_engine::RngStreams;

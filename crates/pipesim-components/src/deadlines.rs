@@ -262,6 +262,8 @@ impl<V> TicketDeadlines<V> {
 }
 
 #[cfg(test)]
+// Unit tests drive the component as the run loop would: they pop events and advance time.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

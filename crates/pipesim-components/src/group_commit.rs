@@ -207,6 +207,8 @@ impl<J> GroupCommit<J> {
 }
 
 #[cfg(test)]
+// Unit tests drive the component as the run loop would: they pop events and advance time.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use pipesim_engine::RngStreams;

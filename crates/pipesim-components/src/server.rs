@@ -180,6 +180,8 @@ impl<J: Copy> FifoServer<J> {
 }
 
 #[cfg(test)]
+// Unit tests drive the component as the run loop would: they pop events and advance time.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

@@ -43,6 +43,8 @@ pub struct RunSettings {
 /// arrival when the previous one is processed. The run ends at `duration + drain`, or earlier
 /// once arrivals are over, no fault is pending and every event is resolved. A trace that can no
 /// longer be read as the scan read it is an error, not a short run.
+// The run loop is the one place that advances time and pops the queue (clippy.toml).
+#[allow(clippy::disallowed_methods)]
 pub fn run<M: Model>(
     model: &mut M,
     settings: &RunSettings,

@@ -13,6 +13,28 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// How a design reacts to events. The run loop calls these in simulated-time order.
+///
+/// # The ordering contract
+///
+/// A design author can rely on these, and on nothing else (`driver.rs` implements them):
+///
+/// - **One call at a time.** The run loop calls one method, waits for it to return, then picks
+///   the next; a method is never called from inside another (no re-entrancy), so a design can
+///   hold `&mut self` state across everything it does in one call.
+/// - **Time only moves forward, between calls.** `ctx.now()` is fixed for the whole of a call.
+///   Scheduling at `ctx.now()` (a delay of 0) is allowed: the event runs after the current
+///   call returns, at the same time. Scheduling in the past is a bug (debug builds assert; a
+///   release build runs it now).
+/// - **Ties at one nanosecond** are broken by one insertion sequence shared by the three
+///   sources: fault boundaries come first (they take their sequence numbers before
+///   [`Model::init`], in timeline order, a window's begin before an end at the same time),
+///   then arrivals and the design's own events in the order they were put in line. An event
+///   takes its place when it is scheduled; the next arrival takes its place when the previous
+///   arrival has been handled. So at one instant, events scheduled earlier run earlier.
+/// - **Only the run loop advances time or pops the queue.** `Sim::set_now` and `Sim::queue`
+///   are the run loop's (and component unit tests'): `clippy.toml` forbids them elsewhere.
+/// - **The run ends** when the drain ends, or earlier once nothing is pending but the
+///   design's own timers (every created event is visible or dropped, and no arrival is left).
 pub trait Model {
     /// The design's own events (a departure, a timer, a message arriving), stored inline in the
     /// event queue: keep it small and `Copy`.

@@ -75,6 +75,8 @@ mod replication;
 mod retry;
 mod storage;
 #[cfg(test)]
+// Unit tests drive the log as the run loop would: they pop events and advance time.
+#[allow(clippy::disallowed_methods)]
 mod testkit;
 
 pub use log::{KafkaLog, LogStats};
