@@ -6,6 +6,7 @@ use crate::harness;
 use crate::params::{
     COST_PER_MESSAGE_S, CostEstimate, HARNESS_KEYS, HarnessConfig, HarnessParams, MAX_HOSTS,
 };
+use pipesim_components::Affinity;
 use pipesim_config::{ConfigError, ParamDoc};
 use pipesim_engine::{NS_PER_S, SimTime, format_duration_ns};
 use pipesim_models::estimate::estimate;
@@ -36,7 +37,7 @@ pub fn register<W: WireDesign>(registry: &mut Registry) -> Result<(), RegistryEr
 
 fn info<W: WireDesign>() -> KindInfo {
     let mut params = W::params_doc();
-    params.extend(HarnessParams::docs());
+    params.extend(HarnessParams::docs(W::DEFAULT_AFFINITY));
     KindInfo { name: W::KIND, summary: W::SUMMARY, backend: "wire", params }
 }
 
@@ -250,7 +251,8 @@ impl<W: WireDesign> Runnable for WireKind<W> {
     }
 }
 
-/// Docs of the harness keys, for design authors who list them with their own.
+/// Docs of the harness keys, for design authors who list them with their own (with the
+/// default affinity of a design that does not set `WireDesign::DEFAULT_AFFINITY`).
 pub fn harness_docs() -> Vec<ParamDoc> {
-    HarnessParams::docs()
+    HarnessParams::docs(Affinity::Key)
 }

@@ -192,8 +192,8 @@ impl HarnessParams {
         self.fsync.as_ref().expect("validated")
     }
 
-    /// Every harness parameter, for `pipesim models`.
-    pub fn docs() -> Vec<ParamDoc> {
+    /// Every harness parameter, for `pipesim models`; `default_affinity` is the design's.
+    pub fn docs(default_affinity: Affinity) -> Vec<ParamDoc> {
         let mut d = vec![
             ParamDoc::new(
                 "wire.tick",
@@ -226,7 +226,7 @@ impl HarnessParams {
                 "on a crash, an unsynced write survives as a random number of whole blocks of this size",
             ),
         ];
-        d.extend(FleetParams::docs("producers"));
+        d.extend(FleetParams::docs_with("producers", default_affinity));
         d.extend(RetryParams::docs("client"));
         d.extend(
             LinkParams::docs("network")

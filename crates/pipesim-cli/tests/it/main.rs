@@ -23,6 +23,7 @@ mod hostile_input;
 mod mechanisms;
 mod memory;
 mod network_faults;
+mod param_defaults;
 mod phases;
 mod progress;
 mod run_estimate;

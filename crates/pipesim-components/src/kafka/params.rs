@@ -445,7 +445,7 @@ impl KafkaProducerParams {
             ParamDoc::new("backoff", "duration", "\"100ms\"", "wait before the first retry, doubling after each (Kafka retry.backoff.ms 100)"),
             ParamDoc::new("backoff_max", "duration", "\"1s\"", "longest wait between retries (Kafka retry.backoff.max.ms 1000)"),
             ParamDoc::new("request_timeout", "duration", "\"30s\"", "a request unanswered this long has failed and is retried (Kafka request.timeout.ms 30000)"),
-            ParamDoc::new("delivery_timeout", "duration", "\"2m\"", "records not acknowledged this long after send are dropped (Kafka delivery.timeout.ms 120000)"),
+            ParamDoc::new("delivery_timeout", "duration", "\"120s\"", "records not acknowledged this long after send are dropped (Kafka delivery.timeout.ms 120000)"),
             ParamDoc::new("buffer_memory", "size", "\"32MiB\"", "unacknowledged bytes an instance holds; beyond it records are refused (Kafka buffer.memory 32 MiB; send() would block max.block.ms and fail)"),
         ]
         .into_iter()

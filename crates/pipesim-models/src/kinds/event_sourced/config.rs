@@ -316,7 +316,7 @@ fn view_docs() -> Vec<ParamDoc> {
         ParamDoc::new(
             "view.read",
             "distribution",
-            "{ dist = \"lognormal\", p50 = \"0.5ms\", p99 = \"4ms\" }",
+            "{ dist = \"lognormal\", p50 = \"500us\", p99 = \"4ms\" }",
             "time the store takes to serve a read that missed the cache (assumed: an indexed point lookup)",
         ),
     ]

@@ -270,7 +270,7 @@ impl ProjectionParams {
         vec![
             ParamDoc::new("workers", "integer 1-1024", "1", "workers sharing the partitions, partition p on worker p mod workers (as the DES projection)"),
             ParamDoc::new("batch", "integer 1-10000", "1", "records of one partition per statement at most"),
-            ParamDoc::new("upsert", "distribution", "{ dist = \"lognormal\", p50 = \"0.8ms\", p99 = \"2.5ms\" }", "one statement's latency (the DES projection's default, seed 004's p95 1.8 ms)"),
+            ParamDoc::new("upsert", "distribution", "{ dist = \"lognormal\", p50 = \"800us\", p99 = \"2.5ms\" }", "one statement's latency (the DES projection's default, seed 004's p95 1.8 ms)"),
             ParamDoc::new("upsert_per_row", "duration", "\"0s\"", "extra time per row of a statement"),
             ParamDoc::new("restart_delay", "duration", "\"0s\"", "after the consumer host restarts, until it fetches again"),
         ]
