@@ -23,6 +23,26 @@ pub enum Cell {
 }
 
 impl DetailTable {
+    /// Checks the table's shape: every row has one cell per column, and no column name is
+    /// repeated. Every table a model returns is checked after its run.
+    pub fn check(&self) -> Result<(), String> {
+        for (i, c) in self.columns.iter().enumerate() {
+            if self.columns[..i].contains(c) {
+                return Err(format!("table {}: column {c:?} appears twice", self.name));
+            }
+        }
+        match self.rows.iter().position(|r| r.len() != self.columns.len()) {
+            Some(i) => Err(format!(
+                "table {}: row {i} has {} cells for {} columns ({})",
+                self.name,
+                self.rows[i].len(),
+                self.columns.len(),
+                self.columns.join(", ")
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The cell at `row`, column `name`, if both exist.
     pub fn cell(&self, row: usize, name: &str) -> Option<&Cell> {
         let col = self.columns.iter().position(|c| *c == name)?;
@@ -36,5 +56,30 @@ impl DetailTable {
             Cell::Fixed(x, _) => Some(*x),
             Cell::Text(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(rows: Vec<Vec<Cell>>) -> DetailTable {
+        DetailTable { name: "stations", columns: vec!["station", "utilisation"], rows }
+    }
+
+    #[test]
+    fn a_row_with_a_cell_missing_is_caught() {
+        let ok = table(vec![vec![Cell::Text("db".into()), Cell::Fixed(0.5, 3)]]);
+        assert_eq!(ok.check(), Ok(()));
+        let short = table(vec![ok.rows[0].clone(), vec![Cell::Text("cache".into())]]);
+        let e = short.check().unwrap_err();
+        assert!(e.contains("row 1 has 1 cells for 2 columns"), "{e}");
+    }
+
+    #[test]
+    fn a_repeated_column_is_caught() {
+        let mut t = table(Vec::new());
+        t.columns.push("station");
+        assert!(t.check().unwrap_err().contains("\"station\" appears twice"));
     }
 }

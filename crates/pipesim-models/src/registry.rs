@@ -75,7 +75,15 @@ impl ModelSpec {
         workload: &WorkloadSpec,
         faults: &[FaultSpec],
     ) -> Result<ModelOutcome, RunFailure> {
-        self.inner.run(settings, workload, faults)
+        let outcome = self.inner.run(settings, workload, faults)?;
+        for table in &outcome.details {
+            // A row that does not match its columns would print under the wrong headings: a
+            // bug in the design, stopped here rather than shown as figures.
+            if let Err(e) = table.check() {
+                panic!("model {:?} (kind {}): {e}", self.name, self.kind);
+            }
+        }
+        Ok(outcome)
     }
 
     /// The scenario's fault timeline as it falls on this model.
