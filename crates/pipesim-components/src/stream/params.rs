@@ -278,7 +278,7 @@ impl ProjectionParams {
         vec![
             ParamDoc::new("workers", "integer >= 1", "1", "workers sharing the partitions, partition p on worker p mod workers (seed 004: a single Go worker)"),
             ParamDoc::new("batch", "integer >= 1", "1", "records per UPSERT statement at most (seed 004: one synchronous UPDATE per event)"),
-            ParamDoc::new("upsert", "distribution", "{ dist = \"lognormal\", p50 = \"0.8ms\", p99 = \"2.5ms\" }", "one UPSERT statement's latency; p95 is 1.8 ms as seed 004 measured (its p50 is calibrated)"),
+            ParamDoc::new("upsert", "distribution", "{ dist = \"lognormal\", p50 = \"800us\", p99 = \"2.5ms\" }", "one UPSERT statement's latency; p95 is 1.8 ms as seed 004 measured (its p50 is calibrated)"),
             ParamDoc::new("upsert_per_row", "duration", "\"0s\"", "extra time per row of a multi-row statement"),
             ParamDoc::new("fail", "probability below 1", "0", "chance a statement fails for a transient reason and is retried"),
             ParamDoc::new("poison", "probability", "0", "fraction of records that always fail (malformed payloads); they end in the dead-letter queue (seed 004: 472 in six months)"),
