@@ -41,6 +41,16 @@ impl Loading<'_> {
         }
     }
 
+    /// Like [`Self::error_at`], for a dotted path written out (`workload.arrivals.rate`).
+    pub(super) fn field_error(
+        &self,
+        lookup: &DeTable<'_>,
+        path: &str,
+        message: String,
+    ) -> ScenarioError {
+        self.error_at(lookup, &FieldPath::parse(path).unwrap_or_default(), message)
+    }
+
     /// An error about the field at `path`, located by looking the path up in the tree.
     pub(super) fn error_at(
         &self,

@@ -5,7 +5,6 @@ use super::{FileLoader, Loading};
 use crate::error::ScenarioError;
 use crate::fault_table::{build_fault, check_models};
 use crate::fault_trace::read_fault_trace;
-use crate::path::FieldPath;
 use crate::random_faults::draw;
 use crate::raw::{OnErrorName, RawFault, RawScenario};
 use pipesim_config::limits;
@@ -18,9 +17,27 @@ pub(super) struct FaultTimeline {
     pub(super) faults: Vec<FaultSpec>,
     pub(super) tables: Vec<String>,
     pub(super) random_mix: Option<Vec<&'static str>>,
-    pub(super) trace_skipped: Vec<String>,
-    pub(super) trace_skipped_count: u64,
-    pub(super) trace_shown: String,
+    trace_skipped: Vec<String>,
+    trace_skipped_count: u64,
+    trace_shown: String,
+}
+
+impl FaultTimeline {
+    /// The lines of a fault trace read with `on_error = "skip"` that did not parse, as a
+    /// warning.
+    pub(super) fn skipped_warning(&self) -> Option<String> {
+        if self.trace_skipped_count == 0 {
+            return None;
+        }
+        let n = self.trace_skipped_count;
+        let more = if n > self.trace_skipped.len() as u64 { "; …" } else { "" };
+        Some(format!(
+            "fault trace {}: skipped {n} line{} that did not parse (on_error = \"skip\"): {}{more}",
+            self.trace_shown,
+            if n == 1 { "" } else { "s" },
+            self.trace_skipped.join("; ")
+        ))
+    }
 }
 
 impl Loading<'_> {
@@ -34,9 +51,7 @@ impl Loading<'_> {
         loader: &FileLoader,
         lookup: &DeTable<'_>,
     ) -> Result<FaultTimeline, ScenarioError> {
-        let at = |field: &str, msg: String| {
-            self.error_at(lookup, &FieldPath::parse(field).unwrap_or_default(), msg)
-        };
+        let at = |field: &str, msg: String| self.field_error(lookup, field, msg);
         let mut out = FaultTimeline::default();
         let mut add = |f: &RawFault, spec: FaultSpec| {
             out.tables.push(serde_json::to_string(f).unwrap_or_default());

@@ -123,80 +123,13 @@ impl Loader for FileLoader {
 
 impl<'a> Loading<'a> {
     fn run(&self) -> Result<Scenario, ScenarioError> {
-        let mut tree = DeTable::parse(self.text).map_err(|e| self.syntax_error(&e))?.into_inner();
-        for (i, ov) in self.opts.overrides.iter().enumerate() {
-            let span = self.override_span(i);
-            apply(&mut tree, ov, span).map_err(|message| ScenarioError {
-                file: self.path.to_path_buf(),
-                origin: ErrorOrigin::Override(ov.raw.clone()),
-                path: None,
-                message,
-            })?;
-        }
-        let lookup = tree.clone();
-        let whole = Spanned::new(0..self.text.len(), DeValue::Table(tree));
-        let raw: RawScenario = serde_path_to_error::deserialize(ValueDeserializer::from(whole))
-            .map_err(|e| self.serde_error(&lookup, &FieldPath::default(), e))?;
-
+        let (raw, lookup) = self.parse()?;
         let seed = self.opts.seed.unwrap_or(raw.seed);
-        let at = |p: &str, msg: String| {
-            self.error_at(&lookup, &FieldPath::parse(p).unwrap_or_default(), msg)
-        };
-        check_name(&raw.name).map_err(|m| at("name", m))?;
-        if raw.duration.ns == 0 {
-            return Err(at("duration", "must be greater than zero".to_string()));
-        }
-        if raw.warmup.ns >= raw.duration.ns {
-            return Err(at(
-                "warmup",
-                format!(
-                    "warmup ({}) must be shorter than the duration ({})",
-                    raw.warmup, raw.duration
-                ),
-            ));
-        }
-        let window_ns = timeline_window(&raw).map_err(|m| at("window", m))?;
-        if raw.description.chars().count() > limits::MAX_DESCRIPTION_CHARS {
-            return Err(at(
-                "description",
-                format!("is longer than {} characters", limits::MAX_DESCRIPTION_CHARS),
-            ));
-        }
-        let run_ns = raw.duration.ns.saturating_add(raw.drain.ns);
-        if run_ns > limits::MAX_RUN_NS {
-            return Err(at(
-                "duration",
-                format!(
-                    "duration + drain ({}) is longer than the 100 years a run may last (a documented limit: see \"Limits\" in docs/scenario.md)",
-                    format_duration_ns(run_ns)
-                ),
-            ));
-        }
+        let window_ns = self.check_top_level(&raw, &lookup)?;
         let loader =
             FileLoader { base: self.path.parent().map(Path::to_path_buf).unwrap_or_default() };
         let workload = self.workload(&raw.workload, raw.duration.ns, &loader, &lookup)?;
-        let arrivals = workload.expected_arrivals();
-        if arrivals > limits::ARRIVALS.max as f64 {
-            let field = if workload.trace.is_some() {
-                "workload.arrivals.file"
-            } else {
-                "workload.arrivals"
-            };
-            return Err(at(
-                field,
-                format!(
-                    "about {:.3e} arrivals over the duration, more than the {} pipesim runs (about ten hours at its fastest; a documented limit: see \"Limits\" in docs/scenario.md)",
-                    arrivals,
-                    limits::grouped(limits::ARRIVALS.max)
-                ),
-            ));
-        }
-        if raw.claim.len() as u64 > limits::TABLE_ENTRIES.max {
-            return Err(at(
-                "claim",
-                format!("{} claims: at most {}", raw.claim.len(), limits::TABLE_ENTRIES.max),
-            ));
-        }
+        self.check_counts(&raw, &workload, &lookup)?;
         let mut models = self.models(&lookup, &loader, &workload)?;
         let all_names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
         let gate = crate::gate::gate(&raw.gate, &all_names).map_err(|(at, msg)| {
@@ -217,16 +150,7 @@ impl<'a> Loading<'a> {
         let timeline = self.faults(&raw, seed, &models, &loader, &lookup)?;
         let claims = self.claims(&raw, &models, &lookup)?;
         let mut warnings: Vec<String> = workload.trace.iter().filter_map(trace_warning).collect();
-        if timeline.trace_skipped_count > 0 {
-            let n = timeline.trace_skipped_count;
-            let more = if n > timeline.trace_skipped.len() as u64 { "; …" } else { "" };
-            warnings.push(format!(
-                "fault trace {}: skipped {n} line{} that did not parse (on_error = \"skip\"): {}{more}",
-                timeline.trace_shown,
-                if n == 1 { "" } else { "s" },
-                timeline.trace_skipped.join("; ")
-            ));
-        }
+        warnings.extend(timeline.skipped_warning());
         let settings = RunSettings {
             seed,
             duration_ns: raw.duration.ns,
@@ -261,6 +185,100 @@ impl<'a> Loading<'a> {
             path: self.path.to_path_buf(),
             text: self.text.to_string(),
         })
+    }
+
+    /// The text parsed, the `--set` flags applied, and the tree deserialized; also returns the
+    /// tree, to locate errors in.
+    fn parse(&self) -> Result<(RawScenario, DeTable<'a>), ScenarioError> {
+        let mut tree = DeTable::parse(self.text).map_err(|e| self.syntax_error(&e))?.into_inner();
+        for (i, ov) in self.opts.overrides.iter().enumerate() {
+            let span = self.override_span(i);
+            apply(&mut tree, ov, span).map_err(|message| ScenarioError {
+                file: self.path.to_path_buf(),
+                origin: ErrorOrigin::Override(ov.raw.clone()),
+                path: None,
+                message,
+            })?;
+        }
+        let lookup = tree.clone();
+        let whole = Spanned::new(0..self.text.len(), DeValue::Table(tree));
+        let raw: RawScenario = serde_path_to_error::deserialize(ValueDeserializer::from(whole))
+            .map_err(|e| self.serde_error(&lookup, &FieldPath::default(), e))?;
+        Ok((raw, lookup))
+    }
+
+    /// The top-level fields: name, duration, warmup, timeline window, description and run
+    /// length. Returns the timeline window.
+    fn check_top_level(
+        &self,
+        raw: &RawScenario,
+        lookup: &DeTable<'_>,
+    ) -> Result<SimTime, ScenarioError> {
+        let at = |p: &str, msg: String| self.field_error(lookup, p, msg);
+        check_name(&raw.name).map_err(|m| at("name", m))?;
+        if raw.duration.ns == 0 {
+            return Err(at("duration", "must be greater than zero".to_string()));
+        }
+        if raw.warmup.ns >= raw.duration.ns {
+            return Err(at(
+                "warmup",
+                format!(
+                    "warmup ({}) must be shorter than the duration ({})",
+                    raw.warmup, raw.duration
+                ),
+            ));
+        }
+        let window_ns = timeline_window(raw).map_err(|m| at("window", m))?;
+        if raw.description.chars().count() > limits::MAX_DESCRIPTION_CHARS {
+            return Err(at(
+                "description",
+                format!("is longer than {} characters", limits::MAX_DESCRIPTION_CHARS),
+            ));
+        }
+        let run_ns = raw.duration.ns.saturating_add(raw.drain.ns);
+        if run_ns > limits::MAX_RUN_NS {
+            return Err(at(
+                "duration",
+                format!(
+                    "duration + drain ({}) is longer than the 100 years a run may last (a documented limit: see \"Limits\" in docs/scenario.md)",
+                    format_duration_ns(run_ns)
+                ),
+            ));
+        }
+        Ok(window_ns)
+    }
+
+    /// The expected number of arrivals and the number of claims, against their limits.
+    fn check_counts(
+        &self,
+        raw: &RawScenario,
+        workload: &WorkloadSpec,
+        lookup: &DeTable<'_>,
+    ) -> Result<(), ScenarioError> {
+        let at = |p: &str, msg: String| self.field_error(lookup, p, msg);
+        let arrivals = workload.expected_arrivals();
+        if arrivals > limits::ARRIVALS.max as f64 {
+            let field = if workload.trace.is_some() {
+                "workload.arrivals.file"
+            } else {
+                "workload.arrivals"
+            };
+            return Err(at(
+                field,
+                format!(
+                    "about {:.3e} arrivals over the duration, more than the {} pipesim runs (about ten hours at its fastest; a documented limit: see \"Limits\" in docs/scenario.md)",
+                    arrivals,
+                    limits::grouped(limits::ARRIVALS.max)
+                ),
+            ));
+        }
+        if raw.claim.len() as u64 > limits::TABLE_ENTRIES.max {
+            return Err(at(
+                "claim",
+                format!("{} claims: at most {}", raw.claim.len(), limits::TABLE_ENTRIES.max),
+            ));
+        }
+        Ok(())
     }
 }
 

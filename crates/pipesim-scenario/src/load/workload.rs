@@ -3,8 +3,7 @@
 
 use super::{FileLoader, Loading};
 use crate::error::ScenarioError;
-use crate::path::FieldPath;
-use crate::raw::{OnErrorName, PopularityName, ProcessName, RawWorkload};
+use crate::raw::{OnErrorName, PopularityName, ProcessName, RawArrivals, RawWorkload};
 use pipesim_config::limits;
 use pipesim_engine::{SimTime, format_duration_ns};
 use pipesim_workload::{
@@ -21,9 +20,43 @@ impl Loading<'_> {
         loader: &FileLoader,
         lookup: &DeTable<'_>,
     ) -> Result<WorkloadSpec, ScenarioError> {
-        let at = |p: &str, msg: String| {
-            self.error_at(lookup, &FieldPath::parse(p).unwrap_or_default(), msg)
-        };
+        self.check_workload_limits(w, lookup)?;
+        let popularity = self.popularity(w, lookup)?;
+        let payload_bytes = u32::try_from(w.payload.bytes).map_err(|_| {
+            self.field_error(
+                lookup,
+                "workload.payload",
+                format!("{} is too large (at most 4 GiB)", w.payload),
+            )
+        })?;
+        let a = &w.arrivals;
+        let process = self.process(a, loader, lookup)?;
+        if a.process != ProcessName::Trace {
+            self.check_rate_fields(a, lookup)?;
+        }
+        let keys = Keys { count: w.keys.count, popularity };
+        if a.process == ProcessName::Trace {
+            return self.trace_workload(w, keys, payload_bytes, duration_ns, loader, lookup);
+        }
+        let phases = self.phases(w, duration_ns, lookup)?;
+        Ok(WorkloadSpec {
+            process,
+            rate_per_s: a.rate.map_or(0.0, |r| r.per_s),
+            phases,
+            keys,
+            payload_bytes,
+            duration_ns,
+            trace: None,
+        })
+    }
+
+    /// The key count, the number of phases and every rate, against their limits.
+    fn check_workload_limits(
+        &self,
+        w: &RawWorkload,
+        lookup: &DeTable<'_>,
+    ) -> Result<(), ScenarioError> {
+        let at = |p: &str, msg: String| self.field_error(lookup, p, msg);
         if w.keys.count == 0 {
             return Err(at("workload.keys.count", "must be at least 1".to_string()));
         }
@@ -38,7 +71,17 @@ impl Loading<'_> {
         if let Some(i) = w.phase.iter().position(|p| fast(Some(p.rate.per_s))) {
             return Err(at(&format!("workload.phase[{i}].rate"), too_fast()));
         }
-        let popularity = match (w.keys.popularity, w.keys.exponent) {
+        Ok(())
+    }
+
+    /// `keys.popularity` and its `exponent`.
+    fn popularity(
+        &self,
+        w: &RawWorkload,
+        lookup: &DeTable<'_>,
+    ) -> Result<Popularity, ScenarioError> {
+        let at = |p: &str, msg: String| self.field_error(lookup, p, msg);
+        Ok(match (w.keys.popularity, w.keys.exponent) {
             (PopularityName::Uniform, Some(_)) => {
                 return Err(at(
                     "workload.keys.exponent",
@@ -56,12 +99,18 @@ impl Loading<'_> {
                 }
                 Popularity::Zipf { exponent }
             }
-        };
-        let payload_bytes = u32::try_from(w.payload.bytes).map_err(|_| {
-            at("workload.payload", format!("{} is too large (at most 4 GiB)", w.payload))
-        })?;
-        let a = &w.arrivals;
-        let process = match a.process {
+        })
+    }
+
+    /// The arrival process, with a bursty one's `on` and `off` periods.
+    fn process(
+        &self,
+        a: &RawArrivals,
+        loader: &FileLoader,
+        lookup: &DeTable<'_>,
+    ) -> Result<Process, ScenarioError> {
+        let at = |p: &str, msg: String| self.field_error(lookup, p, msg);
+        Ok(match a.process {
             ProcessName::Poisson | ProcessName::Constant | ProcessName::Trace
                 if a.on.is_some() || a.off.is_some() =>
             {
@@ -92,29 +141,43 @@ impl Loading<'_> {
                 Process::Bursty { on, off }
             }
             ProcessName::Trace => Process::Poisson, // not used: the trace gives the times
-        };
-        if a.process != ProcessName::Trace {
-            if a.file.is_some() || a.on_error.is_some() {
-                let key = if a.file.is_some() { "file" } else { "on_error" };
-                return Err(at(
-                    &format!("workload.arrivals.{key}"),
-                    "`file` and `on_error` apply only to process = \"trace\"".to_string(),
-                ));
-            }
-            if a.rate.is_none() {
-                return Err(at(
-                    "workload.arrivals",
-                    format!(
-                        "process = \"{}\" needs a `rate`, such as rate = \"300k/s\"",
-                        process_name(a.process)
-                    ),
-                ));
-            }
+        })
+    }
+
+    /// A process other than a trace: no trace fields, and a `rate`.
+    fn check_rate_fields(
+        &self,
+        a: &RawArrivals,
+        lookup: &DeTable<'_>,
+    ) -> Result<(), ScenarioError> {
+        let at = |p: &str, msg: String| self.field_error(lookup, p, msg);
+        if a.file.is_some() || a.on_error.is_some() {
+            let key = if a.file.is_some() { "file" } else { "on_error" };
+            return Err(at(
+                &format!("workload.arrivals.{key}"),
+                "`file` and `on_error` apply only to process = \"trace\"".to_string(),
+            ));
         }
-        let keys = Keys { count: w.keys.count, popularity };
-        if a.process == ProcessName::Trace {
-            return self.trace_workload(w, keys, payload_bytes, duration_ns, loader, lookup);
+        if a.rate.is_none() {
+            return Err(at(
+                "workload.arrivals",
+                format!(
+                    "process = \"{}\" needs a `rate`, such as rate = \"300k/s\"",
+                    process_name(a.process)
+                ),
+            ));
         }
+        Ok(())
+    }
+
+    /// The rate phases, in time order, each before the end of arrivals.
+    fn phases(
+        &self,
+        w: &RawWorkload,
+        duration_ns: SimTime,
+        lookup: &DeTable<'_>,
+    ) -> Result<Vec<Phase>, ScenarioError> {
+        let at = |p: &str, msg: String| self.field_error(lookup, p, msg);
         let mut phases = Vec::with_capacity(w.phase.len());
         let mut ramp_end: SimTime = 0;
         for (i, p) in w.phase.iter().enumerate() {
@@ -142,15 +205,7 @@ impl Loading<'_> {
             ramp_end = p.at.ns.saturating_add(p.ramp.ns);
             phases.push(Phase { at_ns: p.at.ns, rate_per_s: p.rate.per_s, ramp_ns: p.ramp.ns });
         }
-        Ok(WorkloadSpec {
-            process,
-            rate_per_s: a.rate.map_or(0.0, |r| r.per_s),
-            phases,
-            keys,
-            payload_bytes,
-            duration_ns,
-            trace: None,
-        })
+        Ok(phases)
     }
 
     /// A workload that replays a trace: checks what does not apply to one, then reads the
@@ -165,9 +220,7 @@ impl Loading<'_> {
         loader: &FileLoader,
         lookup: &DeTable<'_>,
     ) -> Result<WorkloadSpec, ScenarioError> {
-        let at = |p: &str, msg: String| {
-            self.error_at(lookup, &FieldPath::parse(p).unwrap_or_default(), msg)
-        };
+        let at = |p: &str, msg: String| self.field_error(lookup, p, msg);
         let a = &w.arrivals;
         if a.rate.is_some() {
             return Err(at(
