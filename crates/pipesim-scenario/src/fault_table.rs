@@ -54,6 +54,25 @@ pub(crate) fn build_fault(
     loader: &dyn Loader,
 ) -> Result<FaultSpec, FieldError> {
     let kind_name = f.kind.as_str();
+    check_kind(kind_name)?;
+    check_params(f, kind_name)?;
+    let duration_ns = fault_window(f, kind_name)?;
+    let kind = fault_kind(f, kind_name, duration_ns, loader)?;
+    if f.at.ns >= arrivals_end_ns {
+        return Err((
+            "at",
+            format!(
+                "{} is past the end of the arrivals ({}): the fault would never happen",
+                f.at,
+                format_duration_ns(arrivals_end_ns)
+            ),
+        ));
+    }
+    Ok(FaultSpec::new(kind, f.target.clone(), f.at.ns, f.at.ns.saturating_add(duration_ns)))
+}
+
+/// The kind must be one of [`FAULT_KINDS`].
+fn check_kind(kind_name: &str) -> Result<(), FieldError> {
     if !FAULT_KINDS.contains(&kind_name) {
         let mut msg = format!("unknown fault kind `{kind_name}`");
         if let Some(s) = suggest(kind_name, FAULT_KINDS.iter().copied()) {
@@ -62,7 +81,11 @@ pub(crate) fn build_fault(
         msg.push_str(&format!("; available: {}", FAULT_KINDS.join(", ")));
         return Err(("kind", msg));
     }
-    // Parameters belong to kinds: one given to another kind is a mistake.
+    Ok(())
+}
+
+/// Parameters belong to kinds: one given to another kind is a mistake.
+fn check_params(f: &RawFault, kind_name: &str) -> Result<(), FieldError> {
     for ((field, set), (_, owners)) in given(f).iter().zip(PARAMS.iter()) {
         if *set && !owners.contains(&kind_name) {
             return Err((
@@ -74,12 +97,18 @@ pub(crate) fn build_fault(
             ));
         }
     }
-    let duration_ns = match (kind_name, f.duration) {
+    Ok(())
+}
+
+/// The fault's window from `duration` (a rolling_restart's follows from its other fields: 0
+/// here).
+fn fault_window(f: &RawFault, kind_name: &str) -> Result<SimTime, FieldError> {
+    Ok(match (kind_name, f.duration) {
         ("rolling_restart", Some(_)) => {
             return Err((
-                "duration",
-                "a rolling_restart's window follows from its `downtime`, `gap` and the role's node count: remove `duration` (set `nodes` to restart fewer nodes)".to_string(),
-            ));
+            "duration",
+            "a rolling_restart's window follows from its `downtime`, `gap` and the role's node count: remove `duration` (set `nodes` to restart fewer nodes)".to_string(),
+        ));
         }
         ("rolling_restart", None) => 0,
         (_, None) => {
@@ -93,175 +122,181 @@ pub(crate) fn build_fault(
             ));
         }
         (_, Some(d)) => d.ns,
-    };
-    let kind = match kind_name {
+    })
+}
+
+/// The kind with its parameters, checked.
+fn fault_kind(
+    f: &RawFault,
+    kind_name: &str,
+    duration_ns: SimTime,
+    loader: &dyn Loader,
+) -> Result<FaultKind, FieldError> {
+    Ok(match kind_name {
         "crash" => FaultKind::Crash { restart_ns: duration_ns },
         "pause" => FaultKind::Pause,
-        "partition" => {
-            let direction = match f.direction.as_deref().unwrap_or("both") {
-                "both" => Direction::Both,
-                "requests" => Direction::Requests,
-                "responses" => Direction::Responses,
-                other => {
-                    return Err((
-                        "direction",
-                        format!("unknown direction `{other}`; one of: both, requests, responses"),
-                    ));
-                }
-            };
-            let hold = match f.in_flight.as_deref().unwrap_or("drop") {
-                "drop" => false,
-                "hold" => true,
-                other => {
-                    return Err((
-                        "in_flight",
-                        format!("unknown in_flight `{other}`; one of: drop, hold"),
-                    ));
-                }
-            };
-            FaultKind::Partition { direction, hold }
-        }
-        "latency_spike" => {
-            let Some(extra) = &f.extra else {
-                return Err((
-                    "extra",
-                    "a latency_spike needs `extra`, the added delay (a duration or a distribution)"
-                        .to_string(),
-                ));
-            };
-            FaultKind::LatencySpike { extra: extra.resolve(loader).map_err(|m| ("extra", m))? }
-        }
-        "packet_loss" => {
-            let Some(p) = f.probability else {
-                return Err((
-                    "probability",
-                    "a packet_loss needs `probability`, the chance one transmission is lost"
-                        .to_string(),
-                ));
-            };
-            if !(p.is_finite() && p > 0.0 && p <= 1.0) {
-                return Err((
-                    "probability",
-                    format!("must be a probability above 0 and at most 1, found {p}"),
-                ));
-            }
-            let rto_ns = f.rto.map_or(MIN_RTO_NS, |d| d.ns);
-            if rto_ns < MIN_RTO_NS {
-                return Err((
-                    "rto",
-                    format!(
-                        "{} is below TCP's minimum retransmission timeout (200ms)",
-                        format_duration_ns(rto_ns)
-                    ),
-                ));
-            }
-            FaultKind::PacketLoss { probability: p, rto_ns }
-        }
-        "disk_stall" => {
-            let effect = match (f.factor, &f.extra, f.stop) {
-                (Some(factor), None, None | Some(false)) => {
-                    if !(factor.is_finite() && factor > 1.0) {
-                        return Err((
-                            "factor",
-                            format!(
-                                "must be a slowdown above 1 (10 = ten times slower), found {factor}"
-                            ),
-                        ));
-                    }
-                    DiskStallEffect::Slow { factor }
-                }
-                (None, Some(extra), None | Some(false)) => DiskStallEffect::Extra {
-                    extra: extra.resolve(loader).map_err(|m| ("extra", m))?,
-                },
-                (None, None, Some(true)) => DiskStallEffect::Stop,
-                (None, None, _) => {
-                    return Err((
-                        "kind",
-                        "a disk_stall needs one of `factor` (each disk operation that many times slower), `extra` (an added delay) or `stop = true` (nothing completes until the window ends)".to_string(),
-                    ));
-                }
-                _ => {
-                    let field = if f.stop == Some(true) { "stop" } else { "extra" };
-                    return Err((
-                        field,
-                        "give a disk_stall only one of `factor`, `extra` and `stop`".to_string(),
-                    ));
-                }
-            };
-            FaultKind::DiskStall { effect }
-        }
-        "rolling_restart" => {
-            let Some(downtime) = f.downtime else {
-                return Err((
-                    "downtime",
-                    "a rolling_restart needs `downtime`, how long each node is down".to_string(),
-                ));
-            };
-            if downtime.ns == 0 {
-                return Err(("downtime", "must be greater than zero".to_string()));
-            }
-            if f.nodes == Some(0) {
-                return Err((
-                    "nodes",
-                    "must be at least 1 (leave it out for every node)".to_string(),
-                ));
-            }
-            if let Some(n) = f.nodes {
-                let limit = &pipesim_config::limits::RESTART_NODES;
-                pipesim_config::limits::at_most("", u64::from(n), limit)
-                    .map_err(|e| ("nodes", e.message))?;
-            }
-            FaultKind::RollingRestart {
-                downtime_ns: downtime.ns,
-                gap_ns: f.gap.map_or(0, |g| g.ns),
-                nodes: f.nodes,
-            }
-        }
-        "schema_flood" | "checkpoint_storm" => {
-            let Some(interval) = f.interval else {
-                let what = if kind_name == "schema_flood" {
-                    "the time between two schema changes"
-                } else {
-                    "the time between two checkpoints during the storm"
-                };
-                return Err(("interval", format!("a {kind_name} needs `interval`, {what}")));
-            };
-            if interval.ns == 0 {
-                return Err(("interval", "must be greater than zero".to_string()));
-            }
-            if interval.ns > duration_ns {
-                return Err((
-                    "interval",
-                    format!(
-                        "{interval} is longer than the window ({}): nothing would happen",
-                        format_duration_ns(duration_ns)
-                    ),
-                ));
-            }
-            let events = duration_ns / interval.ns;
-            let limit = &pipesim_config::limits::FAULT_EVENTS;
-            pipesim_config::limits::at_most("", events, limit).map_err(|e| {
-                ("interval", format!("{interval} over the window makes {}", e.message))
-            })?;
-            if kind_name == "schema_flood" {
-                FaultKind::SchemaFlood { interval_ns: interval.ns }
-            } else {
-                FaultKind::CheckpointStorm { interval_ns: interval.ns }
-            }
-        }
+        "partition" => partition(f)?,
+        "latency_spike" => latency_spike(f, loader)?,
+        "packet_loss" => packet_loss(f)?,
+        "disk_stall" => disk_stall(f, loader)?,
+        "rolling_restart" => rolling_restart(f)?,
+        "schema_flood" | "checkpoint_storm" => periodic(f, kind_name, duration_ns)?,
         _ => unreachable!("every name in FAULT_KINDS has an arm"),
+    })
+}
+
+/// A partition: which direction, and whether messages in flight are dropped or held.
+fn partition(f: &RawFault) -> Result<FaultKind, FieldError> {
+    let direction = match f.direction.as_deref().unwrap_or("both") {
+        "both" => Direction::Both,
+        "requests" => Direction::Requests,
+        "responses" => Direction::Responses,
+        other => {
+            return Err((
+                "direction",
+                format!("unknown direction `{other}`; one of: both, requests, responses"),
+            ));
+        }
     };
-    if f.at.ns >= arrivals_end_ns {
+    let hold = match f.in_flight.as_deref().unwrap_or("drop") {
+        "drop" => false,
+        "hold" => true,
+        other => {
+            return Err(("in_flight", format!("unknown in_flight `{other}`; one of: drop, hold")));
+        }
+    };
+    Ok(FaultKind::Partition { direction, hold })
+}
+
+/// A latency spike: the added delay.
+fn latency_spike(f: &RawFault, loader: &dyn Loader) -> Result<FaultKind, FieldError> {
+    let Some(extra) = &f.extra else {
         return Err((
-            "at",
+            "extra",
+            "a latency_spike needs `extra`, the added delay (a duration or a distribution)"
+                .to_string(),
+        ));
+    };
+    Ok(FaultKind::LatencySpike { extra: extra.resolve(loader).map_err(|m| ("extra", m))? })
+}
+
+/// Packet loss: the chance a transmission is lost, and the retransmission timeout.
+fn packet_loss(f: &RawFault) -> Result<FaultKind, FieldError> {
+    let Some(p) = f.probability else {
+        return Err((
+            "probability",
+            "a packet_loss needs `probability`, the chance one transmission is lost".to_string(),
+        ));
+    };
+    if !(p.is_finite() && p > 0.0 && p <= 1.0) {
+        return Err((
+            "probability",
+            format!("must be a probability above 0 and at most 1, found {p}"),
+        ));
+    }
+    let rto_ns = f.rto.map_or(MIN_RTO_NS, |d| d.ns);
+    if rto_ns < MIN_RTO_NS {
+        return Err((
+            "rto",
             format!(
-                "{} is past the end of the arrivals ({}): the fault would never happen",
-                f.at,
-                format_duration_ns(arrivals_end_ns)
+                "{} is below TCP's minimum retransmission timeout (200ms)",
+                format_duration_ns(rto_ns)
             ),
         ));
     }
-    Ok(FaultSpec::new(kind, f.target.clone(), f.at.ns, f.at.ns.saturating_add(duration_ns)))
+    Ok(FaultKind::PacketLoss { probability: p, rto_ns })
+}
+
+/// A disk stall: slower, delayed or stopped, exactly one of them.
+fn disk_stall(f: &RawFault, loader: &dyn Loader) -> Result<FaultKind, FieldError> {
+    let effect = match (f.factor, &f.extra, f.stop) {
+        (Some(factor), None, None | Some(false)) => {
+            if !(factor.is_finite() && factor > 1.0) {
+                return Err((
+                    "factor",
+                    format!("must be a slowdown above 1 (10 = ten times slower), found {factor}"),
+                ));
+            }
+            DiskStallEffect::Slow { factor }
+        }
+        (None, Some(extra), None | Some(false)) => {
+            DiskStallEffect::Extra { extra: extra.resolve(loader).map_err(|m| ("extra", m))? }
+        }
+        (None, None, Some(true)) => DiskStallEffect::Stop,
+        (None, None, _) => {
+            return Err((
+                "kind",
+                "a disk_stall needs one of `factor` (each disk operation that many times slower), `extra` (an added delay) or `stop = true` (nothing completes until the window ends)".to_string(),
+            ));
+        }
+        _ => {
+            let field = if f.stop == Some(true) { "stop" } else { "extra" };
+            return Err((
+                field,
+                "give a disk_stall only one of `factor`, `extra` and `stop`".to_string(),
+            ));
+        }
+    };
+    Ok(FaultKind::DiskStall { effect })
+}
+
+/// A rolling restart: each node's downtime, the gap between nodes, how many nodes.
+fn rolling_restart(f: &RawFault) -> Result<FaultKind, FieldError> {
+    let Some(downtime) = f.downtime else {
+        return Err((
+            "downtime",
+            "a rolling_restart needs `downtime`, how long each node is down".to_string(),
+        ));
+    };
+    if downtime.ns == 0 {
+        return Err(("downtime", "must be greater than zero".to_string()));
+    }
+    if f.nodes == Some(0) {
+        return Err(("nodes", "must be at least 1 (leave it out for every node)".to_string()));
+    }
+    if let Some(n) = f.nodes {
+        let limit = &pipesim_config::limits::RESTART_NODES;
+        pipesim_config::limits::at_most("", u64::from(n), limit)
+            .map_err(|e| ("nodes", e.message))?;
+    }
+    Ok(FaultKind::RollingRestart {
+        downtime_ns: downtime.ns,
+        gap_ns: f.gap.map_or(0, |g| g.ns),
+        nodes: f.nodes,
+    })
+}
+
+/// A schema flood or checkpoint storm: an event every `interval` through the window.
+fn periodic(f: &RawFault, kind_name: &str, duration_ns: SimTime) -> Result<FaultKind, FieldError> {
+    let Some(interval) = f.interval else {
+        let what = if kind_name == "schema_flood" {
+            "the time between two schema changes"
+        } else {
+            "the time between two checkpoints during the storm"
+        };
+        return Err(("interval", format!("a {kind_name} needs `interval`, {what}")));
+    };
+    if interval.ns == 0 {
+        return Err(("interval", "must be greater than zero".to_string()));
+    }
+    if interval.ns > duration_ns {
+        return Err((
+            "interval",
+            format!(
+                "{interval} is longer than the window ({}): nothing would happen",
+                format_duration_ns(duration_ns)
+            ),
+        ));
+    }
+    let events = duration_ns / interval.ns;
+    let limit = &pipesim_config::limits::FAULT_EVENTS;
+    pipesim_config::limits::at_most("", events, limit)
+        .map_err(|e| ("interval", format!("{interval} over the window makes {}", e.message)))?;
+    Ok(if kind_name == "schema_flood" {
+        FaultKind::SchemaFlood { interval_ns: interval.ns }
+    } else {
+        FaultKind::CheckpointStorm { interval_ns: interval.ns }
+    })
 }
 
 /// Checks that every model has the fault's role and can take its kind there.
