@@ -6,8 +6,7 @@ use crate::harness;
 use crate::params::{
     COST_PER_MESSAGE_S, CostEstimate, HARNESS_KEYS, HarnessConfig, HarnessParams, MAX_HOSTS,
 };
-use pipesim_components::Affinity;
-use pipesim_config::{ConfigError, ParamDoc};
+use pipesim_config::ConfigError;
 use pipesim_engine::{NS_PER_S, SimTime, format_duration_ns};
 use pipesim_models::estimate::estimate;
 use pipesim_models::{
@@ -249,10 +248,4 @@ impl<W: WireDesign> Runnable for WireKind<W> {
         let resolved = self.resolve_faults(faults);
         estimate(name, work, own, settings, workload, &resolved.delivered)
     }
-}
-
-/// Docs of the harness keys, for design authors who list them with their own (with the
-/// default affinity of a design that does not set `WireDesign::DEFAULT_AFFINITY`).
-pub fn harness_docs() -> Vec<ParamDoc> {
-    HarnessParams::docs(Affinity::Key)
 }

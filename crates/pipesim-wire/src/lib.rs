@@ -74,7 +74,7 @@ pub use frame::{
     frame_into, read_frame, write_frame,
 };
 pub use harness::EPOCH_UNIX_S;
-pub use kind::{MIN_TICKS_PER_DURATION, SLOW_RATIO, harness_docs, register};
+pub use kind::{MIN_TICKS_PER_DURATION, SLOW_RATIO, register};
 pub use network::{MAX_RETRANSMISSIONS, MAX_RTO_NS};
 pub use panic::spawn;
 pub use params::{
