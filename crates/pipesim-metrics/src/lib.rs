@@ -14,6 +14,7 @@
 //! timeline keeps a constant-size row per window and a bounded number of rows
 //! ([`window_rule`]).
 
+mod acked;
 mod examples;
 mod histogram;
 mod idwindow;

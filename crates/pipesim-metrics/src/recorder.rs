@@ -1,5 +1,6 @@
 //! The one place models report what happens to events.
 
+use crate::acked::{Acked, AckedPending};
 use crate::examples::{EXAMPLES_PER_KIND, Example, ExampleKind};
 use crate::histogram::LatencyHistogram;
 use crate::idwindow::IdWindow;
@@ -8,7 +9,7 @@ use crate::results::{DropReason, Invariants, RunResults, Throughput};
 use crate::timeline::{Timeline, WindowSink};
 use pipesim_engine::{NS_PER_S, SimTime};
 use pipesim_workload::EventMeta;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// The measurement settings of a run.
@@ -52,10 +53,9 @@ pub struct Recorder {
     timeline: Timeline,
     /// Created, and neither visible nor dropped yet.
     unresolved: IdWindow,
-    /// Acknowledged and not (or no longer) visible: (key, seq) → (id, ack time). Keyed by key so
-    /// a read can find the oldest event its key is missing (staleness). Empty for models that
-    /// acknowledge at visibility. The value is (id, ack time, creation time).
-    acked_pending: BTreeMap<(u32, u64), (u64, SimTime, SimTime)>,
+    /// Acknowledged and not (or no longer) visible, by (key, seq), so a read can find the oldest
+    /// event its key is missing (staleness). Empty for models that acknowledge at visibility.
+    acked_pending: AckedPending,
     /// Events that were visible and then rolled back (a crash lost them): seeing one again is a
     /// duplicate to anyone who read it the first time.
     retracted: BTreeSet<u64>,
@@ -92,7 +92,7 @@ impl Recorder {
             read: None,
             timeline: Timeline::new(cfg.window_ns, cfg.report_group, sink),
             unresolved: IdWindow::new(),
-            acked_pending: BTreeMap::new(),
+            acked_pending: AckedPending::default(),
             retracted: BTreeSet::new(),
             staleness: None,
             highest_visible: vec![0; cfg.key_count as usize],
@@ -189,7 +189,8 @@ impl Recorder {
             self.phases.each(ev.created_ns, |p| p.ack.record(now - ev.created_ns));
         }
         if self.unresolved.contains(ev.id) {
-            self.acked_pending.entry((ev.key, ev.seq)).or_insert((ev.id, now, ev.created_ns));
+            let acked = Acked { acked_ns: now, created_ns: ev.created_ns };
+            self.acked_pending.insert_if_absent(ev.key, ev.seq, acked);
         }
     }
 
@@ -197,7 +198,7 @@ impl Recorder {
     #[inline]
     pub fn visible(&mut self, ev: &EventMeta, now: SimTime) {
         if !self.acked_pending.is_empty() {
-            self.acked_pending.remove(&(ev.key, ev.seq));
+            self.acked_pending.remove(ev.key, ev.seq);
         }
         if let Some(latency) = self.first_visibility(ev, now, false) {
             self.e2e.record(latency);
@@ -275,7 +276,7 @@ impl Recorder {
         self.accumulate_area(now);
         let first = self.unresolved.remove(ev.id);
         if !self.acked_pending.is_empty() {
-            self.acked_pending.remove(&(ev.key, ev.seq));
+            self.acked_pending.remove(ev.key, ev.seq);
         }
         let r = &mut self.reasons[reason.0 as usize];
         if first {
@@ -298,7 +299,8 @@ impl Recorder {
         if self.unresolved.reinsert(ev.id) {
             self.timeline.reopened(ev.created_ns);
             self.retracted.insert(ev.id);
-            self.acked_pending.entry((ev.key, ev.seq)).or_insert((ev.id, now, ev.created_ns));
+            let acked = Acked { acked_ns: now, created_ns: ev.created_ns };
+            self.acked_pending.insert_if_absent(ev.key, ev.seq, acked);
         }
     }
 
@@ -325,11 +327,7 @@ impl Recorder {
         }
         if let Some(h) = &mut self.staleness {
             for key in keys {
-                let oldest = self
-                    .acked_pending
-                    .range((key, 0)..=(key, u64::MAX))
-                    .next()
-                    .map(|(_, &(_, t, _))| t);
+                let oldest = self.acked_pending.oldest_acked_ns(key);
                 h.record(oldest.map_or(0, |acked_at| now.saturating_sub(acked_at)));
             }
         }
@@ -369,14 +367,11 @@ impl Recorder {
         self.accumulate_area(end_ns);
         self.advance_to(end_ns);
         let lost = self.acked_pending.len() as u64;
-        let mut first_lost: Vec<(SimTime, u32, u64)> = self
-            .acked_pending
-            .iter()
-            .map(|(&(key, seq), &(_, acked_at, _))| (acked_at, key, seq))
-            .collect();
+        let mut first_lost: Vec<(SimTime, u32, u64)> =
+            self.acked_pending.iter().map(|(key, seq, a)| (a.acked_ns, key, seq)).collect();
         if !self.phases.is_empty() {
-            for &(_, _, created_ns) in self.acked_pending.values() {
-                self.phases.each(created_ns, |p| p.lost += 1);
+            for (_, _, a) in self.acked_pending.iter() {
+                self.phases.each(a.created_ns, |p| p.lost += 1);
             }
         }
         first_lost.sort_unstable();

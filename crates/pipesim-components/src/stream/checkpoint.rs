@@ -25,6 +25,33 @@ impl StreamProcessor {
         }
     }
 
+    /// The exactly-once output the last commit made visible, as (partition, from, to) offset
+    /// ranges of records still in `log` (compacted records among them are not output). Empty
+    /// unless the event just handled was a commit.
+    pub fn committed_output(&self) -> &[(u32, u64, u64)] {
+        &self.committed_ranges
+    }
+
+    /// The caller has read [`StreamProcessor::committed_output`]: those records may leave memory.
+    pub fn release_committed<R: Record>(&mut self, log: &mut KafkaLog<R>) {
+        if !self.committed_ranges.is_empty() {
+            self.committed_ranges.clear();
+            self.release(log);
+        }
+    }
+
+    /// Lets the log drop what neither a restart (the last checkpoint) nor uncommitted
+    /// exactly-once output needs.
+    fn release<R: Record>(&self, log: &mut KafkaLog<R>) {
+        for p in 0..self.barrier.len() {
+            let keep = match self.spec.params.sink {
+                Sink::AtLeastOnce => self.last_ckpt[p],
+                Sink::ExactlyOnce => self.last_ckpt[p].min(self.committed_out[p]),
+            };
+            log.release(p as u32, keep);
+        }
+    }
+
     pub(super) fn finish_cycle<R: Record, E>(
         &mut self,
         sim: &mut Sim<E>,
@@ -34,12 +61,9 @@ impl StreamProcessor {
         let cycle = sim.now() - self.started_at;
         self.stats.cycle_sum_ns += u128::from(cycle);
         self.stats.cycle_max_ns = self.stats.cycle_max_ns.max(cycle);
-        for p in 0..self.barrier.len() {
-            let keep = match self.spec.params.sink {
-                Sink::AtLeastOnce => self.last_ckpt[p],
-                Sink::ExactlyOnce => self.last_ckpt[p].min(self.committed_out[p]),
-            };
-            log.release(p as u32, keep);
+        // Output a commit made visible is released once the caller has read it.
+        if self.committed_ranges.is_empty() {
+            self.release(log);
         }
         self.phase = Phase::Idle;
         if self.trigger_pending && !self.down {

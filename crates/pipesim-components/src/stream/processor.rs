@@ -111,6 +111,9 @@ pub struct StreamProcessor {
     pub(super) last_ckpt: Vec<u64>,
     /// Exactly-once: output visible up to these offsets.
     pub(super) committed_out: Vec<u64>,
+    /// What the last commit made visible and the caller has not read yet: (partition, from,
+    /// to) offset ranges, kept in the log until [`StreamProcessor::release_committed`].
+    pub(super) committed_ranges: Vec<(u32, u64, u64)>,
     pub(super) barrier: Vec<u64>,
     pub(super) phase: Phase,
     pub(super) ckpt_id: u32,
@@ -171,6 +174,7 @@ impl StreamProcessor {
             part_subtask,
             last_ckpt: vec![0; np],
             committed_out: vec![0; np],
+            committed_ranges: Vec::new(),
             barrier: vec![0; np],
             phase: Phase::Idle,
             ckpt_id: 0,
@@ -236,8 +240,10 @@ impl StreamProcessor {
         );
     }
 
-    /// Handles one of the processor's events; records whose output became visible are appended
-    /// to `visible`.
+    /// Handles one of the processor's events; records whose at-least-once output became visible
+    /// are appended to `visible`. An exactly-once commit's output is not copied: read it with
+    /// [`StreamProcessor::committed_output`] after this call, then call
+    /// [`StreamProcessor::release_committed`].
     pub fn handle<R: Record, E>(
         &mut self,
         sim: &mut Sim<E>,
@@ -323,14 +329,16 @@ impl StreamProcessor {
                 {
                     return;
                 }
+                // The committed output stays in the log, as offset ranges, until the caller has
+                // read it (`committed_output`, then `release_committed`): a 30 s checkpoint at
+                // 1.1M/s commits millions of records at once, and copying them out would double
+                // the backlog's memory.
+                self.committed_ranges.clear();
                 for p in 0..self.barrier.len() {
                     let from = self.committed_out[p];
                     let to = self.barrier[p];
-                    for off in from..to {
-                        let r = log.record(p as u32, off);
-                        if !r.is_compacted() {
-                            visible.push(*r);
-                        }
+                    if from < to {
+                        self.committed_ranges.push((p as u32, from, to));
                     }
                     self.committed_out[p] = to.max(from);
                 }

@@ -3,11 +3,12 @@
 //! acknowledged or dropped, data available to the consumer, leader changes), and what the
 //! consumer makes visible or dead-letters is recorded, invalidating the keys' cache entries.
 
-use super::{Consumer, Ev, EventSourced, Held, wrap_projection, wrap_stream};
+use super::{Consumer, Ev, EventSourced, Held, Rec, wrap_projection, wrap_stream};
 use crate::ctx::Ctx;
-use pipesim_components::kafka::{Acks, LogOutcome};
+use pipesim_components::kafka::{Acks, LogOutcome, Record};
 use pipesim_components::schema::SchemaMode;
 use pipesim_components::stream::DeadLetter;
+use pipesim_engine::SimTime;
 
 impl EventSourced {
     /// Hands everything the producer and the log produced to where it goes, until both are quiet.
@@ -105,27 +106,50 @@ impl EventSourced {
         self.lout = out;
     }
 
+    /// One record of the consumer's output became visible at `now` (unless the consumer cannot
+    /// decode it): recorded, and the key's cache entry invalidated after the lag.
+    fn output_visible(&mut self, ctx: &mut Ctx<Ev>, r: Rec, now: SimTime, infer: bool) {
+        if infer && self.undecodable(&r, now) {
+            return;
+        }
+        ctx.rec.visible(&r.0, now);
+        self.stats.visible += 1;
+        if let Some(c) = self.reads.as_mut().and_then(|rp| rp.cache.as_mut())
+            && !c.down
+            && c.lru.peek(r.0.key).is_some()
+            && c.invalid_at.get(r.0.key).is_none()
+        {
+            let at = now + c.lag.sample(&mut c.rng);
+            c.invalid_at.insert(r.0.key, at);
+        }
+    }
+
     /// Reports what the consumer made visible or dead-lettered.
     pub(super) fn consumer_outcomes(&mut self, ctx: &mut Ctx<Ev>) {
         let now = ctx.now();
         let mut visible = std::mem::take(&mut self.visible);
         let infer = self.schema.mode == SchemaMode::Infer && self.schema.changes > 0;
         for r in visible.drain(..) {
-            if infer && self.undecodable(&r, now) {
-                continue;
-            }
-            ctx.rec.visible(&r.0, now);
-            self.stats.visible += 1;
-            if let Some(c) = self.reads.as_mut().and_then(|rp| rp.cache.as_mut())
-                && !c.down
-                && c.lru.peek(r.0.key).is_some()
-                && c.invalid_at.get(r.0.key).is_none()
-            {
-                let at = now + c.lag.sample(&mut c.rng);
-                c.invalid_at.insert(r.0.key, at);
-            }
+            self.output_visible(ctx, r, now, infer);
         }
         self.visible = visible;
+        // An exactly-once commit's output, read in place from the log, then released.
+        if let Consumer::Processor(c) = &self.consumer
+            && !c.committed_output().is_empty()
+        {
+            let ranges = c.committed_output().to_vec();
+            for (p, from, to) in ranges {
+                for off in from..to {
+                    let r = *self.log.record(p, off);
+                    if !r.is_compacted() {
+                        self.output_visible(ctx, r, now, infer);
+                    }
+                }
+            }
+            if let Consumer::Processor(c) = &mut self.consumer {
+                c.release_committed(&mut self.log);
+            }
+        }
         let mut dead = std::mem::take(&mut self.dead);
         for (r, why) in dead.drain(..) {
             let reason = match why {
