@@ -117,7 +117,7 @@ fn to_ns(x: f64) -> u64 {
     if x >= MAX_SAMPLE_NS as f64 {
         MAX_SAMPLE_NS
     } else if x > 0.0 {
-        (x + 0.5) as u64
+        crate::time::u64_of(x + 0.5)
     } else {
         0
     }

@@ -35,5 +35,7 @@ pub use prefetch::prefetch;
 pub use queue::EventQueue;
 pub use rng::{RngStreams, StreamRng, stream_id};
 pub use sim::Sim;
-pub use time::{NS_PER_MS, NS_PER_S, NS_PER_US, SimTime, format_duration_ns, format_time_s};
+pub use time::{
+    NS_PER_MS, NS_PER_S, NS_PER_US, SimTime, f64_of, format_duration_ns, format_time_s, u64_of,
+};
 pub use zipf::Zipf;

@@ -78,7 +78,7 @@ impl StreamRng {
     #[inline]
     pub fn open01(&mut self) -> f64 {
         // 53 random bits, centred in their cell: (k + 0.5) / 2^53 for k in 0..2^53.
-        ((self.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+        (crate::time::f64_of(self.next_u64() >> 11) + 0.5) * (1.0 / (1u64 << 53) as f64)
     }
 
     /// A uniform integer in `0..n` (Lemire's multiply-shift; the bias is below 2^-64 × n).

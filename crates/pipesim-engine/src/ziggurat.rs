@@ -5,6 +5,7 @@
 //! published constants with `libm`, so the samples are the same bits on every machine.
 
 use crate::rng::StreamRng;
+use crate::time::f64_of;
 use std::sync::OnceLock;
 
 /// Right edge of the base layer.
@@ -36,23 +37,41 @@ fn tables() -> &'static Tables {
 }
 
 /// A standard exponential variate (mean 1).
-#[inline]
+/// The first layer draw is inlined at every call site (about 99 % of draws end there); the rest
+/// of the method is out of line. The draws are the same either way.
+#[inline(always)]
 pub(crate) fn exp1(rng: &mut StreamRng) -> f64 {
     let t = tables();
+    let (i, x) = layer_draw(rng, t);
+    if x < t.x[i + 1] {
+        return x;
+    }
+    exp1_rejected(rng, t, i, x)
+}
+
+/// One 64-bit word: its low 8 bits pick the layer, its top 53 the point within it.
+#[inline(always)]
+fn layer_draw(rng: &mut StreamRng, t: &Tables) -> (usize, f64) {
+    let bits = rng.next_u64();
+    let i = (bits & 0xff) as usize;
+    let u = f64_of(bits >> 11) * (1.0 / (1u64 << 53) as f64);
+    (i, u * t.x[i])
+}
+
+/// Layer `i`'s draw `x` fell outside the layer's rectangle core: the base layer's tail, or the
+/// wedge test, and further layer draws until one is accepted.
+#[cold]
+#[inline(never)]
+fn exp1_rejected(rng: &mut StreamRng, t: &Tables, mut i: usize, mut x: f64) -> f64 {
     loop {
-        let bits = rng.next_u64();
-        let i = (bits & 0xff) as usize;
-        // The top 53 bits, independent of the 8 low bits that chose the layer.
-        let u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-        let x = u * t.x[i];
-        if x < t.x[i + 1] {
-            return x;
-        }
         if i == 0 {
-            // The tail beyond R is again exponential, shifted.
             return R - libm::log(rng.open01());
         }
         if t.f[i + 1] + (t.f[i] - t.f[i + 1]) * rng.open01() < libm::exp(-x) {
+            return x;
+        }
+        (i, x) = layer_draw(rng, t);
+        if x < t.x[i + 1] {
             return x;
         }
     }

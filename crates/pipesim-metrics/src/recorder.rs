@@ -7,7 +7,7 @@ use crate::idwindow::IdWindow;
 use crate::phases::Phases;
 use crate::results::{DropReason, Invariants, RunResults, Throughput};
 use crate::timeline::{Timeline, WindowSink};
-use pipesim_engine::{NS_PER_S, SimTime};
+use pipesim_engine::{NS_PER_S, SimTime, f64_of};
 use pipesim_workload::EventMeta;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -146,7 +146,7 @@ impl Recorder {
     fn accumulate_area(&mut self, now: SimTime) {
         let t = now.clamp(self.cfg.warmup_ns, self.cfg.duration_ns);
         if t > self.area_t {
-            self.area_in_system += self.unresolved.len() as f64 * (t - self.area_t) as f64;
+            self.area_in_system += f64_of(self.unresolved.len()) * f64_of(t - self.area_t);
             self.area_t = t;
         }
     }

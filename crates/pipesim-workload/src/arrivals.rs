@@ -5,7 +5,7 @@ use crate::keys::KeyChooser;
 use crate::profile::RateProfile;
 use crate::spec::{Process, WorkloadSpec};
 use crate::trace::{TraceArrivals, TraceError};
-use pipesim_engine::{Dist, RngStreams, SimTime, StreamRng};
+use pipesim_engine::{Dist, RngStreams, SimTime, StreamRng, u64_of};
 
 /// Yields a scenario's events in creation order. Deterministic in (spec, seed).
 ///
@@ -90,9 +90,9 @@ impl ArrivalGen {
     }
 
     /// The time of the next arrival, or `None` once arrivals have stopped.
-    #[inline]
+    #[inline(always)]
     fn next_time(&mut self) -> Option<SimTime> {
-        let mut need = if self.constant { 1.0 } else { self.gap_rng.exp1() };
+        let need = if self.constant { 1.0 } else { self.gap_rng.exp1() };
         if let Some(rate) = self.single_rate {
             // One rate for the whole run (no phases, no on/off): the same arithmetic as
             // `RateProfile::advance` on its single piece, without the piece search.
@@ -100,10 +100,19 @@ impl ArrivalGen {
                 self.t = self.end;
                 return None;
             }
-            let t = (self.t + need / rate).min(self.end);
+            let t = self.t + need / rate;
+            // `f64::min` without its NaN handling: neither operand can be NaN.
+            let t = if t > self.end { self.end } else { t };
             self.t = t;
-            return (t < self.end).then_some(t as SimTime);
+            return (t < self.end).then_some(u64_of(t));
         }
+        self.next_time_by_profile(need)
+    }
+
+    /// [`Self::next_time`] through the rate profile's pieces and the on/off gate, `need` being
+    /// the next gap's unit-rate exponential draw.
+    #[inline(never)]
+    fn next_time_by_profile(&mut self, mut need: f64) -> Option<SimTime> {
         loop {
             let limit = match &mut self.gate {
                 None => self.end,
@@ -120,7 +129,7 @@ impl ArrivalGen {
             match self.profile.advance(self.t, need, limit) {
                 Ok(t) => {
                     self.t = t;
-                    return (t < self.end).then_some(t as SimTime);
+                    return (t < self.end).then_some(u64_of(t));
                 }
                 Err(left) => {
                     self.t = limit;
@@ -134,8 +143,9 @@ impl ArrivalGen {
         }
     }
 
-    /// The next event, or `None` after the last arrival before the duration.
-    #[inline]
+    /// The next event, or `None` after the last arrival before the duration. Inlined into the
+    /// run loop, so the event stays in registers instead of passing through memory.
+    #[inline(always)]
     pub fn next_event(&mut self) -> Option<EventMeta> {
         if self.trace.is_some() {
             return self.next_trace_event();

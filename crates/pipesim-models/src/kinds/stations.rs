@@ -14,7 +14,7 @@ use crate::ctx::Ctx;
 use crate::detail::{Cell, DetailTable};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use pipesim_config::{ConfigError, DistSpec, ParamDoc};
-use pipesim_engine::{Dist, NS_PER_MS, NS_PER_S, SimTime, StreamRng};
+use pipesim_engine::{Dist, NS_PER_MS, NS_PER_S, SimTime, StreamRng, f64_of};
 use pipesim_metrics::{ReasonId, RunResults};
 use pipesim_workload::{EventMeta, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -217,9 +217,9 @@ impl Station {
         let t = now.clamp(from, to);
         let s = &mut self.stats;
         if t > s.last_t {
-            let dt = (t - s.last_t) as f64;
+            let dt = f64_of(t - s.last_t);
             s.busy_area += f64::from(self.busy) * dt;
-            s.in_station_area += (u64::from(self.busy) + self.queue.len() as u64) as f64 * dt;
+            s.in_station_area += f64_of(u64::from(self.busy) + self.queue.len() as u64) * dt;
             s.last_t = t;
         }
     }
