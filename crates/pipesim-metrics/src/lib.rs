@@ -22,6 +22,7 @@ mod phases;
 mod recorder;
 mod results;
 mod timeline;
+mod window_hist;
 pub mod window_rule;
 
 pub use examples::{Example, ExampleKind};

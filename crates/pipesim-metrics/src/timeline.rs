@@ -13,7 +13,7 @@
 //! more rows than a report holds); a [`WindowSink`] (the `--timeline-csv` writer) then still
 //! receives every window, from a second level kept only for it.
 
-use crate::histogram::LatencyHistogram;
+use crate::window_hist::{WindowHistogram, highest_equivalent};
 use pipesim_engine::SimTime;
 use std::sync::Arc;
 
@@ -61,7 +61,7 @@ struct Slot {
     row: WindowRow,
     /// Events created in the window that are resolved (visible or dropped) now.
     resolved: u64,
-    hist: Option<LatencyHistogram>,
+    hist: Option<WindowHistogram>,
     closed: bool,
 }
 
@@ -90,9 +90,7 @@ struct Level {
     emitted: usize,
     keep: bool,
     sink: Option<Arc<dyn WindowSink>>,
-    pool: Vec<LatencyHistogram>,
-    /// Gives the histogram resolution of late samples.
-    scale: LatencyHistogram,
+    pool: Vec<WindowHistogram>,
 }
 
 impl Level {
@@ -110,7 +108,6 @@ impl Level {
             keep,
             sink,
             pool: Vec::new(),
-            scale: LatencyHistogram::with_sigfig(2),
         }
     }
 
@@ -140,25 +137,21 @@ impl Level {
         } else {
             (created_ns / self.width_ns) as usize
         };
-        // Fields borrowed one by one, so the slot, the pool and the scale can be used together.
+        // Fields borrowed one by one, so the slot and the pool can be used together.
         let Some(slot) = index.checked_sub(self.base).and_then(|i| self.slots.get_mut(i)) else {
             return;
         };
         if slot.closed {
             if let Some(l) = latency_ns {
                 slot.row.late += 1;
-                slot.row.max_ns = slot.row.max_ns.max(self.scale.inner().highest_equivalent(l));
+                slot.row.max_ns = slot.row.max_ns.max(highest_equivalent(l));
             }
             return;
         }
         slot.resolved += 1;
         if let Some(l) = latency_ns {
             let pool = &mut self.pool;
-            slot.hist
-                .get_or_insert_with(|| {
-                    pool.pop().unwrap_or_else(|| LatencyHistogram::with_sigfig(2))
-                })
-                .record(l);
+            slot.hist.get_or_insert_with(|| pool.pop().unwrap_or_default()).record(l);
         }
         if index < self.current {
             self.close_if_complete(index);
@@ -370,6 +363,7 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::histogram::LatencyHistogram;
     use std::sync::Mutex;
 
     #[derive(Debug, Default)]
