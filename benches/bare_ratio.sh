@@ -2,7 +2,8 @@
 # Whole-process speed of `pipesim run` against the bare M/M/1 loop (benches/bare_mm1.rs), on the
 # same queue (M/M/1, ρ = 0.9), alternating A B A B pinned to one core, so that a noisy machine
 # hits both alike. Prints each round and the min/median/max of
-#   (pipesim customers per wall second) / (bare loop customers per wall second).
+#   (pipesim customers per wall second) / (bare loop customers per wall second),
+# and the same ratio of CPU seconds (user + system), which a busy neighbour disturbs less.
 #
 #   benches/bare_ratio.sh [RATE_PER_S=900000] [CUSTOMERS=10000000] [ROUNDS=5] [-- PIPESIM_ARGS...]
 #
@@ -28,20 +29,30 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 now_ns() { date +%s%N; }
+cpu_s() { awk '{ print $1 + $2 }' "$1"; }
 ratios=()
+cpu_ratios=()
 for round in $(seq 1 "$rounds"); do
     t0=$(now_ns)
-    taskset -c "$cpu" "$pipesim" run scenarios/bench/mm1_ratio.toml --out "$out/run" --quiet \
+    /usr/bin/time -f '%U %S' -o "$out/cpu_pipesim" \
+        taskset -c "$cpu" "$pipesim" run scenarios/bench/mm1_ratio.toml --out "$out/run" --quiet \
         --set "workload.rate=${rate}/s" --set "duration=${duration_ns}ns" \
         --set "model[0].station[0].service={ dist = \"exp\", mean = \"${service_ns}ns\" }" \
         "$@" > /dev/null 2> "$out/stderr" || { cat "$out/stderr"; exit 1; }
     t1=$(now_ns)
-    taskset -c "$cpu" "$bare" "$rate" "$customers" > "$out/bare"
+    /usr/bin/time -f '%U %S' -o "$out/cpu_bare" taskset -c "$cpu" "$bare" "$rate" "$customers" > "$out/bare"
     t2=$(now_ns)
     ratio=$(awk -v p=$((t1 - t0)) -v b=$((t2 - t1)) 'BEGIN { printf "%.3f", b / p }')
+    cpu_ratio=$(awk -v p="$(cpu_s "$out/cpu_pipesim")" -v b="$(cpu_s "$out/cpu_bare")" \
+        'BEGIN { printf "%.3f", (p > 0) ? b / p : 0 }')
     ratios+=("$ratio")
-    echo "round $round: pipesim $(( (t1 - t0) / 1000000 )) ms, bare $(( (t2 - t1) / 1000000 )) ms, ratio $ratio  (load $(cut -d' ' -f1 /proc/loadavg))"
+    cpu_ratios+=("$cpu_ratio")
+    echo "round $round: pipesim $(( (t1 - t0) / 1000000 )) ms, bare $(( (t2 - t1) / 1000000 )) ms, ratio $ratio (CPU $cpu_ratio)  (load $(cut -d' ' -f1 /proc/loadavg))"
 done
-printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END {
-    printf "pipesim / bare loop, customers per wall second: min %s median %s max %s (%d rounds)\n",
-        a[1], a[int((NR + 1) / 2)], a[NR], NR }'
+summary() {
+    sort -n | awk -v what="$1" '{ a[NR] = $1 } END {
+        printf "pipesim / bare loop, customers per %s: min %s median %s max %s (%d rounds)\n",
+            what, a[1], a[int((NR + 1) / 2)], a[NR], NR }'
+}
+printf '%s\n' "${ratios[@]}" | summary "wall second"
+printf '%s\n' "${cpu_ratios[@]}" | summary "CPU second"
