@@ -73,6 +73,13 @@ impl LatencyHistogram {
         }
     }
 
+    /// Records `n` samples of one value.
+    pub(crate) fn record_n(&mut self, ns: u64, n: u64) {
+        if self.h.record_n(ns, n).is_err() {
+            self.h.saturating_record_n(ns, n);
+        }
+    }
+
     /// Forgets every sample and keeps the allocation (for histograms that are reused).
     pub fn clear(&mut self) {
         self.h.reset();

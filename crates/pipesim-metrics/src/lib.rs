@@ -15,6 +15,7 @@
 //! ([`window_rule`]).
 
 mod acked;
+mod bucket_counts;
 mod examples;
 mod histogram;
 mod idwindow;
@@ -22,7 +23,6 @@ mod phases;
 mod recorder;
 mod results;
 mod timeline;
-mod window_hist;
 pub mod window_rule;
 
 pub use examples::{Example, ExampleKind};

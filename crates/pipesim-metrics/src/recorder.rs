@@ -1,6 +1,7 @@
 //! The one place models report what happens to events.
 
 use crate::acked::{Acked, AckedPending};
+use crate::bucket_counts::RunCounts;
 use crate::examples::{EXAMPLES_PER_KIND, Example, ExampleKind};
 use crate::histogram::LatencyHistogram;
 use crate::idwindow::IdWindow;
@@ -44,11 +45,12 @@ impl ReasonId {
 /// call them on every event.
 pub struct Recorder {
     cfg: RecorderConfig,
-    e2e: LatencyHistogram,
-    ack: LatencyHistogram,
+    /// The run's end-to-end and acknowledgement latencies, as inline counts until the end.
+    e2e: RunCounts,
+    ack: RunCounts,
     /// Events acknowledged and visible at the same moment: one record instead of two, added to
-    /// both `e2e` and `ack` at the end (histograms merge exactly).
-    ack_and_e2e: LatencyHistogram,
+    /// both `e2e` and `ack` at the end (counts merge exactly).
+    ack_and_e2e: RunCounts,
     read: Option<LatencyHistogram>,
     timeline: Timeline,
     /// Created, and neither visible nor dropped yet.
@@ -86,9 +88,9 @@ impl Recorder {
     pub fn with_sink(cfg: RecorderConfig, sink: Option<Arc<dyn WindowSink>>) -> Self {
         Self {
             cfg,
-            e2e: LatencyHistogram::new(),
-            ack: LatencyHistogram::new(),
-            ack_and_e2e: LatencyHistogram::new(),
+            e2e: RunCounts::default(),
+            ack: RunCounts::default(),
+            ack_and_e2e: RunCounts::default(),
             read: None,
             timeline: Timeline::new(cfg.window_ns, cfg.report_group, sink),
             unresolved: IdWindow::new(),
@@ -388,16 +390,21 @@ impl Recorder {
         self.invariants.in_flight_at_end = self.unresolved.len() - lost;
         self.invariants.dropped_by_reason = self.reasons;
         self.invariants.examples.sort_by_key(|e| (e.kind, e.at_ns, e.key, e.seq));
-        self.e2e.merge(&self.ack_and_e2e);
-        self.ack.merge(&self.ack_and_e2e);
+        // Merged as HdrHistograms, as before: a merge sets the histogram's range from the other's
+        // maximum, which the serialised form shows, so the counts are not merged first.
+        let both = self.ack_and_e2e.to_latency_histogram();
+        let mut e2e = self.e2e.to_latency_histogram();
+        e2e.merge(&both);
+        let mut ack = self.ack.to_latency_histogram();
+        ack.merge(&both);
         let measured_ns = self.cfg.duration_ns.saturating_sub(self.cfg.warmup_ns);
         let measured_s = measured_ns as f64 / NS_PER_S as f64;
         let per_s = |n: u64| {
             if measured_s > 0.0 { n as f64 / measured_s } else { 0.0 }
         };
         RunResults {
-            e2e: self.e2e,
-            ack: self.ack,
+            e2e,
+            ack,
             read: self.read,
             staleness: self.staleness,
             throughput: Throughput {

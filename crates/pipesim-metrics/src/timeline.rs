@@ -13,7 +13,7 @@
 //! more rows than a report holds); a [`WindowSink`] (the `--timeline-csv` writer) then still
 //! receives every window, from a second level kept only for it.
 
-use crate::window_hist::{WindowHistogram, highest_equivalent};
+use crate::bucket_counts::{WindowHistogram, highest_equivalent};
 use pipesim_engine::SimTime;
 use std::sync::Arc;
 
