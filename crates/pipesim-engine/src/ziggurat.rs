@@ -65,6 +65,7 @@ fn layer_draw(rng: &mut StreamRng, t: &Tables) -> (usize, f64) {
 fn exp1_rejected(rng: &mut StreamRng, t: &Tables, mut i: usize, mut x: f64) -> f64 {
     loop {
         if i == 0 {
+            // The tail beyond R is again exponential, shifted.
             return R - libm::log(rng.open01());
         }
         if t.f[i + 1] + (t.f[i] - t.f[i + 1]) * rng.open01() < libm::exp(-x) {

@@ -48,8 +48,8 @@ pub struct Recorder {
     /// The run's end-to-end and acknowledgement latencies, as inline counts until the end.
     e2e: RunCounts,
     ack: RunCounts,
-    /// Events acknowledged and visible at the same moment: one record instead of two, added to
-    /// both `e2e` and `ack` at the end (counts merge exactly).
+    /// Events acknowledged and visible at the same moment: one record instead of two, merged
+    /// into both `e2e` and `ack` at the end (as HdrHistograms, see `finish`).
     ack_and_e2e: RunCounts,
     read: Option<LatencyHistogram>,
     timeline: Timeline,
