@@ -11,7 +11,7 @@ use pipesim_engine::{Sim, SimTime};
 
 impl StreamProcessor {
     /// Every partition may have a leader again: an exactly-once commit waiting for them goes on.
-    pub fn leaders_changed<R: Record, E>(
+    pub(crate) fn leaders_changed<R: Record, E>(
         &mut self,
         sim: &mut Sim<E>,
         log: &KafkaLog<R>,
@@ -166,7 +166,7 @@ impl StreamProcessor {
     /// from now on, the first one `interval` from now) or ends (`None`: back to the configured
     /// interval, on its original schedule, multiples of it from the start). A trigger while a
     /// checkpoint is still under way waits for it, as before.
-    pub fn checkpoint_storm<E>(
+    pub(crate) fn checkpoint_storm<E>(
         &mut self,
         sim: &mut Sim<E>,
         interval: Option<SimTime>,

@@ -39,15 +39,17 @@
 //! offsets at another interval for a while.
 //!
 //! **Layout.** `params.rs` holds the scenario tables and their validation; `fetch.rs` the
-//! fetching both consumers share; `processor.rs` the stream processor's state, records,
-//! crashes and pauses; `checkpoint.rs` its barriers, alignment, snapshots and sink commits;
-//! `projection.rs` the projection's state, offset commits, crashes and pauses; `statements.rs`
-//! its workers' statements, retries and dead letters; `zipf.rs` a Zipf helper the read path's
-//! cache is checked against.
+//! fetching both consumers share; `consumer.rs` the [`LogConsumer`] calls a design makes on
+//! either consumer; `processor.rs` the stream processor's state, records, crashes and pauses;
+//! `checkpoint.rs` its barriers, alignment, snapshots and sink commits; `projection.rs` the
+//! projection's state, offset commits, crashes and pauses; `statements.rs` its workers'
+//! statements, retries and dead letters; `zipf.rs` a Zipf helper the read path's cache is
+//! checked against.
 //!
 //! [`KafkaLog`]: crate::kafka::KafkaLog
 
 mod checkpoint;
+mod consumer;
 mod fetch;
 mod params;
 mod processor;
@@ -55,6 +57,7 @@ mod projection;
 mod statements;
 mod zipf;
 
+pub use consumer::LogConsumer;
 pub use params::{
     ConsumerParams, ProjectionParams, ProjectionSpec, RetryMode, Sink, StreamParams, StreamSpec,
 };

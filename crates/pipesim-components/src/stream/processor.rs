@@ -198,7 +198,7 @@ impl StreamProcessor {
 
     /// Restricts the time integral (`blocked_area`) to `[from, to)`; by default it covers the
     /// whole run.
-    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+    pub(crate) fn set_window(&mut self, from: SimTime, to: SimTime) {
         self.window = (from, to);
     }
 
@@ -208,7 +208,7 @@ impl StreamProcessor {
     }
 
     /// Schedules the first checkpoint.
-    pub fn start<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(StreamEvent) -> E) {
+    pub(crate) fn start<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(StreamEvent) -> E) {
         let chain = self.trigger_gen;
         sim.schedule_in(
             self.spec.params.checkpoint_interval.ns,
@@ -217,7 +217,7 @@ impl StreamProcessor {
     }
 
     /// The log's HW moved on `partition`.
-    pub fn data_available<R: Record, E>(
+    pub(crate) fn data_available<R: Record, E>(
         &mut self,
         sim: &mut Sim<E>,
         log: &KafkaLog<R>,
@@ -372,7 +372,7 @@ impl StreamProcessor {
     }
 
     /// The process crashes now: work in progress and an unfinished checkpoint are lost.
-    pub fn crash(&mut self, now: SimTime) {
+    pub(crate) fn crash(&mut self, now: SimTime) {
         if self.down {
             return;
         }
@@ -399,7 +399,7 @@ impl StreamProcessor {
     }
 
     /// The process is back; it processes again after `restart_delay`.
-    pub fn restart<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(StreamEvent) -> E) {
+    pub(crate) fn restart<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(StreamEvent) -> E) {
         if !self.down {
             return;
         }
@@ -409,7 +409,7 @@ impl StreamProcessor {
 
     /// The process freezes now (a stop-the-world pause): nothing it does progresses until
     /// [`Self::resume`], and nothing is lost.
-    pub fn pause(&mut self, now: SimTime) {
+    pub(crate) fn pause(&mut self, now: SimTime) {
         if self.paused {
             return;
         }
@@ -422,7 +422,7 @@ impl StreamProcessor {
     /// finishes as much later as the pause lasted; what others did meanwhile is taken now: fetch
     /// answers waiting in the socket, a sink commit the brokers finished, a checkpoint the
     /// coordinator triggered (its barrier goes in now), a restart delay that ran out.
-    pub fn resume<R: Record, E>(
+    pub(crate) fn resume<R: Record, E>(
         &mut self,
         sim: &mut Sim<E>,
         log: &KafkaLog<R>,

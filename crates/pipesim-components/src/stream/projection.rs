@@ -171,7 +171,7 @@ impl Projection {
 
     /// Restricts the time integral (`busy_ns`) to `[from, to)`; by default it covers the whole
     /// run.
-    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+    pub(crate) fn set_window(&mut self, from: SimTime, to: SimTime) {
         self.window = (from, to);
     }
 
@@ -181,7 +181,7 @@ impl Projection {
     }
 
     /// Starts the offset commit timer.
-    pub fn start<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(ProjectionEvent) -> E) {
+    pub(crate) fn start<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(ProjectionEvent) -> E) {
         let chain = self.commit_gen;
         sim.schedule_in(self.consumer.auto_commit.ns, wrap(ProjectionEvent::AutoCommit { chain }));
     }
@@ -198,7 +198,7 @@ impl Projection {
     }
 
     /// The log's HW moved on `partition`.
-    pub fn data_available<R: Record, E>(
+    pub(crate) fn data_available<R: Record, E>(
         &mut self,
         sim: &mut Sim<E>,
         log: &KafkaLog<R>,
@@ -321,7 +321,7 @@ impl Projection {
     /// A checkpoint storm starts (`Some(interval)`: the offsets are committed every `interval`,
     /// the projection's checkpoint, the first one `interval` from now) or ends (`None`: back to
     /// `auto_commit`, on its original schedule).
-    pub fn checkpoint_storm<E>(
+    pub(crate) fn checkpoint_storm<E>(
         &mut self,
         sim: &mut Sim<E>,
         interval: Option<SimTime>,
@@ -342,7 +342,7 @@ impl Projection {
 
     /// The process freezes now: nothing it does progresses until [`Self::resume`], and nothing
     /// is lost.
-    pub fn pause(&mut self, now: SimTime) {
+    pub(crate) fn pause(&mut self, now: SimTime) {
         if self.paused {
             return;
         }
@@ -354,7 +354,7 @@ impl Projection {
     /// The process runs again. A statement under way ran in the database meanwhile: its answer
     /// is taken when it is due or now, whichever is later; a backoff timer kept running; fetch
     /// answers, an offset commit and a restart that came due are taken now.
-    pub fn resume<R: Record, E>(
+    pub(crate) fn resume<R: Record, E>(
         &mut self,
         sim: &mut Sim<E>,
         log: &mut KafkaLog<R>,
@@ -426,7 +426,7 @@ impl Projection {
     /// the truncation by leader epoch (KIP-320), it goes back to `to`. Records it had fetched
     /// beyond are dropped unapplied, a statement under way keeps only its rows below `to`, and
     /// the committed offset goes back too. Nothing changes when it had not passed `to`.
-    pub fn rewind(&mut self, partition: u32, to: u64) {
+    pub(crate) fn rewind(&mut self, partition: u32, to: u64) {
         let p = partition as usize;
         let f = &mut self.feeds[p];
         f.fetched = f.fetched.min(to);
@@ -446,7 +446,7 @@ impl Projection {
 
     /// The process crashes now: the statement running and a blocking retry are forgotten; the
     /// retry topic (parked retries) survives.
-    pub fn crash(&mut self) {
+    pub(crate) fn crash(&mut self) {
         if self.down {
             return;
         }
@@ -459,7 +459,7 @@ impl Projection {
     }
 
     /// The process is back; it consumes again after `restart_delay`.
-    pub fn restart<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(ProjectionEvent) -> E) {
+    pub(crate) fn restart<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(ProjectionEvent) -> E) {
         if !self.down {
             return;
         }

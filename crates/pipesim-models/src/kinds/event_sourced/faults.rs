@@ -4,10 +4,11 @@
 //! `schema.rs`), `processor` (the consumer: crash, `pause`, `checkpoint_storm`), `cache` and
 //! `store` (their effect on readers is in `read.rs`).
 
-use super::{Consumer, Ev, EventSourced, Held, wrap_log, wrap_projection, wrap_stream};
+use super::{Consumer, Ev, EventSourced, Held, on_consumer, wrap_log};
 use crate::ctx::Ctx;
 use crate::fault::{FaultKind, FaultPhase, FaultSpec};
 use crate::model::Model;
+use pipesim_components::stream::LogConsumer;
 use pipesim_engine::SimTime;
 
 impl EventSourced {
@@ -99,17 +100,12 @@ impl EventSourced {
     }
 
     fn crash_consumer(&mut self, ctx: &mut Ctx<Ev>) {
-        match &mut self.consumer {
-            Consumer::Processor(c) => c.crash(ctx.now()),
-            Consumer::Projection(c) => c.crash(),
-        }
+        let now = ctx.now();
+        on_consumer!(&mut self.consumer, |c| LogConsumer::crash(c, now));
     }
 
     fn restart_consumer(&mut self, ctx: &mut Ctx<Ev>) {
-        match &mut self.consumer {
-            Consumer::Processor(c) => c.restart(&mut ctx.sim, wrap_stream),
-            Consumer::Projection(c) => c.restart(&mut ctx.sim, wrap_projection),
-        }
+        on_consumer!(&mut self.consumer, |c| LogConsumer::restart(c, &mut ctx.sim, Ev::from));
     }
 
     /// A `pause` of the producers (every instance: the application freezes) or of the consumer.
@@ -117,17 +113,13 @@ impl EventSourced {
         match (fault.role.as_str(), phase) {
             ("producer", FaultPhase::Begin) => self.producer_paused = true,
             ("producer", FaultPhase::End) => self.resume_producers(ctx),
-            ("processor", FaultPhase::Begin) => match &mut self.consumer {
-                Consumer::Processor(c) => c.pause(ctx.now()),
-                Consumer::Projection(c) => c.pause(ctx.now()),
-            },
+            ("processor", FaultPhase::Begin) => {
+                let now = ctx.now();
+                on_consumer!(&mut self.consumer, |c| LogConsumer::pause(c, now));
+            }
             ("processor", FaultPhase::End) => {
-                match &mut self.consumer {
-                    Consumer::Processor(c) => c.resume(&mut ctx.sim, &self.log, wrap_stream),
-                    Consumer::Projection(c) => {
-                        c.resume(&mut ctx.sim, &mut self.log, wrap_projection)
-                    }
-                }
+                let (sim, log) = (&mut ctx.sim, &mut self.log);
+                on_consumer!(&mut self.consumer, |c| LogConsumer::resume(c, sim, log, Ev::from));
                 self.consumer_outcomes(ctx);
             }
             _ => {}
@@ -182,9 +174,12 @@ impl EventSourced {
             return;
         }
         let every = (phase == FaultPhase::Begin).then_some(interval);
-        match &mut self.consumer {
-            Consumer::Processor(c) => c.checkpoint_storm(&mut ctx.sim, every, wrap_stream),
-            Consumer::Projection(c) => c.checkpoint_storm(&mut ctx.sim, every, wrap_projection),
-        }
+        let sim = &mut ctx.sim;
+        on_consumer!(&mut self.consumer, |c| LogConsumer::checkpoint_storm(
+            c,
+            sim,
+            every,
+            Ev::from
+        ));
     }
 }

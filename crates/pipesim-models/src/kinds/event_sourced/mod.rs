@@ -62,7 +62,7 @@ use pipesim_components::kafka::{
 };
 use pipesim_components::schema::SchemaMode;
 use pipesim_components::stream::{
-    DeadLetter, Projection, ProjectionEvent, StreamEvent, StreamProcessor,
+    DeadLetter, LogConsumer, Projection, ProjectionEvent, StreamEvent, StreamProcessor,
 };
 use pipesim_config::{ConfigError, ParamDoc};
 use pipesim_engine::{SimTime, StreamRng};
@@ -134,12 +134,29 @@ pub enum Ev {
 fn wrap_log(e: LogEvent) -> Ev {
     Ev::Log(e)
 }
-fn wrap_stream(e: StreamEvent) -> Ev {
-    Ev::Stream(e)
+impl From<StreamEvent> for Ev {
+    fn from(e: StreamEvent) -> Ev {
+        Ev::Stream(e)
+    }
 }
-fn wrap_projection(e: ProjectionEvent) -> Ev {
-    Ev::Projection(e)
+impl From<ProjectionEvent> for Ev {
+    fn from(e: ProjectionEvent) -> Ev {
+        Ev::Projection(e)
+    }
 }
+
+/// Makes one [`LogConsumer`] call on whichever consumer the design runs: the design's only
+/// dispatch on the consumer's kind (both arms are the same call, `Ev::from` wrapping each
+/// consumer's own events).
+macro_rules! on_consumer {
+    ($consumer:expr, |$c:ident| $call:expr) => {
+        match $consumer {
+            Consumer::Processor($c) => $call,
+            Consumer::Projection($c) => $call,
+        }
+    };
+}
+use on_consumer;
 
 // One consumer per model, so the size difference between variants costs nothing.
 #[allow(clippy::large_enum_variant)]
@@ -230,10 +247,7 @@ impl Model for EventSourced {
             );
         }
         self.log.start(&mut ctx.sim, wrap_log);
-        match &mut self.consumer {
-            Consumer::Processor(c) => c.start(&mut ctx.sim, wrap_stream),
-            Consumer::Projection(c) => c.start(&mut ctx.sim, wrap_projection),
-        }
+        on_consumer!(&mut self.consumer, |c| LogConsumer::start(c, &mut ctx.sim, Ev::from));
         if let Some(rp) = self.reads.as_mut() {
             ctx.rec.enable_read_path();
             let first = (rp.mean_gap_ns * rp.rng.exp1()) as SimTime;
@@ -339,7 +353,7 @@ impl Model for EventSourced {
             Ev::Log(e) => self.log.handle(&mut ctx.sim, e, wrap_log, &mut self.lout),
             Ev::Stream(e) => {
                 if let Consumer::Processor(c) = &mut self.consumer {
-                    c.handle(&mut ctx.sim, &mut self.log, e, wrap_stream, &mut self.visible);
+                    c.handle(&mut ctx.sim, &mut self.log, e, Ev::from, &mut self.visible);
                 }
                 self.consumer_outcomes(ctx);
             }
@@ -349,7 +363,7 @@ impl Model for EventSourced {
                         &mut ctx.sim,
                         &mut self.log,
                         e,
-                        wrap_projection,
+                        Ev::from,
                         &mut self.visible,
                         &mut self.dead,
                     );
@@ -434,30 +448,23 @@ impl ModelKind for EventSourced {
                 .collect()
         };
         let (from, to) = (env.settings.warmup_ns, env.settings.duration_ns);
-        let consumer = match p.consumer {
-            ConsumerKind::Processor => {
-                let mut c = StreamProcessor::new(
-                    &r.processor,
-                    &p.kafka_consumer,
-                    partitions,
-                    r.fetch_delay.clone(),
-                    s.stream("processor"),
-                );
-                c.set_window(from, to);
-                Consumer::Processor(c)
-            }
-            ConsumerKind::Projection => {
-                let mut c = Projection::new(
-                    &r.projection,
-                    &p.kafka_consumer,
-                    partitions,
-                    r.fetch_delay.clone(),
-                    s.stream("projection"),
-                );
-                c.set_window(from, to);
-                Consumer::Projection(c)
-            }
+        let mut consumer = match p.consumer {
+            ConsumerKind::Processor => Consumer::Processor(StreamProcessor::new(
+                &r.processor,
+                &p.kafka_consumer,
+                partitions,
+                r.fetch_delay.clone(),
+                s.stream("processor"),
+            )),
+            ConsumerKind::Projection => Consumer::Projection(Projection::new(
+                &r.projection,
+                &p.kafka_consumer,
+                partitions,
+                r.fetch_delay.clone(),
+                s.stream("projection"),
+            )),
         };
+        on_consumer!(&mut consumer, |c| LogConsumer::set_window(c, from, to));
         let mut log =
             KafkaLog::new(&r.log, p.producer.acks, p.producers.instances, s.stream("log"));
         log.set_window(from, to);

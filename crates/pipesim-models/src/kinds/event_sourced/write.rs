@@ -3,11 +3,11 @@
 //! acknowledged or dropped, data available to the consumer, leader changes), and what the
 //! consumer makes visible or dead-letters is recorded, invalidating the keys' cache entries.
 
-use super::{Consumer, Ev, EventSourced, Held, Rec, wrap_projection, wrap_stream};
+use super::{Consumer, Ev, EventSourced, Held, Rec, on_consumer};
 use crate::ctx::Ctx;
 use pipesim_components::kafka::{Acks, LogOutcome, Record};
 use pipesim_components::schema::SchemaMode;
-use pipesim_components::stream::DeadLetter;
+use pipesim_components::stream::{DeadLetter, LogConsumer};
 use pipesim_engine::SimTime;
 
 impl EventSourced {
@@ -85,22 +85,19 @@ impl EventSourced {
                         }
                     }
                 }
-                LogOutcome::Available(p) => match &mut self.consumer {
-                    Consumer::Processor(c) => {
-                        c.data_available(&mut ctx.sim, &self.log, p, wrap_stream)
-                    }
-                    Consumer::Projection(c) => {
-                        c.data_available(&mut ctx.sim, &self.log, p, wrap_projection)
-                    }
-                },
+                LogOutcome::Available(p) => {
+                    let (sim, log) = (&mut ctx.sim, &self.log);
+                    on_consumer!(&mut self.consumer, |c| {
+                        LogConsumer::data_available(c, sim, log, p, Ev::from)
+                    });
+                }
                 LogOutcome::Compacted(r) => ctx.rec.dropped(&r.0, now, self.reasons.compacted),
-                LogOutcome::Led(p) => match &mut self.consumer {
-                    Consumer::Processor(c) => {
-                        c.leaders_changed(&mut ctx.sim, &self.log, wrap_stream)
-                    }
-                    // A no-op unless a machine crash cut the log below the consumer.
-                    Consumer::Projection(c) => c.rewind(p, self.log.leo(p)),
-                },
+                LogOutcome::Led(p) => {
+                    let (sim, log) = (&mut ctx.sim, &self.log);
+                    on_consumer!(&mut self.consumer, |c| {
+                        LogConsumer::leader_changed(c, sim, log, p, Ev::from)
+                    });
+                }
             }
         }
         self.lout = out;
