@@ -3,7 +3,10 @@
 //!
 //! Every source of faults goes through [`build_fault`] and [`check_models`], so a fault read
 //! from a trace or drawn at random is held to the same rules as one written in the scenario.
+//! Which parameters belong to which kind, and which builder below makes each kind, is the
+//! table in `fault_kinds.rs`.
 
+use crate::fault_kinds::{FAULT_PARAMS, FaultKindEntry, WindowRule, entry, owners};
 use crate::raw::RawFault;
 use pipesim_config::{Loader, suggest};
 use pipesim_engine::{SimTime, format_duration_ns};
@@ -15,37 +18,6 @@ pub(crate) const MIN_RTO_NS: SimTime = 200_000_000;
 /// A problem with one field of a fault table: the field's name and what is wrong.
 pub(crate) type FieldError = (&'static str, String);
 
-/// Which kind each parameter belongs to (`extra` to two).
-const PARAMS: [(&str, &[&str]); 11] = [
-    ("direction", &["partition"]),
-    ("in_flight", &["partition"]),
-    ("extra", &["latency_spike", "disk_stall"]),
-    ("probability", &["packet_loss"]),
-    ("rto", &["packet_loss"]),
-    ("factor", &["disk_stall"]),
-    ("stop", &["disk_stall"]),
-    ("downtime", &["rolling_restart"]),
-    ("gap", &["rolling_restart"]),
-    ("nodes", &["rolling_restart"]),
-    ("interval", &["schema_flood", "checkpoint_storm"]),
-];
-
-fn given(f: &RawFault) -> [(&'static str, bool); 11] {
-    [
-        ("direction", f.direction.is_some()),
-        ("in_flight", f.in_flight.is_some()),
-        ("extra", f.extra.is_some()),
-        ("probability", f.probability.is_some()),
-        ("rto", f.rto.is_some()),
-        ("factor", f.factor.is_some()),
-        ("stop", f.stop.is_some()),
-        ("downtime", f.downtime.is_some()),
-        ("gap", f.gap.is_some()),
-        ("nodes", f.nodes.is_some()),
-        ("interval", f.interval.is_some()),
-    ]
-}
-
 /// The fault a table describes, with its window; `arrivals_end_ns` is the scenario's
 /// `duration` (a fault must start before it).
 pub(crate) fn build_fault(
@@ -53,11 +25,10 @@ pub(crate) fn build_fault(
     arrivals_end_ns: SimTime,
     loader: &dyn Loader,
 ) -> Result<FaultSpec, FieldError> {
-    let kind_name = f.kind.as_str();
-    check_kind(kind_name)?;
-    check_params(f, kind_name)?;
-    let duration_ns = fault_window(f, kind_name)?;
-    let kind = fault_kind(f, kind_name, duration_ns, loader)?;
+    let entry = check_kind(f.kind.as_str())?;
+    check_params(f, entry)?;
+    let duration_ns = fault_window(f, entry)?;
+    let kind = (entry.build)(f, duration_ns, loader)?;
     if f.at.ns >= arrivals_end_ns {
         return Err((
             "at",
@@ -71,28 +42,29 @@ pub(crate) fn build_fault(
     Ok(FaultSpec::new(kind, f.target.clone(), f.at.ns, f.at.ns.saturating_add(duration_ns)))
 }
 
-/// The kind must be one of [`FAULT_KINDS`].
-fn check_kind(kind_name: &str) -> Result<(), FieldError> {
-    if !FAULT_KINDS.contains(&kind_name) {
+/// The kind's entry in the table; an unknown name is an error with the near miss.
+fn check_kind(kind_name: &str) -> Result<&'static FaultKindEntry, FieldError> {
+    entry(kind_name).ok_or_else(|| {
         let mut msg = format!("unknown fault kind `{kind_name}`");
         if let Some(s) = suggest(kind_name, FAULT_KINDS.iter().copied()) {
             msg.push_str(&format!(" (did you mean `{s}`?)"));
         }
         msg.push_str(&format!("; available: {}", FAULT_KINDS.join(", ")));
-        return Err(("kind", msg));
-    }
-    Ok(())
+        ("kind", msg)
+    })
 }
 
 /// Parameters belong to kinds: one given to another kind is a mistake.
-fn check_params(f: &RawFault, kind_name: &str) -> Result<(), FieldError> {
-    for ((field, set), (_, owners)) in given(f).iter().zip(PARAMS.iter()) {
-        if *set && !owners.contains(&kind_name) {
+fn check_params(f: &RawFault, kind: &FaultKindEntry) -> Result<(), FieldError> {
+    for p in FAULT_PARAMS.iter().filter(|p| (p.given)(f)) {
+        if !kind.params.contains(&p.name) {
             return Err((
-                field,
+                p.name,
                 format!(
-                    "`{field}` is a parameter of `{}`, not of `{kind_name}`",
-                    owners.join("` and `")
+                    "`{}` is a parameter of `{}`, not of `{}`",
+                    p.name,
+                    owners(p.name).join("` and `"),
+                    kind.name
                 ),
             ));
         }
@@ -102,20 +74,20 @@ fn check_params(f: &RawFault, kind_name: &str) -> Result<(), FieldError> {
 
 /// The fault's window from `duration` (a rolling_restart's follows from its other fields: 0
 /// here).
-fn fault_window(f: &RawFault, kind_name: &str) -> Result<SimTime, FieldError> {
-    Ok(match (kind_name, f.duration) {
-        ("rolling_restart", Some(_)) => {
+fn fault_window(f: &RawFault, kind: &FaultKindEntry) -> Result<SimTime, FieldError> {
+    let kind_name = kind.name;
+    Ok(match (kind.window, f.duration) {
+        (WindowRule::Derived, Some(_)) => {
             return Err((
             "duration",
             "a rolling_restart's window follows from its `downtime`, `gap` and the role's node count: remove `duration` (set `nodes` to restart fewer nodes)".to_string(),
         ));
         }
-        ("rolling_restart", None) => 0,
+        (WindowRule::Derived, None) => 0,
         (_, None) => {
             return Err(("duration", format!("a {kind_name} needs `duration`, its window")));
         }
-        (_, Some(d)) if d.ns == 0 => {
-            let what = if kind_name == "crash" { "a downtime" } else { "a window" };
+        (WindowRule::Duration(what), Some(d)) if d.ns == 0 => {
             return Err((
                 "duration",
                 format!("a {kind_name} needs {what}: the duration must be greater than zero"),
@@ -125,28 +97,8 @@ fn fault_window(f: &RawFault, kind_name: &str) -> Result<SimTime, FieldError> {
     })
 }
 
-/// The kind with its parameters, checked.
-fn fault_kind(
-    f: &RawFault,
-    kind_name: &str,
-    duration_ns: SimTime,
-    loader: &dyn Loader,
-) -> Result<FaultKind, FieldError> {
-    Ok(match kind_name {
-        "crash" => FaultKind::Crash { restart_ns: duration_ns },
-        "pause" => FaultKind::Pause,
-        "partition" => partition(f)?,
-        "latency_spike" => latency_spike(f, loader)?,
-        "packet_loss" => packet_loss(f)?,
-        "disk_stall" => disk_stall(f, loader)?,
-        "rolling_restart" => rolling_restart(f)?,
-        "schema_flood" | "checkpoint_storm" => periodic(f, kind_name, duration_ns)?,
-        _ => unreachable!("every name in FAULT_KINDS has an arm"),
-    })
-}
-
 /// A partition: which direction, and whether messages in flight are dropped or held.
-fn partition(f: &RawFault) -> Result<FaultKind, FieldError> {
+pub(crate) fn partition(f: &RawFault) -> Result<FaultKind, FieldError> {
     let direction = match f.direction.as_deref().unwrap_or("both") {
         "both" => Direction::Both,
         "requests" => Direction::Requests,
@@ -169,7 +121,7 @@ fn partition(f: &RawFault) -> Result<FaultKind, FieldError> {
 }
 
 /// A latency spike: the added delay.
-fn latency_spike(f: &RawFault, loader: &dyn Loader) -> Result<FaultKind, FieldError> {
+pub(crate) fn latency_spike(f: &RawFault, loader: &dyn Loader) -> Result<FaultKind, FieldError> {
     let Some(extra) = &f.extra else {
         return Err((
             "extra",
@@ -181,7 +133,7 @@ fn latency_spike(f: &RawFault, loader: &dyn Loader) -> Result<FaultKind, FieldEr
 }
 
 /// Packet loss: the chance a transmission is lost, and the retransmission timeout.
-fn packet_loss(f: &RawFault) -> Result<FaultKind, FieldError> {
+pub(crate) fn packet_loss(f: &RawFault) -> Result<FaultKind, FieldError> {
     let Some(p) = f.probability else {
         return Err((
             "probability",
@@ -208,7 +160,7 @@ fn packet_loss(f: &RawFault) -> Result<FaultKind, FieldError> {
 }
 
 /// A disk stall: slower, delayed or stopped, exactly one of them.
-fn disk_stall(f: &RawFault, loader: &dyn Loader) -> Result<FaultKind, FieldError> {
+pub(crate) fn disk_stall(f: &RawFault, loader: &dyn Loader) -> Result<FaultKind, FieldError> {
     let effect = match (f.factor, &f.extra, f.stop) {
         (Some(factor), None, None | Some(false)) => {
             if !(factor.is_finite() && factor > 1.0) {
@@ -241,7 +193,7 @@ fn disk_stall(f: &RawFault, loader: &dyn Loader) -> Result<FaultKind, FieldError
 }
 
 /// A rolling restart: each node's downtime, the gap between nodes, how many nodes.
-fn rolling_restart(f: &RawFault) -> Result<FaultKind, FieldError> {
+pub(crate) fn rolling_restart(f: &RawFault) -> Result<FaultKind, FieldError> {
     let Some(downtime) = f.downtime else {
         return Err((
             "downtime",
@@ -266,8 +218,13 @@ fn rolling_restart(f: &RawFault) -> Result<FaultKind, FieldError> {
     })
 }
 
-/// A schema flood or checkpoint storm: an event every `interval` through the window.
-fn periodic(f: &RawFault, kind_name: &str, duration_ns: SimTime) -> Result<FaultKind, FieldError> {
+/// A schema flood's or checkpoint storm's `interval`: an event every `interval` through the
+/// window.
+pub(crate) fn periodic(
+    f: &RawFault,
+    kind_name: &str,
+    duration_ns: SimTime,
+) -> Result<SimTime, FieldError> {
     let Some(interval) = f.interval else {
         let what = if kind_name == "schema_flood" {
             "the time between two schema changes"
@@ -292,11 +249,7 @@ fn periodic(f: &RawFault, kind_name: &str, duration_ns: SimTime) -> Result<Fault
     let limit = &pipesim_config::limits::FAULT_EVENTS;
     pipesim_config::limits::at_most("", events, limit)
         .map_err(|e| ("interval", format!("{interval} over the window makes {}", e.message)))?;
-    Ok(if kind_name == "schema_flood" {
-        FaultKind::SchemaFlood { interval_ns: interval.ns }
-    } else {
-        FaultKind::CheckpointStorm { interval_ns: interval.ns }
-    })
+    Ok(interval.ns)
 }
 
 /// Checks that every model has the fault's role and can take its kind there.

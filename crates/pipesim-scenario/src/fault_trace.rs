@@ -12,6 +12,7 @@
 //! times must not go backwards. Each fault then goes through the same checks as a `[[fault]]`
 //! table.
 
+use crate::fault_kinds::{COMMON_KEYS, CellType, FAULT_PARAMS};
 use crate::raw::RawFault;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -40,31 +41,11 @@ const SKIPPED_EXAMPLES: usize = 3;
 /// The longest line of a fault trace.
 const MAX_LINE_BYTES: usize = 64 * 1024;
 
-/// The keys a CSV header may name, with how their cells are typed.
-const CSV_COLUMNS: [(&str, CellType); 15] = [
-    ("kind", CellType::Text),
-    ("target", CellType::Text),
-    ("at", CellType::Text),
-    ("duration", CellType::Text),
-    ("direction", CellType::Text),
-    ("in_flight", CellType::Text),
-    ("extra", CellType::Text),
-    ("probability", CellType::Float),
-    ("rto", CellType::Text),
-    ("factor", CellType::Float),
-    ("stop", CellType::Bool),
-    ("downtime", CellType::Text),
-    ("gap", CellType::Text),
-    ("nodes", CellType::Int),
-    ("interval", CellType::Text),
-];
-
-#[derive(Clone, Copy)]
-enum CellType {
-    Text,
-    Float,
-    Int,
-    Bool,
+/// The keys a CSV header may name, with how their cells are typed: the common keys, then
+/// every kind's parameters.
+fn csv_columns() -> impl Iterator<Item = (&'static str, CellType)> {
+    let common = COMMON_KEYS.iter().map(|k| (*k, CellType::Text));
+    common.chain(FAULT_PARAMS.iter().map(|p| (p.name, p.cell)))
 }
 
 /// Reads the fault trace at `path`. `skip`: a line that does not parse is counted and skipped
@@ -78,7 +59,7 @@ pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, St
         _ => {
             return Err(format!(
                 "{shown}: the format comes from the extension: .csv (a header line naming the columns, from {}) or .jsonl / .ndjson (one JSON object per line with the keys of a [[fault]] table)",
-                CSV_COLUMNS.iter().map(|c| c.0).collect::<Vec<_>>().join(",")
+                csv_columns().map(|c| c.0).collect::<Vec<_>>().join(",")
             ));
         }
     };
@@ -169,8 +150,8 @@ pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, St
 fn parse_header(text: &str) -> Result<Vec<(String, CellType)>, String> {
     let mut cols = Vec::new();
     for name in text.split(',').map(str::trim) {
-        let Some((_, ty)) = CSV_COLUMNS.iter().find(|(c, _)| *c == name) else {
-            let known: Vec<&str> = CSV_COLUMNS.iter().map(|c| c.0).collect();
+        let Some((_, ty)) = csv_columns().find(|(c, _)| *c == name) else {
+            let known: Vec<&str> = csv_columns().map(|c| c.0).collect();
             let mut msg = format!("unknown column `{name}` in the header");
             if let Some(s) = pipesim_config::suggest(name, known.iter().copied()) {
                 msg.push_str(&format!(" (did you mean `{s}`?)"));
@@ -181,7 +162,7 @@ fn parse_header(text: &str) -> Result<Vec<(String, CellType)>, String> {
         if cols.iter().any(|(c, _)| c == name) {
             return Err(format!("column `{name}` appears twice in the header"));
         }
-        cols.push((name.to_string(), *ty));
+        cols.push((name.to_string(), ty));
     }
     for required in ["kind", "target", "at"] {
         if !cols.iter().any(|(c, _)| c == required) {

@@ -8,6 +8,7 @@
 //! Nothing here runs a simulation.
 
 mod error;
+mod fault_kinds;
 mod fault_table;
 mod fault_trace;
 mod load;

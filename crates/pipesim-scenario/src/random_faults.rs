@@ -8,6 +8,7 @@
 //! draws the same faults whatever the models, and the result is a list of ordinary fault
 //! tables that go through the same checks as written ones (and export as a trace).
 
+use crate::fault_kinds::entry;
 use crate::fault_table::FieldError;
 use crate::raw::{RawFault, RawRandomFaults};
 use pipesim_config::{DistSpec, Duration};
@@ -180,37 +181,50 @@ fn fault(
         nodes: None,
         interval: None,
     };
-    match kind {
-        "partition" => {
-            f.direction = Some(pick(rng, &["both", "requests", "responses"]).to_string());
-            f.in_flight = Some(pick(rng, &["drop", "hold"]).to_string());
-        }
-        "latency_spike" => {
-            let p50 = (5 + rng.below(96)) * NS_PER_MS;
-            f.extra = Some(DistSpec::LogNormal {
-                p50: Duration { ns: p50 },
-                p99: Duration { ns: 4 * p50 },
-            });
-        }
-        "packet_loss" => f.probability = Some(*pick(rng, &[0.01, 0.02, 0.05, 0.1, 0.2])),
-        "disk_stall" => match rng.below(5) {
-            0 => f.stop = Some(true),
-            _ => f.factor = Some(*pick(rng, &[2.0, 5.0, 10.0, 50.0])),
-        },
-        "rolling_restart" => {
-            // The window range bounds each node's downtime; the gap is up to one downtime.
-            f.duration = None;
-            f.downtime = d(window);
-            f.gap = d(round_ms(rng.below(window + 1)));
-        }
-        "schema_flood" | "checkpoint_storm" => {
-            // Two to six changes or checkpoints in the window.
-            let k = 2 + rng.below(5);
-            f.interval = d((window / k).max(NS_PER_MS));
-        }
-        _ => {} // crash, pause: the window says it all
+    if let Some(k) = entry(kind) {
+        (k.draw)(&mut f, window, rng);
     }
     f
+}
+
+/// A partition's direction and what happens to messages in flight.
+pub(crate) fn draw_partition(f: &mut RawFault, _window: SimTime, rng: &mut StreamRng) {
+    f.direction = Some(pick(rng, &["both", "requests", "responses"]).to_string());
+    f.in_flight = Some(pick(rng, &["drop", "hold"]).to_string());
+}
+
+/// A latency spike's added delay: lognormal, median 5-100 ms, p99 four times the median.
+pub(crate) fn draw_latency_spike(f: &mut RawFault, _window: SimTime, rng: &mut StreamRng) {
+    let p50 = (5 + rng.below(96)) * NS_PER_MS;
+    f.extra =
+        Some(DistSpec::LogNormal { p50: Duration { ns: p50 }, p99: Duration { ns: 4 * p50 } });
+}
+
+/// Packet loss's probability, 1-20 %.
+pub(crate) fn draw_packet_loss(f: &mut RawFault, _window: SimTime, rng: &mut StreamRng) {
+    f.probability = Some(*pick(rng, &[0.01, 0.02, 0.05, 0.1, 0.2]));
+}
+
+/// A disk stall: stopped one time in five, otherwise 2-50 times slower.
+pub(crate) fn draw_disk_stall(f: &mut RawFault, _window: SimTime, rng: &mut StreamRng) {
+    match rng.below(5) {
+        0 => f.stop = Some(true),
+        _ => f.factor = Some(*pick(rng, &[2.0, 5.0, 10.0, 50.0])),
+    }
+}
+
+/// A rolling restart: the window range bounds each node's downtime; the gap is up to one
+/// downtime.
+pub(crate) fn draw_rolling_restart(f: &mut RawFault, window: SimTime, rng: &mut StreamRng) {
+    f.duration = None;
+    f.downtime = Some(Duration { ns: window });
+    f.gap = Some(Duration { ns: round_ms(rng.below(window + 1)) });
+}
+
+/// A schema flood or checkpoint storm: two to six changes or checkpoints in the window.
+pub(crate) fn draw_periodic(f: &mut RawFault, window: SimTime, rng: &mut StreamRng) {
+    let k = 2 + rng.below(5);
+    f.interval = Some(Duration { ns: (window / k).max(NS_PER_MS) });
 }
 
 fn pick<'a, T>(rng: &mut StreamRng, options: &'a [T]) -> &'a T {
