@@ -53,6 +53,8 @@ mod params;
 mod processor;
 mod projection;
 mod statements;
+#[cfg(test)]
+mod tests;
 mod zipf;
 
 pub use params::{
