@@ -77,7 +77,7 @@ mod storage;
 #[cfg(test)]
 // Unit tests drive the log as the run loop would: they pop events and advance time.
 #[allow(clippy::disallowed_methods)]
-mod testkit;
+pub(crate) mod testkit;
 
 pub use log::{KafkaLog, LogStats};
 pub use messages::{LogEvent, LogOutcome, NO_SEQ, ProduceReq, ProduceResult, Record, partition_of};

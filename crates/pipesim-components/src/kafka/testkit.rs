@@ -1,6 +1,8 @@
 //! What the kafka module's unit tests share: a record type, a log built from parameters, the
 //! test's event type and the two steps of a run loop (the next event in time order; a log event
 //! handed to the log). The tests drive the log and the producer in-process, as a model does.
+//! The stream consumers' tests (`stream/tests.rs`) use the record, the log and the loop's first
+//! step with their own event type.
 
 use super::{Acks, KafkaLog, KafkaLogParams, LogEvent, LogOutcome, ProduceReq, Record};
 use pipesim_config::Loader;
@@ -8,13 +10,13 @@ use pipesim_engine::{RngStreams, Sim, SimTime};
 
 /// A record of 100 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Rec {
-    pub(super) id: u64,
+pub(crate) struct Rec {
+    pub(crate) id: u64,
     compacted: bool,
 }
 
 impl Rec {
-    pub(super) fn new(id: u64) -> Self {
+    pub(crate) fn new(id: u64) -> Self {
         Rec { id, compacted: false }
     }
 }
@@ -37,7 +39,8 @@ impl Record for Rec {
     }
 }
 
-struct NoFiles;
+/// A loader for parameters that name no files.
+pub(crate) struct NoFiles;
 impl Loader for NoFiles {
     fn read_text(&self, _: &str) -> Result<String, String> {
         Err("no files".into())
@@ -45,7 +48,7 @@ impl Loader for NoFiles {
 }
 
 /// A cluster of `params` for one producer instance writing with `acks`.
-pub(super) fn log(params: KafkaLogParams, acks: Acks) -> KafkaLog<Rec> {
+pub(crate) fn log(params: KafkaLogParams, acks: Acks) -> KafkaLog<Rec> {
     let spec = params.validate(&NoFiles).expect("valid log parameters");
     KafkaLog::new(&spec, acks, 1, RngStreams::new(7).stream("log"))
 }
@@ -64,7 +67,7 @@ pub(super) enum Ev {
 }
 
 /// The next event at or before `until`, with the clock moved to it.
-pub(super) fn next(sim: &mut Sim<Ev>, until: SimTime) -> Option<Ev> {
+pub(crate) fn next<E>(sim: &mut Sim<E>, until: SimTime) -> Option<E> {
     if sim.queue().peek_key().is_none_or(|(t, _)| t > until) {
         return None;
     }

@@ -55,6 +55,8 @@ mod params;
 mod processor;
 mod projection;
 mod statements;
+#[cfg(test)]
+mod tests;
 mod zipf;
 
 pub use consumer::LogConsumer;
