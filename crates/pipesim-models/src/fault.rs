@@ -201,8 +201,9 @@ pub struct FaultSpec {
     pub start_ns: SimTime,
     /// When it ends (for a crash, when the process is back).
     pub end_ns: SimTime,
-    /// Which node of the role it hits, for the crashes a rolling restart becomes; `None`: the
-    /// model chooses (a crash of a role with several nodes takes the next one in turn).
+    /// Which node of the role it hits (the crashes a rolling restart becomes name theirs);
+    /// `None`: the rule of [`RoleNodes`] (a crash takes the role's next node in turn, any other
+    /// kind hits every node).
     pub node: Option<u32>,
 }
 
@@ -259,6 +260,64 @@ pub fn resolve(faults: &[FaultSpec], nodes: impl Fn(&str) -> u32) -> ResolvedFau
     out
 }
 
+/// Which nodes of one role (brokers, Postgres servers, producer instances, hosts) each fault
+/// hits: the one rule every design of both backends follows.
+///
+/// - A fault that names a node (`node`; a rolling restart's crashes name theirs) hits that
+///   node, modulo the role's count.
+/// - A `crash` that names none takes the role's next node in turn: the first such crash takes
+///   node 0, the next node 1, and so on, wrapping (crashes walk a fleet one process at a time,
+///   as machines fail; a whole-role outage is a rolling restart with no gap, or one crash per
+///   node).
+/// - Any other kind that names none hits every node of the role at once: a `pause` freezes the
+///   role, a `disk_stall` slows every disk of it, a schema flood reaches every broker.
+///
+/// A design keeps one `RoleNodes` per role with several nodes, asks [`RoleNodes::begin`] when a
+/// fault begins and [`RoleNodes::end`] when it ends, and gets the same nodes both times.
+#[derive(Clone, Debug, Default)]
+pub struct RoleNodes {
+    next_crash: u32,
+    /// Crashes under way that named no node: their window and the node their turn took.
+    crashed: Vec<(SimTime, SimTime, u32)>,
+}
+
+impl RoleNodes {
+    /// The nodes `fault` hits, of a role of `count` nodes, as it begins.
+    pub fn begin(&mut self, fault: &FaultSpec, count: u32) -> std::ops::Range<u32> {
+        let count = count.max(1);
+        match (fault.node, &fault.kind) {
+            (Some(n), _) => n % count..n % count + 1,
+            (None, FaultKind::Crash { .. }) => {
+                let n = self.next_crash % count;
+                self.next_crash = self.next_crash.wrapping_add(1);
+                self.crashed.push((fault.start_ns, fault.end_ns, n));
+                n..n + 1
+            }
+            (None, _) => 0..count,
+        }
+    }
+
+    /// The nodes `fault` hit, as it ends: the ones [`RoleNodes::begin`] gave it (none for a
+    /// crash that never began).
+    pub fn end(&mut self, fault: &FaultSpec, count: u32) -> std::ops::Range<u32> {
+        let count = count.max(1);
+        match (fault.node, &fault.kind) {
+            (Some(n), _) => n % count..n % count + 1,
+            (None, FaultKind::Crash { .. }) => {
+                let key = (fault.start_ns, fault.end_ns);
+                match self.crashed.iter().position(|&(s, e, _)| (s, e) == key) {
+                    Some(i) => {
+                        let n = self.crashed.remove(i).2;
+                        n..n + 1
+                    }
+                    None => 0..0,
+                }
+            }
+            (None, _) => 0..count,
+        }
+    }
+}
+
 /// Whether a fault is starting or ending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultPhase {
@@ -271,6 +330,29 @@ pub enum FaultPhase {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_named_node_is_hit_a_nameless_crash_takes_the_next_and_other_kinds_hit_all() {
+        let crash = |s, e| FaultSpec::new(FaultKind::Crash { restart_ns: e - s }, "log", s, e);
+        let mut nodes = RoleNodes::default();
+        let (a, b, c) = (crash(1, 5), crash(2, 6), crash(3, 7));
+        assert_eq!(nodes.begin(&a, 3), 0..1);
+        assert_eq!(nodes.begin(&b, 3), 1..2);
+        assert_eq!(nodes.begin(&c, 3), 2..3);
+        // Ends find their own node whatever the order.
+        assert_eq!(nodes.end(&b, 3), 1..2);
+        assert_eq!(nodes.end(&a, 3), 0..1);
+        assert_eq!(nodes.end(&a, 3), 0..0, "ended once");
+        // The turn wraps.
+        assert_eq!(nodes.begin(&crash(8, 9), 3), 0..1);
+        // A named node, modulo the count; another kind hits every node.
+        let named = FaultSpec { node: Some(4), ..crash(10, 11) };
+        assert_eq!(nodes.begin(&named, 3), 1..2);
+        assert_eq!(nodes.end(&named, 3), 1..2);
+        let pause = FaultSpec::new(FaultKind::Pause, "log", 12, 13);
+        assert_eq!(nodes.begin(&pause, 3), 0..3);
+        assert_eq!(nodes.end(&pause, 3), 0..3);
+    }
 
     #[test]
     fn a_rolling_restart_becomes_one_crash_per_node_in_turn() {

@@ -31,7 +31,7 @@ pub use estimate::{MemoryItem, ModelEstimate, Work};
 pub use failure::RunFailure;
 pub use fault::{
     Direction, DiskStallEffect, FAULT_KINDS, FaultKind, FaultPhase, FaultSpec, NETWORK_FAULT_KINDS,
-    ResolvedFaults, link_faults, resolve,
+    ResolvedFaults, RoleNodes, link_faults, resolve,
 };
 pub use model::{BuildEnv, Model, ModelKind, RunEnv};
 pub use progress::{PUBLISH_EVERY, RunProgress};

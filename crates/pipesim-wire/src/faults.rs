@@ -2,13 +2,13 @@
 //!
 //! | kind | mechanism |
 //! | --- | --- |
-//! | `crash` | on one host of the role (`node`, or the next in turn), turmoil crashes the host's software (its tasks are dropped, peers' streams see the connection close, unsynced disk writes are lost or torn) and restarts it after `duration` |
+//! | `crash` | on one host of the role (`node`, or the next in turn: the rule of `RoleNodes`), turmoil crashes the host's software (its tasks are dropped, peers' streams see the connection close, unsynced disk writes are lost or torn) and restarts it after `duration` |
 //! | `rolling_restart` | one crash per host of the role, in turn (`resolve`) |
-//! | `pause` | an approximation, on one host of the role (`node`, or the next in turn): every message to and from it is held for the window and delivered at its end, so from outside the host is frozen; inside, its timers and disk go on (a real stopped process's timers would fire late) |
+//! | `pause` | an approximation, on the role's hosts (`node`, or every host of the role): every message to and from it is held for the window and delivered at its end, so from outside the host is frozen; inside, its timers and disk go on (a real stopped process's timers would fire late) |
 //! | `partition` | `hold = false`: turmoil cuts the links (messages lost, connects refused); `hold = true`: messages held and delivered at the heal. One way (`direction`) or both |
 //! | `latency_spike` | extra delay on each message sent in the window |
 //! | `packet_loss` | lost transmissions retransmitted after doubling timeouts |
-//! | `disk_stall` | each fsync of the role's hosts that starts in the window is slowed, delayed or held until the window ends (`Disk::sync`) |
+//! | `disk_stall` | each fsync of the role's hosts (`node`, or every one) that starts in the window is slowed, delayed or held until the window ends (`Disk::sync`) |
 //!
 //! `schema_flood` and `checkpoint_storm` are about what a design's own code does, which the
 //! harness cannot impose: a wire model refuses them, naming the kinds it takes.
@@ -18,7 +18,7 @@
 
 use crate::network::{NetEffect, NetFault};
 use pipesim_engine::SimTime;
-use pipesim_models::{Direction, DiskStallEffect, FaultKind, FaultPhase, FaultSpec};
+use pipesim_models::{Direction, DiskStallEffect, FaultKind, FaultPhase, FaultSpec, RoleNodes};
 
 /// The role of the producers' connections.
 pub const NETWORK_ROLE: &str = "network";
@@ -65,22 +65,20 @@ pub(crate) struct Plan {
     pub(crate) net: Vec<NetFault>,
 }
 
-/// The host a crash or pause hits: `node` of the role, or (no node given) the role's next host
-/// in turn.
-fn pick(turns: &mut Vec<(String, usize)>, f: &FaultSpec, role_hosts: &[usize]) -> Vec<usize> {
-    if let Some(n) = f.node {
-        return role_hosts.get(n as usize).copied().into_iter().collect();
+/// The hosts a fault hits, by the one rule of [`RoleNodes`]: `node` of the role, or (no node
+/// given) the role's next host in turn for a crash and every host of the role for other kinds.
+fn pick(turns: &mut Vec<(String, RoleNodes)>, f: &FaultSpec, role_hosts: &[usize]) -> Vec<usize> {
+    if role_hosts.is_empty() {
+        return Vec::new();
     }
-    let turn = match turns.iter().position(|(r, _)| *r == f.role) {
+    let nodes = match turns.iter().position(|(r, _)| *r == f.role) {
         Some(i) => &mut turns[i].1,
         None => {
-            turns.push((f.role.clone(), 0));
+            turns.push((f.role.clone(), RoleNodes::default()));
             &mut turns.last_mut().expect("just pushed").1
         }
     };
-    let h = role_hosts.get(*turn % role_hosts.len().max(1)).copied();
-    *turn += 1;
-    h.into_iter().collect()
+    nodes.begin(f, role_hosts.len() as u32).map(|n| role_hosts[n as usize]).collect()
 }
 
 /// Builds the plan of `faults` (already resolved: rolling restarts are crashes) over hosts
@@ -88,7 +86,7 @@ fn pick(turns: &mut Vec<(String, usize)>, f: &FaultSpec, role_hosts: &[usize]) -
 pub(crate) fn plan(faults: &[FaultSpec], roles: &[&str], dilation: u64) -> Plan {
     let mut boundaries = Vec::new();
     let mut net = Vec::new();
-    let mut next_in_turn: Vec<(String, usize)> = Vec::new();
+    let mut next_in_turn: Vec<(String, RoleNodes)> = Vec::new();
     let wire = |ns: SimTime| ns.saturating_mul(dilation);
     for f in faults {
         let role_hosts: Vec<usize> =
@@ -112,7 +110,7 @@ pub(crate) fn plan(faults: &[FaultSpec], roles: &[&str], dilation: u64) -> Plan 
                 push_net(*direction, if *hold { NetEffect::Hold } else { NetEffect::Drop })
             }
             FaultKind::Pause => {
-                // One host frozen: every link that touches it.
+                // The hosts frozen: every link that touches one of them.
                 let host = pick(&mut next_in_turn, f, &role_hosts);
                 let one: Vec<bool> = (0..roles.len()).map(|i| host.contains(&i)).collect();
                 net.push(NetFault {
@@ -132,7 +130,9 @@ pub(crate) fn plan(faults: &[FaultSpec], roles: &[&str], dilation: u64) -> Plan 
                 Direction::Both,
                 NetEffect::Loss { probability: *probability, rto_ns: *rto_ns },
             ),
-            FaultKind::DiskStall { effect } => Action::Disk(role_hosts, effect.clone(), f.end_ns),
+            FaultKind::DiskStall { effect } => {
+                Action::Disk(pick(&mut next_in_turn, f, &role_hosts), effect.clone(), f.end_ns)
+            }
             // Refused when the scenario was checked (see `HOST_KINDS`).
             FaultKind::RollingRestart { .. }
             | FaultKind::SchemaFlood { .. }

@@ -98,9 +98,9 @@ pub struct HarnessParams {
     /// `[model.network]`.
     pub network: LinkParams,
     #[serde(skip)]
-    pub(crate) link: Option<LinkSpec>,
+    pub(crate) link: LinkSpec,
     #[serde(skip)]
-    pub(crate) fsync: Option<Dist>,
+    pub(crate) fsync: Dist,
 }
 
 impl HarnessConfig {
@@ -162,14 +162,7 @@ impl HarnessConfig {
                 "the wire backend cannot lose one message for good: turmoil's TCP does not retransmit, so the connection would hang forever; use a `packet_loss` fault (lost transmissions are retransmitted after a timeout) or a `partition`",
             ));
         }
-        Ok(HarnessParams {
-            wire: self.wire,
-            producers,
-            client,
-            network: self.network,
-            link: Some(link),
-            fsync: Some(fsync),
-        })
+        Ok(HarnessParams { wire: self.wire, producers, client, network: self.network, link, fsync })
     }
 }
 
@@ -185,11 +178,11 @@ impl HarnessParams {
     }
 
     pub(crate) fn link(&self) -> &LinkSpec {
-        self.link.as_ref().expect("validated")
+        &self.link
     }
 
     pub(crate) fn fsync(&self) -> &Dist {
-        self.fsync.as_ref().expect("validated")
+        &self.fsync
     }
 
     /// Every harness parameter, for `pipesim models`; `default_affinity` is the design's.

@@ -137,13 +137,21 @@ fn a_rolling_restart_takes_the_servers_down_one_at_a_time() {
     let w = &rolling.faults[0];
     assert_eq!((w.start_ns, w.end_ns), (3_000_000_000, 5_750_000_000));
     assert_eq!(w.kind.name(), "rolling_restart");
-    // The same four crashes at once: every event of the window waits, where one at a time only
-    // a quarter of the keys' shards are down at any moment.
-    let all = run(&scenario("sharded", &fault("crash", "3s", "duration = \"500ms\"\n"), servers));
+    // The same four crashes at once (a crash naming no server takes the next in turn, so four
+    // of them take all four): every event of the window waits, where one at a time only a
+    // quarter of the keys' shards are down at any moment.
+    let all_four = fault("crash", "3s", "duration = \"500ms\"\n").repeat(4);
+    let all = run(&scenario("sharded", &all_four, servers));
     let rolling_p50 = ms(rolling.results.phases[0].e2e.quantile_ns(0.5));
     let all_p50 = ms(all.results.phases[0].e2e.quantile_ns(0.5));
     assert!(rolling_p50 < 20.0, "p50 during the rolling restart {rolling_p50} ms");
     assert!(all_p50 > 100.0, "p50 while every server is down {all_p50} ms");
+    // One of them alone takes server 0 only: like one step of the rolling restart.
+    let one = run(&scenario("sharded", &fault("crash", "3s", "duration = \"500ms\"\n"), servers));
+    let one_p50 = ms(one.results.phases[0].e2e.quantile_ns(0.5));
+    assert!(one_p50 < 20.0, "p50 while one server of four is down {one_p50} ms");
+    let one_p90 = ms(one.results.phases[0].e2e.quantile_ns(0.9));
+    assert!(one_p90 > 100.0, "p90 while one server of four is down {one_p90} ms");
     // About a quarter of the window's events met a down server and were retried.
     let tail = ms(rolling.results.phases[0].e2e.quantile_ns(0.9));
     assert!(tail > 100.0, "p90 during the rolling restart {tail} ms");

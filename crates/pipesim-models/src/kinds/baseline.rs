@@ -54,9 +54,9 @@ pub struct BaselineParams {
     client: RetryParams,
     readers: ReaderParams,
     #[serde(skip)]
-    link: Option<LinkSpec>,
+    link: LinkSpec,
     #[serde(skip)]
-    pg: Option<PostgresSpec>,
+    pg: PostgresSpec,
 }
 
 /// A request as it travels: an event to write, or a reader's poll.
@@ -331,13 +331,13 @@ impl ModelKind for Baseline {
             store: c.store,
             client,
             readers,
-            link: Some(link),
-            pg: Some(pg),
+            link,
+            pg,
         })
     }
 
     fn build(p: &BaselineParams, env: &RunEnv<'_>) -> Self {
-        let link = p.link.as_ref().expect("validated");
+        let link = &p.link;
         let s = env.streams;
         let zipf = match env.workload.keys.popularity {
             Popularity::Zipf { exponent } => {
@@ -357,7 +357,7 @@ impl ModelKind for Baseline {
             reader_down: Link::new(link, s.stream("network/readers/down")),
             pool: Pool::new(p.pool.size),
             store: {
-                let pg = p.pg.as_ref().expect("validated");
+                let pg = &p.pg;
                 let mut store = Postgres::new(pg, 1, s.stream("store"), s.stream("store/wal"));
                 store.set_window(env.settings.warmup_ns, env.settings.duration_ns);
                 store

@@ -102,11 +102,11 @@ pub struct LuaParams {
     store: PostgresParams,
     client: RetryParams,
     #[serde(skip)]
-    link: Option<LinkSpec>,
+    link: LinkSpec,
     #[serde(skip)]
-    redis_spec: Option<RedisSpec>,
+    redis_spec: RedisSpec,
     #[serde(skip)]
-    pg: Option<PostgresSpec>,
+    pg: PostgresSpec,
 }
 
 /// The model's events.
@@ -408,9 +408,9 @@ impl ModelKind for LuaOrdered {
             writeback: c.writeback,
             store: c.store,
             client,
-            link: Some(link),
-            redis_spec: Some(redis_spec),
-            pg: Some(pg),
+            link,
+            redis_spec,
+            pg,
         })
     }
 
@@ -420,24 +420,17 @@ impl ModelKind for LuaOrdered {
             params: p.clone(),
             streams: *s,
             frozen: Frozen::default(),
-            clients: Clients::new(
-                &p.producers,
-                &p.client,
-                p.link.as_ref().expect("validated"),
-                s,
-                env.faults,
-            ),
+            clients: Clients::new(&p.producers, &p.client, &p.link, s, env.faults),
             lrus: (0..p.producers.instances).map(|_| Lru::new(p.lru.capacity as usize)).collect(),
             redis: {
-                let mut redis =
-                    RedisCluster::new(p.redis_spec.as_ref().expect("validated"), s.stream("redis"));
+                let mut redis = RedisCluster::new(&p.redis_spec, s.stream("redis"));
                 redis.set_window(env.settings.warmup_ns, env.settings.duration_ns);
                 redis
             },
             last_appended: vec![0; env.workload.keys.count as usize],
             writers: vec![Writer::default(); p.redis.shards as usize],
             store: {
-                let pg = p.pg.as_ref().expect("validated");
+                let pg = &p.pg;
                 let mut store =
                     Postgres::new(pg, p.redis.shards, s.stream("store"), s.stream("store/wal"));
                 store.set_window(env.settings.warmup_ns, env.settings.duration_ns);
@@ -470,7 +463,7 @@ impl ModelKind for LuaOrdered {
     }
 
     fn warnings(p: &LuaParams, workload: &WorkloadSpec) -> Vec<String> {
-        let Some(spec) = &p.redis_spec else { return Vec::new() };
+        let spec = &p.redis_spec;
         let per_shard = workload.peak_rate_per_s() / f64::from(p.redis.shards);
         let capacity = 1e9 / spec.script_mean_ns();
         let rho = per_shard / capacity;

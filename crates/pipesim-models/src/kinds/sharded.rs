@@ -16,7 +16,7 @@
 use crate::clients::{Clients, Request};
 use crate::ctx::Ctx;
 use crate::detail::{Cell, DetailTable};
-use crate::fault::{FaultKind, FaultPhase, FaultSpec};
+use crate::fault::{FaultKind, FaultPhase, FaultSpec, RoleNodes};
 use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use crate::store_faults::{Frozen, postgres_fault_kinds, wal_stall};
@@ -96,9 +96,9 @@ pub struct ShardedParams {
     store: PostgresParams,
     client: RetryParams,
     #[serde(skip)]
-    link: Option<LinkSpec>,
+    link: LinkSpec,
     #[serde(skip)]
-    pg: Option<PostgresSpec>,
+    pg: PostgresSpec,
 }
 
 /// A transaction a writer runs: a batch in the slab.
@@ -147,6 +147,8 @@ pub struct Sharded {
     measure: (SimTime, SimTime),
     streams: RngStreams,
     frozen: Frozen<Ev>,
+    /// Which servers each store fault hits.
+    store_nodes: RoleNodes,
 }
 
 /// A 64-bit mix of the key and the strategy's seed (SplitMix64's finaliser).
@@ -313,12 +315,12 @@ impl Model for Sharded {
         if fault.role != "store" {
             return; // network faults act on the clients' links, which took them at build
         }
-        // A fault on no node in particular hits every server (the shards share the role); a
-        // rolling restart's crashes name their server.
+        // The servers it hits, by the one rule of `RoleNodes` (a crash naming none takes the
+        // next server in turn; a disk stall naming none slows every server's disk).
         let servers = self.stores.len() as u32;
-        let targets = match fault.node {
-            Some(n) => (n % servers)..(n % servers + 1),
-            None => 0..servers,
+        let targets = match phase {
+            FaultPhase::Begin => self.store_nodes.begin(fault, servers),
+            FaultPhase::End => self.store_nodes.end(fault, servers),
         };
         match (&fault.kind, phase) {
             (FaultKind::Crash { restart_ns }, FaultPhase::Begin) => {
@@ -469,8 +471,8 @@ impl ModelKind for Sharded {
             switch: c.switch,
             store: c.store,
             client,
-            link: Some(link),
-            pg: Some(pg),
+            link,
+            pg,
         })
     }
 
@@ -479,18 +481,13 @@ impl ModelKind for Sharded {
         let r = &p.router;
         let max_shards = r.shards.max(p.switch.as_ref().and_then(|w| w.shards).unwrap_or(0));
         let pages = max_shards.div_ceil(r.instances);
-        let pg = p.pg.as_ref().expect("validated");
+        let pg = &p.pg;
         Self {
             params: p.clone(),
             streams: *s,
             frozen: Frozen::default(),
-            clients: Clients::new(
-                &p.producers,
-                &p.client,
-                p.link.as_ref().expect("validated"),
-                s,
-                env.faults,
-            ),
+            store_nodes: RoleNodes::default(),
+            clients: Clients::new(&p.producers, &p.client, &p.link, s, env.faults),
             shards: (0..max_shards)
                 .map(|_| Shard {
                     queue: VecDeque::new(),

@@ -60,7 +60,7 @@ pub struct FifoConfig {
 pub struct FifoParams {
     server: ServerConfig,
     #[serde(skip)]
-    service: Option<Dist>,
+    service: Dist,
 }
 
 /// The design.
@@ -107,7 +107,7 @@ impl WireDesign for WireFifo {
             .service
             .resolve(env.loader)
             .map_err(|m| ConfigError::new("server.service", m))?;
-        Ok(FifoParams { server, service: Some(service) })
+        Ok(FifoParams { server, service })
     }
 
     fn hosts(_params: &FifoParams) -> Vec<HostSpec> {
@@ -115,7 +115,7 @@ impl WireDesign for WireFifo {
     }
 
     fn software(params: &FifoParams, ctx: HostCtx) -> Software {
-        let service = params.service.clone().expect("validated");
+        let service = params.service.clone();
         let stream = format!("station/{}/service", params.server.name);
         Box::pin(serve(ctx, service, stream, params.server.servers))
     }
@@ -129,7 +129,7 @@ impl WireDesign for WireFifo {
     }
 
     fn durations(params: &FifoParams) -> Vec<(&'static str, SimTime)> {
-        let mean = params.service.as_ref().map_or(0.0, Dist::mean_ns);
+        let mean = params.service.mean_ns();
         vec![("server.service (mean)", mean as SimTime)]
     }
 }

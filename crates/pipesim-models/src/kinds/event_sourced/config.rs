@@ -164,7 +164,7 @@ pub struct EventSourcedParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) schemas: Option<SchemaParams>,
     #[serde(skip)]
-    pub(super) resolved: Option<Resolved>,
+    pub(super) resolved: Resolved,
 }
 
 #[derive(Clone)]
@@ -292,7 +292,7 @@ pub(super) fn validate(
         reads: c.reads,
         schema: c.schema,
         schemas: (!c.schema.is_schema_less()).then_some(c.schemas),
-        resolved: Some(Resolved {
+        resolved: Resolved {
             link,
             fetch_delay,
             log,
@@ -301,7 +301,7 @@ pub(super) fn validate(
             view_read,
             cache_hit,
             invalidation_lag,
-        }),
+        },
     })
 }
 

@@ -81,7 +81,7 @@ pub(super) fn work(p: &EventSourcedParams, workload: &WorkloadSpec) -> crate::Wo
 /// Saturation and configuration hazards (`ModelKind::warnings`).
 pub(super) fn warnings(p: &EventSourcedParams, workload: &WorkloadSpec) -> Vec<String> {
     let mut out = Vec::new();
-    let Some(r) = p.resolved.as_ref() else { return out };
+    let r = &p.resolved;
     let peak = workload.peak_rate_per_s();
     let payload = f64::from(workload.payload_bytes);
     let lp = r.log.params();

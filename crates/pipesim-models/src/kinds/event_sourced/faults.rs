@@ -32,49 +32,27 @@ impl EventSourced {
             // The network kinds act on the producers' links, which took their windows at build.
             _ => return,
         }
-        let (start, end) = (fault.start_ns, fault.end_ns);
         match (fault.role.as_str(), phase) {
             ("network", FaultPhase::Begin) => self.net_down = true,
             ("network", FaultPhase::End) => self.net_down = false,
             ("producer", FaultPhase::Begin) => {
-                // A rolling restart names the instance; a plain crash takes the next in turn.
-                let instances = self.p.producers.instances;
-                let instance = match fault.node {
-                    Some(n) => n % instances,
-                    None => {
-                        self.next_producer_crash += 1;
-                        (self.next_producer_crash - 1) % instances
-                    }
-                };
-                self.producer_crashes.push((start, end, instance));
-                self.producer.crash(instance, &mut self.pout);
+                for instance in self.producer_nodes.begin(fault, self.p.producers.instances) {
+                    self.producer.crash(instance, &mut self.pout);
+                }
             }
             ("producer", FaultPhase::End) => {
-                if let Some(i) =
-                    self.producer_crashes.iter().position(|&(s, e, _)| s == start && e == end)
-                {
-                    let (_, _, instance) = self.producer_crashes.remove(i);
+                for instance in self.producer_nodes.end(fault, self.p.producers.instances) {
                     self.producer.restart(instance);
                     self.log.reset_producer(instance);
                 }
             }
             ("log", FaultPhase::Begin) => {
-                // A rolling restart names the broker; a plain crash takes the next in turn.
-                let broker = match fault.node {
-                    Some(n) => n % self.log.brokers(),
-                    None => {
-                        self.next_broker_crash += 1;
-                        (self.next_broker_crash - 1) % self.log.brokers()
-                    }
-                };
-                self.broker_crashes.push((start, end, broker));
-                self.log.crash(&mut ctx.sim, broker, wrap_log, &mut self.lout);
+                for broker in self.broker_nodes.begin(fault, self.log.brokers()) {
+                    self.log.crash(&mut ctx.sim, broker, wrap_log, &mut self.lout);
+                }
             }
             ("log", FaultPhase::End) => {
-                if let Some(i) =
-                    self.broker_crashes.iter().position(|&(s, e, _)| s == start && e == end)
-                {
-                    let (_, _, broker) = self.broker_crashes.remove(i);
+                for broker in self.broker_nodes.end(fault, self.log.brokers()) {
                     self.log.restart(&mut ctx.sim, broker, wrap_log, &mut self.lout);
                 }
             }

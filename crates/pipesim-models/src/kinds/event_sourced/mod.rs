@@ -53,7 +53,7 @@ pub use read::ViewJob;
 
 use crate::ctx::Ctx;
 use crate::detail::DetailTable;
-use crate::fault::{FaultPhase, FaultSpec, NETWORK_FAULT_KINDS, link_faults};
+use crate::fault::{FaultPhase, FaultSpec, NETWORK_FAULT_KINDS, RoleNodes, link_faults};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use pipesim_components::Link;
 use pipesim_components::kafka::{
@@ -204,10 +204,9 @@ pub struct EventSourced {
     rng: StreamRng,
     net_down: bool,
     /// Active crashes of producer instances and brokers: (start, end, which).
-    producer_crashes: Vec<(SimTime, SimTime, u32)>,
-    broker_crashes: Vec<(SimTime, SimTime, u32)>,
-    next_producer_crash: u32,
-    next_broker_crash: u32,
+    /// Which producer instances and brokers each fault hits (the one rule of `RoleNodes`).
+    producer_nodes: RoleNodes,
+    broker_nodes: RoleNodes,
     /// The producers are frozen (a `pause` of the `producer` role): what reaches them waits in
     /// `held`, what their running timers decide waits in `held_out`, until the window ends.
     producer_paused: bool,
@@ -432,7 +431,7 @@ impl ModelKind for EventSourced {
     }
 
     fn build(p: &EventSourcedParams, env: &RunEnv<'_>) -> Self {
-        let r = p.resolved.as_ref().expect("validated");
+        let r = &p.resolved;
         let s = env.streams;
         let partitions = r.log.params().partitions;
         // The network kinds of the `network` role act on the producers' connections: requests
@@ -487,10 +486,8 @@ impl ModelKind for EventSourced {
             reads,
             rng: s.stream("producers"),
             net_down: false,
-            producer_crashes: Vec::new(),
-            broker_crashes: Vec::new(),
-            next_producer_crash: 0,
-            next_broker_crash: 0,
+            producer_nodes: RoleNodes::default(),
+            broker_nodes: RoleNodes::default(),
             producer_paused: false,
             held: Vec::new(),
             held_out: ProducerOut::default(),

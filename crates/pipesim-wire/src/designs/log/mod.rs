@@ -75,12 +75,12 @@ pub struct WireLogParams {
     kafka_consumer: ConsumerParams,
     projection: ProjectionParams,
     #[serde(skip)]
-    resolved: Option<Resolved>,
+    resolved: Resolved,
 }
 
 impl WireLogParams {
     fn resolved(&self) -> &Resolved {
-        self.resolved.as_ref().expect("validated")
+        &self.resolved
     }
 
     fn acks_all(&self) -> bool {
@@ -133,7 +133,7 @@ impl WireDesign for WireLog {
             producer: config.producer,
             kafka_consumer,
             projection: config.projection,
-            resolved: Some(Resolved::new(request, upsert)),
+            resolved: Resolved::new(request, upsert),
         })
     }
 

@@ -81,7 +81,7 @@ pub struct LuaParams {
     redis: RedisParams,
     failover: FailoverParams,
     #[serde(skip)]
-    spec: Option<RedisSpec>,
+    spec: RedisSpec,
 }
 
 /// The design.
@@ -158,7 +158,7 @@ impl WireDesign for WireLua {
                 format!("{} must be shorter than node_timeout ({})", f.heartbeat, f.node_timeout),
             ));
         }
-        Ok(LuaParams { redis: config.redis, failover: config.failover, spec: Some(spec) })
+        Ok(LuaParams { redis: config.redis, failover: config.failover, spec })
     }
 
     fn hosts(params: &LuaParams) -> Vec<HostSpec> {
@@ -178,7 +178,7 @@ impl WireDesign for WireLua {
         // Shard i's first master is the i-th `cache` host, its replica the i-th `replica` host.
         let (shard, second) = (ctx.index_in_role as u32, ctx.host.role == "replica");
         let cfg = NodeCfg {
-            script: params.spec.as_ref().expect("validated").script().clone(),
+            script: params.spec.script().clone(),
             heartbeat_ns: f.heartbeat.ns,
             node_timeout_ns: f.node_timeout.ns,
             election_ns: f.election.ns,
@@ -209,7 +209,7 @@ impl WireDesign for WireLua {
     }
 
     fn durations(params: &LuaParams) -> Vec<(&'static str, SimTime)> {
-        let script = params.spec.as_ref().map_or(0.0, RedisSpec::script_mean_ns);
+        let script = params.spec.script_mean_ns();
         vec![("redis.script (mean)", script as SimTime)]
     }
 }

@@ -119,7 +119,7 @@ pub struct ShardedParams {
     switch: Option<SwitchParams>,
     store: StoreParams,
     #[serde(skip)]
-    insert: Option<Dist>,
+    insert: Dist,
 }
 
 /// What the router's tasks need.
@@ -203,7 +203,7 @@ impl ShardedParams {
             writers_per_shard: self.router.writers_per_shard,
             batch_max: self.router.batch_max,
             cores: self.store.cores,
-            insert: self.insert.clone().expect("validated"),
+            insert: self.insert.clone(),
             wal_row_bytes: self.store.wal_row_bytes.bytes,
             wal_bandwidth_bytes_per_s: self.store.wal_bandwidth.bytes_per_s,
         }
@@ -295,7 +295,7 @@ impl WireDesign for WireSharded {
             forward: c.forward,
             switch: c.switch,
             store: c.store,
-            insert: Some(insert),
+            insert,
         })
     }
 
@@ -330,7 +330,7 @@ impl WireDesign for WireSharded {
     }
 
     fn durations(p: &ShardedParams) -> Vec<(&'static str, SimTime)> {
-        let insert = p.insert.as_ref().map_or(0.0, Dist::mean_ns);
+        let insert = p.insert.mean_ns();
         vec![(
             "store.insert × router.batch_max (a full transaction's CPU)",
             (insert * f64::from(p.router.batch_max)) as SimTime,
