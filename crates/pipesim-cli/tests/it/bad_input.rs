@@ -8,9 +8,8 @@
 //! then `pipesim run --out out`. The scenario is written to `s.toml` in a fresh temporary
 //! folder, which is also the working directory, so messages name it `s.toml`.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use crate::support::*;
+use std::path::Path;
 
 /// A minimal valid scenario; cases change one thing in it. Line numbers matter to the
 /// expected locations: `servers` is on line 10, `service` on 11.
@@ -30,10 +29,6 @@ service = { dist = "exp", mean = "0.5ms" }
 /// What `--out` holds before a run that must fail: a report from an earlier run.
 const SENTINEL: &[u8] =
     b"{\"sentinel\": \"an earlier report that a failed run must not touch\"}\n\xff\x00";
-
-/// Strings that betray a panic or a backtrace (the panic hook prints "internal error").
-const FORBIDDEN: [&str; 5] =
-    ["panicked", "stack backtrace", "RUST_BACKTRACE", "internal error", "this is a bug"];
 
 /// `BASE` with `from` (which must occur exactly once) replaced by `to`.
 fn base_with(from: &str, to: &str) -> String {
@@ -71,55 +66,6 @@ impl Input<'_> {
     }
 }
 
-fn pipesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .args(args)
-        .current_dir(dir)
-        // A panic that got past the hook would print a backtrace, which the checks reject.
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("the pipesim binary runs")
-}
-
-/// Every file and folder under `root`, with file contents.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if path.is_dir() {
-                out.insert(rel, None);
-                stack.push(path);
-            } else {
-                out.insert(rel, Some(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out
-}
-
-/// Exit code 2, stderr that starts with `error: ` and holds `errors` lines starting so (one
-/// per failing scenario), every expected substring, nothing that looks like a panic; empty
-/// stdout.
-fn assert_invalid(what: &str, out: &Output, errors: usize, expected: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let ctx = format!("{what}\n--- stderr ---\n{stderr}--- stdout ---\n{stdout}---");
-    assert_eq!(out.status.code(), Some(2), "exit code: {ctx}");
-    assert!(stderr.starts_with("error: "), "stderr start: {ctx}");
-    let count = stderr.lines().filter(|l| l.starts_with("error: ")).count();
-    assert_eq!(count, errors, "number of `error:` lines: {ctx}");
-    for want in expected {
-        assert!(stderr.contains(want), "expected `{want}` in stderr: {ctx}");
-    }
-    for bad in FORBIDDEN {
-        assert!(!stderr.contains(bad), "`{bad}` in stderr: {ctx}");
-    }
-    assert!(stdout.is_empty(), "stdout must be empty: {ctx}");
-}
-
 /// `pipesim validate INPUT ARGS...` fails with exit code 2 and `expected` in its one error,
 /// and writes nothing.
 fn check_input(name: &str, input: Input<'_>, args: &[&str], expected: &[&str]) {
@@ -129,7 +75,7 @@ fn check_input(name: &str, input: Input<'_>, args: &[&str], expected: &[&str]) {
     let mut argv = vec!["validate", scenario];
     argv.extend_from_slice(args);
     let out = pipesim(tmp.path(), &argv);
-    assert_invalid(&format!("{name}: pipesim {}", argv.join(" ")), &out, 1, expected);
+    assert_rejected_errors(&format!("{name}: pipesim {}", argv.join(" ")), &out, 1, expected);
     assert_eq!(snapshot(tmp.path()), before, "{name}: validate wrote files");
 }
 
@@ -150,7 +96,7 @@ fn run_fails(name: &str, input: &Input<'_>, args: &[&str], expected: &[&str]) {
     let mut argv = vec!["run", scenario, "--out", "out"];
     argv.extend_from_slice(args);
     let out = pipesim(tmp.path(), &argv);
-    assert_invalid(&format!("{name}: pipesim {}", argv.join(" ")), &out, 1, expected);
+    assert_rejected_errors(&format!("{name}: pipesim {}", argv.join(" ")), &out, 1, expected);
     assert_eq!(
         std::fs::read(tmp.path().join("out/report.json")).unwrap(),
         SENTINEL,
@@ -1156,7 +1102,7 @@ fn flag_errors_name_the_scenario_they_do_not_fit() {
     let tmp = two_scenarios();
     let before = snapshot(tmp.path());
     let out = pipesim(tmp.path(), &["validate", "a.toml", "b.toml", "--models", "m"]);
-    assert_invalid(
+    assert_rejected_errors(
         "--models m over a and b",
         &out,
         1,
@@ -1165,7 +1111,7 @@ fn flag_errors_name_the_scenario_they_do_not_fit() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("a.toml"));
     let argv = ["validate", "a.toml", "b.toml", "--set", "model[0].station[0].servers=0"];
     let out = pipesim(tmp.path(), &argv);
-    assert_invalid(
+    assert_rejected_errors(
         "--set servers=0 over a and b",
         &out,
         2,
@@ -1185,7 +1131,7 @@ fn a_bad_scenario_stops_the_good_ones_from_running() {
     std::fs::write(tmp.path().join("out/report.json"), SENTINEL).unwrap();
     let before = snapshot(tmp.path());
     let out = pipesim(tmp.path(), &["run", "a.toml", "b.toml", "--out", "out"]);
-    assert_invalid(
+    assert_rejected_errors(
         "run a (good) and b (bad)",
         &out,
         1,
@@ -1201,7 +1147,12 @@ fn output_folder_that_is_a_file() {
     std::fs::write(tmp.path().join("out"), SENTINEL).unwrap();
     let before = snapshot(tmp.path());
     let out = pipesim(tmp.path(), &["run", "s.toml", "--out", "out", "--quiet"]);
-    assert_invalid("--out is a file", &out, 1, &["error: --out: out: is a file, not a folder"]);
+    assert_rejected_errors(
+        "--out is a file",
+        &out,
+        1,
+        &["error: --out: out: is a file, not a folder"],
+    );
     assert_eq!(snapshot(tmp.path()), before);
 }
 
@@ -1237,9 +1188,7 @@ fn utilisation_above_one_is_a_warning_and_the_backlog_grows() {
         "{stderr}"
     );
     assert!(!stderr.contains("error"), "{stderr}");
-    for bad in FORBIDDEN {
-        assert!(!stderr.contains(bad), "{stderr}");
-    }
+    assert_no_forbidden("run with utilisation 2", &out);
 
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(tmp.path().join("out/report.json")).unwrap())

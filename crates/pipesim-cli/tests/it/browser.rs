@@ -13,16 +13,13 @@
 //! Skipped (with a message) when Chromium is not installed, unless PIPESIM_REQUIRE_BROWSER=1,
 //! as `.ci/run` sets after installing Debian's `chromium`.
 
+use crate::support::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
 
 fn chromium() -> Option<PathBuf> {
     let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
@@ -256,15 +253,13 @@ synchronous_commit = "off"
 
 fn generate(dir: &Path) -> Vec<String> {
     std::fs::write(dir.join("browser.toml"), SCENARIO).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(root())
-        .arg("run")
+    let out = command(&root(), &["run"])
         .arg(dir.join("browser.toml"))
         .args(["--quiet", "--out"])
         .arg(dir.join("site"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    ok(&out);
     let mut stems: Vec<String> = std::fs::read_dir(dir.join("site/charts"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".svg").to_string())

@@ -10,16 +10,13 @@
 //! - a store crash loses nothing acknowledged and keeps per-entity order; a network outage
 //!   delays, and loses nothing.
 
-use pipesim_cli::runner::{ScenarioRun, run_scenario};
+use crate::support::*;
+use pipesim_cli::runner::ScenarioRun;
 use pipesim_models::DetailTable;
-use pipesim_scenario::{LoadOptions, load_str};
-use std::path::Path;
 
 /// Runs a scenario given as text.
 fn run(text: &str) -> ScenarioRun {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/t.toml");
-    let s = load_str(text, &path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(2)).expect("the run reads its inputs")
+    run_text(text, &root().join("scenarios/t.toml"), Some(2))
 }
 
 /// A numeric cell of model `m`'s details table `table`.

@@ -7,8 +7,7 @@
 //! appended; the first appended line is line 11, so a section header there puts its first key on
 //! line 12.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use crate::support::*;
 
 const BASE: &str = r#"name = "t"
 duration = "10s"
@@ -22,43 +21,17 @@ name = "cache"
 kind = "cached"
 "#;
 
-/// Strings that betray a panic or a backtrace.
-const FORBIDDEN: [&str; 4] = ["panicked", "stack backtrace", "RUST_BACKTRACE", "internal error"];
-
-fn pipesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("the pipesim binary runs")
-}
-
 /// `pipesim validate` and `pipesim run` of `scenario` (plus `args`) both fail with exit code
 /// 2 and one error holding every `expected` substring; nothing is written.
 fn check(name: &str, scenario: &str, args: &[&str], expected: &[&str]) {
     for command in ["validate", "run"] {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("s.toml"), scenario).unwrap();
+        let tmp = scratch(scenario);
         let mut argv = vec![command, "s.toml"];
         if command == "run" {
             argv.extend(["--out", "out"]);
         }
         argv.extend_from_slice(args);
-        let out = pipesim(tmp.path(), &argv);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let ctx = format!("{name}: pipesim {}\n--- stderr ---\n{stderr}---", argv.join(" "));
-        assert_eq!(out.status.code(), Some(2), "exit code: {ctx}");
-        assert!(stderr.starts_with("error: "), "{ctx}");
-        assert_eq!(stderr.lines().filter(|l| l.starts_with("error: ")).count(), 1, "{ctx}");
-        for want in expected {
-            assert!(stderr.contains(want), "expected `{want}`: {ctx}");
-        }
-        for bad in FORBIDDEN {
-            assert!(!stderr.contains(bad), "`{bad}`: {ctx}");
-        }
-        assert!(out.stdout.is_empty(), "stdout: {ctx}");
-        assert!(!tmp.path().join("out").exists(), "{name}: {command} wrote a report: {ctx}");
+        assert_rejected_errors_in(name, tmp.path(), &argv, 1, expected);
     }
 }
 

@@ -1,12 +1,8 @@
 //! Charts and index.html: what each chart shows, byte-identical reruns, the formats, and a page
 //! that needs nothing from outside itself. (A real browser opens the page in tests/browser.rs.)
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use crate::support::*;
+use std::path::Path;
 
 /// A scenario with two models and a store crash, small enough to run in well under a second.
 const SCENARIO: &str = r#"
@@ -47,16 +43,14 @@ fn run(dir: &Path, extra: &[&str]) -> std::process::Output {
     std::fs::create_dir_all(dir).unwrap();
     let scenario = dir.join("charts.toml");
     std::fs::write(&scenario, SCENARIO).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(root())
-        .arg("run")
+    let out = command(&root(), &["run"])
         .arg(&scenario)
         .args(["--quiet", "--out"])
         .arg(dir.join("out"))
         .args(extra)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    ok(&out);
     out
 }
 
@@ -212,14 +206,11 @@ fn charts_of_an_earlier_run_do_not_linger() {
 #[test]
 fn a_bad_chart_format_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(root())
-        .args(["run", "scenarios/quickstart.toml", "--charts", "jpeg", "--out"])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("jpeg"));
+    let out = pipesim_at_root(
+        &["run", "scenarios/quickstart.toml", "--charts", "jpeg", "--out"],
+        &[tmp.path()],
+    );
+    assert_rejected("--charts jpeg", &out, &["jpeg"]);
 }
 
 #[test]

@@ -1,21 +1,8 @@
 //! `pipesim compare`: every metric side by side with its change, the overlay charts and page,
 //! and bad input.
 
+use crate::support::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn pipesim(args: &[&str], extra: &[&Path]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(root())
-        .args(args)
-        .args(extra)
-        .output()
-        .unwrap()
-}
 
 fn run_quickstart(out: &Path, sets: &[&str]) {
     let mut args = vec!["run", "scenarios/quickstart.toml", "--quiet", "--charts", "none"];
@@ -23,7 +10,7 @@ fn run_quickstart(out: &Path, sets: &[&str]) {
         args.extend(["--set", s]);
     }
     args.push("--out");
-    let o = pipesim(&args, &[out]);
+    let o = pipesim_at_root(&args, &[out]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -46,7 +33,10 @@ fn a_change_shows_with_its_difference_and_relative_change() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     run_quickstart(&a, &[]);
     run_quickstart(&b, &["workload.rate=1100/s"]);
-    let o = pipesim(&["compare", "--out"], &[&tmp.path().join("cmp"), &a, &b.join("report.json")]);
+    let o = pipesim_at_root(
+        &["compare", "--out"],
+        &[&tmp.path().join("cmp"), &a, &b.join("report.json")],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let md = String::from_utf8(o.stdout).unwrap();
 
@@ -102,7 +92,8 @@ fn identical_reports_differ_nowhere_and_only_changed_lists_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     run_quickstart(&tmp.path().join("a"), &[]);
     let a = tmp.path().join("a");
-    let o = pipesim(&["compare", "--only-changed"], &[&a, &root().join("reports/quickstart")]);
+    let o =
+        pipesim_at_root(&["compare", "--only-changed"], &[&a, &root().join("reports/quickstart")]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let md = String::from_utf8(o.stdout).unwrap();
     assert!(md.contains("\n0 of "), "{md}");
@@ -111,7 +102,7 @@ fn identical_reports_differ_nowhere_and_only_changed_lists_nothing() {
 
 #[test]
 fn several_scenarios_side_by_side() {
-    let o = pipesim(
+    let o = pipesim_at_root(
         &[
             "compare",
             "reports/000_async_commit/report.json",
@@ -151,22 +142,15 @@ fn bad_input_is_named_with_exit_code_2() {
         (tmp.path().to_path_buf(), "cannot read"),
     ];
     for (path, words) in cases {
-        let o = pipesim(&["compare"], &[&good, &path]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{}: {err}", path.display());
-        assert!(err.contains(words), "{}: expected {words:?} in {err}", path.display());
-        assert!(
-            err.contains(&path.file_name().unwrap().to_string_lossy().to_string()),
-            "names the file: {err}"
-        );
-        assert!(!err.contains("panicked"), "{err}");
+        let o = pipesim_at_root(&["compare"], &[&good, &path]);
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert_rejected(&path.display().to_string(), &o, &[words, &name]);
     }
     // One report is not a comparison.
-    let o = pipesim(&["compare"], &[&good]);
-    assert_eq!(o.status.code(), Some(2));
+    let o = pipesim_at_root(&["compare"], &[&good]);
+    assert_rejected("one report", &o, &[]);
     // --out that is a file.
     let file = write("a-file", "x");
-    let o = pipesim(&["compare", "--out"], &[&file, &good, &good]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("is a file"));
+    let o = pipesim_at_root(&["compare", "--out"], &[&file, &good, &good]);
+    assert_rejected("--out is a file", &o, &["is a file"]);
 }

@@ -2,8 +2,7 @@
 //! each is refused before anything runs, with exit code 2 and an error that names the file,
 //! line and column, the field's path, and the model.
 
-use std::path::Path;
-use std::process::Command;
+use crate::support::*;
 
 const HEADER: &str = r#"name = "t"
 duration = "10s"
@@ -11,31 +10,16 @@ duration = "10s"
 arrivals = { process = "poisson", rate = "1k/s" }
 "#;
 
-/// Runs `pipesim validate` on the header plus `models`, expecting exit code 2 and every
-/// `expected` substring on stderr, and nothing that looks like a panic.
+/// Runs `pipesim validate` and `pipesim run` on the header plus `models`: both are rejected
+/// ([`assert_rejected_in`]) with every `expected` substring on stderr, and write nothing.
 fn check(name: &str, models: &str, expected: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.toml");
-    std::fs::write(&file, format!("{HEADER}{models}")).unwrap();
+    let tmp = scratch(&format!("{HEADER}{models}"));
     for command in ["validate", "run"] {
-        let out_dir = dir.path().join("out");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipesim"));
-        cmd.current_dir(dir.path()).args([command, "s.toml"]);
+        let mut argv = vec![command, "s.toml"];
         if command == "run" {
-            cmd.args(["--out", "out", "--quiet"]);
+            argv.extend(["--out", "out", "--quiet"]);
         }
-        let out = cmd.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name} ({command}): exit code\n{stderr}");
-        assert!(stderr.starts_with("error: "), "{name}: {stderr}");
-        for e in expected {
-            assert!(stderr.contains(e), "{name} ({command}): expected `{e}` in\n{stderr}");
-        }
-        for bad in ["panicked", "stack backtrace", "internal error"] {
-            assert!(!stderr.contains(bad), "{name}: {stderr}");
-        }
-        assert!(out.stdout.is_empty(), "{name}: stdout not empty");
-        assert!(!Path::new(&out_dir).exists(), "{name}: nothing is written for bad input");
+        assert_rejected_in(name, tmp.path(), &argv, expected);
     }
 }
 

@@ -5,14 +5,10 @@
 //! To re-bless committed reports after an intended change: `PIPESIM_BLESS=1 cargo test --profile ci
 //! -p pipesim-cli --test it determinism`.
 
+use crate::support::*;
 use pipesim_cli::runner::{command_line, render, run_scenario};
 use pipesim_scenario::{LoadOptions, Scenario, load};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use std::path::PathBuf;
 
 /// Loads a scenario by its path relative to the workspace root, naming it that way in the
 /// report's command (as `cargo run -- run scenarios/x.toml` from the root would).
@@ -75,16 +71,12 @@ fn another_seed_gives_another_report() {
 
 #[test]
 fn the_binary_writes_the_same_bytes_twice_and_with_any_thread_count() {
-    let bin = env!("CARGO_BIN_EXE_pipesim");
     let dir = tempfile::tempdir().unwrap();
     let run = |out: &str, jobs: &str| {
-        let status = Command::new(bin)
-            .current_dir(root())
-            .args(["run", "scenarios/quickstart.toml", "--quiet", "--jobs", jobs, "--out"])
-            .arg(dir.path().join(out))
-            .output()
-            .unwrap();
-        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        ok(&pipesim_at_root(
+            &["run", "scenarios/quickstart.toml", "--quiet", "--jobs", jobs, "--out"],
+            &[&dir.path().join(out)],
+        ));
         (
             std::fs::read(dir.path().join(out).join("report.json")).unwrap(),
             std::fs::read(dir.path().join(out).join("report.md")).unwrap(),

@@ -3,19 +3,12 @@
 //! Numbers are never copied from a run; bounds come from the mechanism (a checkpoint interval,
 //! a retry budget, a poison fraction and its binomial spread).
 
-use pipesim_cli::runner::{render, run_scenario};
-use pipesim_scenario::{LoadOptions, load_str};
+use crate::support::*;
 use serde_json::Value;
-use std::path::Path;
 
 /// Runs a scenario given as text and returns report.json's `models` array.
 fn run(text: &str) -> Vec<Value> {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/examples/es.toml");
-    let s = load_str(text, &base, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    let run = run_scenario(&s, None).expect("the run reads its inputs");
-    let rendered = render(&s, &run, "test");
-    let report: Value = serde_json::from_str(&rendered.json).expect("report.json parses");
-    report["models"].as_array().expect("models").clone()
+    report_models(text, &root().join("scenarios/examples/es.toml"))
 }
 
 /// A scenario header: `rate` events/s for `duration` over `keys` Zipf(0.9) keys, 512 B each.

@@ -2,8 +2,7 @@
 //! naming the file, line and column and the field's path under `model[0]`, nothing on stdout,
 //! no panic, and no report written by `run`.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use crate::support::*;
 
 /// A valid scenario; each case appends lines to the model table or replaces one line. The
 /// model table starts on line 5; appended text starts on line 8.
@@ -16,45 +15,16 @@ name = "es"
 kind = "event_sourced"
 "#;
 
-const FORBIDDEN: [&str; 4] = ["panicked", "stack backtrace", "internal error", "this is a bug"];
-
-fn pipesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("the pipesim binary runs")
-}
-
-fn assert_invalid(what: &str, out: &Output, expected: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let ctx = format!("{what}\n--- stderr ---\n{stderr}--- stdout ---\n{stdout}---");
-    assert_eq!(out.status.code(), Some(2), "exit code: {ctx}");
-    assert!(stderr.starts_with("error: "), "stderr start: {ctx}");
-    assert_eq!(stderr.lines().filter(|l| l.starts_with("error: ")).count(), 1, "{ctx}");
-    for want in expected {
-        assert!(stderr.contains(want), "expected `{want}` in stderr: {ctx}");
-    }
-    for bad in FORBIDDEN {
-        assert!(!stderr.contains(bad), "`{bad}` in stderr: {ctx}");
-    }
-    assert!(stdout.is_empty(), "stdout must be empty: {ctx}");
-}
-
 /// `validate` and `run` of `scenario` (plus `args`) both fail with `expected`, and `run`
 /// writes nothing.
 fn check(what: &str, scenario: &str, args: &[&str], expected: &[&str]) {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("s.toml"), scenario).unwrap();
+    let tmp = scratch(scenario);
     let mut argv = vec!["validate", "s.toml"];
     argv.extend_from_slice(args);
-    assert_invalid(&format!("{what}: validate"), &pipesim(tmp.path(), &argv), expected);
+    assert_rejected_errors_in(&format!("{what}: validate"), tmp.path(), &argv, 1, expected);
     let mut argv = vec!["run", "s.toml", "--out", "out", "--quiet"];
     argv.extend_from_slice(args);
-    assert_invalid(&format!("{what}: run"), &pipesim(tmp.path(), &argv), expected);
-    assert!(!tmp.path().join("out").exists(), "{what}: run created its output folder");
+    assert_rejected_errors_in(&format!("{what}: run"), tmp.path(), &argv, 1, expected);
 }
 
 /// BASE with `extra` appended (starting on line 8).

@@ -4,20 +4,13 @@
 //! connections; and the kinds a role does not take are refused. Each effect is read from the
 //! events created during the fault's window (report.json `phases[]`), against those outside.
 
-use pipesim_cli::runner::{render, run_scenario};
-use pipesim_scenario::{LoadOptions, load_str};
+use crate::support::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 /// Runs a scenario given as text and returns report.json's `models` array.
 fn run(text: &str) -> Vec<Value> {
-    let s = load_str(text, Path::new("esf.toml"), &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let run = run_scenario(&s, None).expect("the run reads its inputs");
-    let rendered = render(&s, &run, "test");
-    let report: Value = serde_json::from_str(&rendered.json).expect("report.json parses");
-    report["models"].as_array().expect("models").clone()
+    report_models(text, Path::new("esf.toml"))
 }
 
 /// `rate` events/s for `duration` over 10,000 Zipf(0.9) keys, 512 B each, then the faults.
@@ -357,18 +350,8 @@ fn a_network_partition_holds_the_producers_until_their_retries_get_through() {
 
 /// `pipesim validate` on a fault: exit 2 and `expected` on stderr.
 fn refused(fault: &str, expected: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.toml");
-    std::fs::write(&file, header("1k/s", "5s", fault) + &model_toml("m", "")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(dir.path())
-        .args(["validate", "s.toml"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{fault}: {stderr}");
-    assert!(stderr.contains(expected), "expected `{expected}` in\n{stderr}");
-    assert!(!stderr.contains("panicked"));
+    let tmp = scratch(&(header("1k/s", "5s", fault) + &model_toml("m", "")));
+    assert_rejected_in(fault, tmp.path(), &["validate", "s.toml"], &[expected]);
 }
 
 #[test]

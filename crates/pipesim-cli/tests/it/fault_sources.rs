@@ -1,25 +1,9 @@
 //! Where faults come from besides `[[fault]]` tables: random faults drawn from the seed
 //! (`[faults.random]`) and fault traces (`[faults] trace`), through the real binary.
 
+use crate::support::*;
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn pipesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(o: &Output) {
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
-}
-
-fn report(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
+use std::process::Output;
 
 /// Two designs sharing the roles `store` and `network`.
 const BASE: &str = r#"name = "f"
@@ -42,11 +26,10 @@ const RANDOM: &str =
 
 /// Runs `text` with `seed`; returns the report and stdout.
 fn run(text: &str, seed: &str) -> (Value, String) {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("s.toml"), text).unwrap();
+    let tmp = scratch(text);
     let o = pipesim(tmp.path(), &["run", "s.toml", "--out", "out", "--seed", seed, "--jobs", "1"]);
-    ok(&o);
-    (report(&tmp.path().join("out/report.json")), String::from_utf8_lossy(&o.stdout).into_owned())
+    let stdout = ok(&o);
+    (read_json(&tmp.path().join("out/report.json")), stdout)
 }
 
 #[test]
@@ -99,7 +82,7 @@ fn the_mix_itself_varies_with_the_seed() {
             &["run", "s.toml", "--out", "o", "--seed", &seed.to_string(), "--models", "pg"],
         );
         ok(&o);
-        let r = report(&tmp.path().join("o/report.json"));
+        let r = read_json(&tmp.path().join("o/report.json"));
         mixes.insert(r["random_fault_mix"].to_string());
     }
     assert!(mixes.len() >= 4, "only {} distinct mixes in 12 seeds: {mixes:?}", mixes.len());
@@ -130,14 +113,8 @@ fn bad_random_bounds_are_refused() {
         ("[faults.random]\ncont = 3\n", "cont"),
     ];
     for (table, want) in cases {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("s.toml"), format!("{BASE}{table}")).unwrap();
-        let o = pipesim(tmp.path(), &["run", "s.toml", "--out", "out"]);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{table}: {err}");
-        assert!(err.contains(want), "{table}: expected `{want}` in\n{err}");
-        assert!(!err.contains("panicked"));
-        assert!(!tmp.path().join("out").exists(), "{table}: something was written");
+        let tmp = scratch(&format!("{BASE}{table}"));
+        assert_rejected_in(table, tmp.path(), &["run", "s.toml", "--out", "out"], &[want]);
     }
 }
 
@@ -167,7 +144,7 @@ fn fault_traces_in_csv_and_json_lines_equal_the_same_fault_tables() {
     for (name, content) in [("f.csv", csv), ("f.jsonl", jsonl)] {
         let (o, tmp) = with_trace(name, content.as_bytes(), "");
         ok(&o);
-        let r = report(&tmp.path().join("out/report.json"));
+        let r = read_json(&tmp.path().join("out/report.json"));
         assert_eq!(
             r["models"], from_tables["models"],
             "{name} differs from the same [[fault]] tables"
@@ -223,20 +200,13 @@ fn bad_fault_traces_name_the_file_and_line() {
     ];
     for (name, content, want) in cases {
         let (o, tmp) = with_trace(name, content.as_bytes(), "");
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{want}: {err}");
-        assert!(err.contains(want), "expected `{want}` in\n{err}");
-        assert!(err.contains("faults.trace"), "{err}");
-        assert!(!err.contains("panicked"));
+        assert_rejected(want, &o, &[want, "faults.trace"]);
         assert!(!tmp.path().join("out").exists());
     }
     // A trace that cannot be read at all.
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("s.toml"), format!("{BASE}[faults]\ntrace = \"none.jsonl\"\n"))
-        .unwrap();
+    let tmp = scratch(&format!("{BASE}[faults]\ntrace = \"none.jsonl\"\n"));
     let o = pipesim(tmp.path(), &["validate", "s.toml"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("none.jsonl: cannot read: no such file"), "{}", stderr(&o));
+    assert_rejected("no trace", &o, &["none.jsonl: cannot read: no such file"]);
 }
 
 #[test]
@@ -244,14 +214,12 @@ fn skip_mode_counts_the_lines_it_skipped() {
     let content = "kind,target,at,duration\ncrash,store,1s,300ms\ncrash,store,oops,1s\ncrash,store,2s,300ms\n";
     let (o, tmp) = with_trace("f.csv", content.as_bytes(), "on_error = \"skip\"\n");
     ok(&o);
-    let r = report(&tmp.path().join("out/report.json"));
+    let r = read_json(&tmp.path().join("out/report.json"));
     assert_eq!(r["models"][0]["faults"].as_array().unwrap().len(), 2);
     let warnings = r["warnings"].to_string();
     assert!(warnings.contains("fault trace") && warnings.contains("skipped 1 line"), "{warnings}");
     assert!(warnings.contains("line 3"), "{warnings}");
     // Without skip, the same line stops the run and says how to skip it.
     let (o, _) = with_trace("f.csv", content.as_bytes(), "");
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
-    assert!(err.contains("f.csv:3:") && err.contains("on_error = \"skip\""), "{err}");
+    assert_rejected("without skip", &o, &["f.csv:3:", "on_error = \"skip\""]);
 }

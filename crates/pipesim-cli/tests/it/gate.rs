@@ -1,28 +1,8 @@
 //! `pipesim gate`: thresholds, exact baseline comparison with tolerances, --bless, the CI
 //! outputs, and every bad input the issue names (exit 2, before any run).
 
+use crate::support::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn pipesim(args: &[&str], paths: &[&Path]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(root())
-        .args(args)
-        .args(paths)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 /// An M/M/1-like scenario with a `[gate]` table, in `dir`.
 fn scenario(dir: &Path, gate: &str) -> PathBuf {
@@ -55,7 +35,7 @@ service = {{ dist = "exp", mean = "1ms" }}
 
 #[test]
 fn the_committed_ci_scenarios_pass_against_their_baselines() {
-    let o = pipesim(
+    let o = pipesim_at_root(
         &[
             "gate",
             "scenarios/ci/pool_spike.toml",
@@ -64,7 +44,7 @@ fn the_committed_ci_scenarios_pass_against_their_baselines() {
         ],
         &[],
     );
-    let (out, err) = text(&o);
+    let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert_eq!(out.matches("metrics identical").count(), 3, "{out}");
     assert!(out.contains("gate passed: 3 scenarios"));
@@ -74,7 +54,7 @@ fn the_committed_ci_scenarios_pass_against_their_baselines() {
 fn a_deliberate_regression_fails_with_exit_3_and_names_each_metric() {
     let tmp = tempfile::tempdir().unwrap();
     let (junit, bench) = (tmp.path().join("junit.xml"), tmp.path().join("bench.json"));
-    let o = pipesim(
+    let o = pipesim_at_root(
         &[
             "gate",
             "scenarios/ci/pool_spike.toml",
@@ -84,7 +64,7 @@ fn a_deliberate_regression_fails_with_exit_3_and_names_each_metric() {
         ],
         &[&junit, Path::new("--benchmark-json"), &bench],
     );
-    let (out, err) = text(&o);
+    let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(3), "{out}{err}");
     // The p99 moved: both values, the change, "exact", REGRESSION.
     let line =
@@ -125,8 +105,8 @@ fn thresholds_fail_with_exit_3_and_pass_otherwise() {
     // M/M/1 at ρ = 0.8, mean 1 ms: p99 of the sojourn ≈ ln(100)/(μ−λ) = 23 ms.
     let s = scenario(tmp.path(), "[gate]\n\"p99\" = \"< 10ms\"\n\"lost\" = \"== 0\"\n");
     let base = tmp.path().join("base");
-    let o = pipesim(&["gate", "--bless", "--baseline"], &[&base, &s]);
-    let (out, _) = text(&o);
+    let o = pipesim_at_root(&["gate", "--bless", "--baseline"], &[&base, &s]);
+    let (out, _) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(3), "{out}");
     let p99_line = out.lines().find(|l| l.contains("p99 < 10ms")).unwrap();
     assert!(p99_line.ends_with("FAIL"), "{p99_line}");
@@ -137,8 +117,8 @@ fn thresholds_fail_with_exit_3_and_pass_otherwise() {
     assert!(base.join("g/report.json").exists() && base.join("g/index.html").exists());
 
     let s = scenario(tmp.path(), "[gate]\n\"p99\" = \"< 40ms\"\n");
-    let o = pipesim(&["gate", "--baseline"], &[&base, &s]);
-    let (out, err) = text(&o);
+    let o = pipesim_at_root(&["gate", "--baseline"], &[&base, &s]);
+    let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
 }
 
@@ -147,24 +127,27 @@ fn tolerances_let_an_intended_change_through_and_no_further() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("base");
     let s = scenario(tmp.path(), "");
-    assert_eq!(pipesim(&["gate", "--bless", "--baseline"], &[&base, &s]).status.code(), Some(0));
+    assert_eq!(
+        pipesim_at_root(&["gate", "--bless", "--baseline"], &[&base, &s]).status.code(),
+        Some(0)
+    );
     // A slightly slower server moves latencies and the station's details by a few percent.
     let slower = ["--set", "model[one].station[server].service.mean=1.02ms"];
-    let o = pipesim(&[&["gate"][..], &slower[..], &["--baseline"]].concat(), &[&base, &s]);
+    let o = pipesim_at_root(&[&["gate"][..], &slower[..], &["--baseline"]].concat(), &[&base, &s]);
     assert_eq!(o.status.code(), Some(3), "exact by default");
     // Allow 50 % on every metric of the latency, mean_in_system and details groups.
     let tol = "[gate.tolerance]\n\"latency\" = \"50%\"\n\"mean_in_system\" = \"50%\"\n\"details\" = \"50%\"\n\"simulation\" = \"50%\"\n";
     let s = scenario(tmp.path(), tol);
-    let o = pipesim(&[&["gate"][..], &slower[..], &["--baseline"]].concat(), &[&base, &s]);
-    let (out, err) = text(&o);
+    let o = pipesim_at_root(&[&["gate"][..], &slower[..], &["--baseline"]].concat(), &[&base, &s]);
+    let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(out.contains("within tolerance"), "{out}");
     // A server twice as slow moves the p99 far beyond 50 %.
-    let o = pipesim(
+    let o = pipesim_at_root(
         &["gate", "--set", "model[one].station[server].service.mean=1.2ms", "--baseline"],
         &[&base, &s],
     );
-    let (out, _) = text(&o);
+    let (out, _) = (stdout(&o), stderr(&o));
     assert_eq!(o.status.code(), Some(3), "{out}");
     assert!(
         out.lines().any(|l| l.contains("latency.e2e.p99_ms")
@@ -192,27 +175,18 @@ fn bad_input_is_refused_before_any_run() {
     ];
     for (gate, words) in cases {
         let s = scenario(tmp.path(), gate);
-        let o = pipesim(&["gate", "--bless", "--baseline"], &[&base, &s]);
-        let (out, err) = text(&o);
-        assert_eq!(o.status.code(), Some(2), "{gate}: {out}{err}");
-        assert!(err.contains(words), "{gate}: expected {words:?} in {err}");
+        let o = pipesim_at_root(&["gate", "--bless", "--baseline"], &[&base, &s]);
+        assert_rejected(gate, &o, &[words]);
         assert!(!base.exists(), "nothing is written for bad input");
     }
     // A baseline folder without the scenario's report.
     let s = scenario(tmp.path(), "[gate]\n\"p99\" = \"< 50ms\"\n");
     std::fs::create_dir_all(&base).unwrap();
-    let o = pipesim(&["gate", "--baseline"], &[&base, &s]);
-    let (_, err) = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("no baseline report for scenario \"g\"") && err.contains("--bless"),
-        "{err}"
-    );
+    let o = pipesim_at_root(&["gate", "--baseline"], &[&base, &s]);
+    assert_rejected("no baseline", &o, &["no baseline report for scenario \"g\"", "--bless"]);
     // A baseline that is not a report.
     std::fs::create_dir_all(base.join("g")).unwrap();
     std::fs::write(base.join("g/report.json"), "{}").unwrap();
-    let o = pipesim(&["gate", "--baseline"], &[&base, &s]);
-    let (_, err) = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("report.json has no schema_version"), "{err}");
+    let o = pipesim_at_root(&["gate", "--baseline"], &[&base, &s]);
+    assert_rejected("not a report", &o, &["report.json has no schema_version"]);
 }

@@ -3,9 +3,13 @@
 //! cases: every one exit 2 with a short message naming the file or field, nothing written,
 //! never a panic or an abort.
 
+use crate::support::*;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+/// How long one run may take: a FIFO that blocks must fail the test, not hang it.
+const LIMIT: Duration = Duration::from_secs(60);
 
 const BASE: &str = r#"name = "t"
 duration = "2s"
@@ -21,46 +25,11 @@ servers = 1
 service = { dist = "exp", mean = "0.5ms" }
 "#;
 
-/// Runs pipesim in `dir`, killing it after 60 s (a FIFO that blocks must fail the test, not
-/// hang it).
-fn pipesim(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipesim"));
-    cmd.args(args).current_dir(dir).stdout(Stdio::piped());
-    output_within(cmd, Duration::from_secs(60))
-}
-
-/// Runs `cmd` (stderr captured), killing it and failing the test after `limit`.
-pub(crate) fn output_within(mut cmd: Command, limit: Duration) -> Output {
-    let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
-    // A test's own deadline: wall time outside any simulation.
-    #[allow(clippy::disallowed_methods)]
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("{cmd:?} did not finish in {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
-/// Exit 2, one short `error:` line (plus a snippet) containing every `want`, no panic.
+/// The bad-input contract ([`assert_rejected`]) with every `want`, and a short message: one
+/// `error:` line (plus a snippet) under 2,000 bytes.
 fn invalid(what: &str, o: &Output, want: &[&str]) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{what}: {err}");
-    assert!(err.starts_with("error: "), "{what}: {err}");
+    let err = assert_rejected(what, o, want);
     assert!(err.len() < 2_000, "{what}: a {} byte message", err.len());
-    for w in want {
-        assert!(err.contains(w), "{what}: expected `{w}` in {err}");
-    }
-    assert!(!err.contains("internal error") && !err.contains("panicked"), "{what}: {err}");
-}
-
-fn scenario_dir(text: &str) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("s.toml"), text).unwrap();
-    tmp
 }
 
 fn mkfifo(path: &Path) -> bool {
@@ -69,14 +38,14 @@ fn mkfifo(path: &Path) -> bool {
 
 #[test]
 fn inputs_that_are_not_regular_files_are_refused_at_once() {
-    let tmp = scenario_dir(BASE);
+    let tmp = scratch(BASE);
     let dir = tmp.path();
     if !mkfifo(&dir.join("fifo")) {
         return;
     }
     // A scenario that never ends, or blocks.
     for input in ["/dev/zero", "fifo"] {
-        let o = pipesim(dir, &["validate", input]);
+        let o = pipesim_within(dir, &["validate", input], LIMIT);
         invalid(input, &o, &[input, "not a regular file"]);
     }
     // A trace (read twice: at load time and by every run) and an .hgrm table.
@@ -100,7 +69,7 @@ fn inputs_that_are_not_regular_files_are_refused_at_once() {
             assert!(mkfifo(&dir.join("fifo.csv")));
         }
         std::fs::write(dir.join("x.toml"), text).unwrap();
-        let o = pipesim(dir, &["validate", "x.toml"]);
+        let o = pipesim_within(dir, &["validate", "x.toml"], LIMIT);
         invalid(file, &o, &["not a regular file"]);
     }
     // Reports and sweep parts.
@@ -110,14 +79,14 @@ fn inputs_that_are_not_regular_files_are_refused_at_once() {
         vec!["merge", "/dev/zero", "--out", "m"],
         vec!["merge", "fifo", "--out", "m"],
     ] {
-        let o = pipesim(dir, &args);
+        let o = pipesim_within(dir, &args, LIMIT);
         invalid(&format!("{args:?}"), &o, &["not a regular file"]);
         assert!(!dir.join("m").exists());
     }
     // A baseline that is a FIFO.
     std::fs::create_dir_all(dir.join("base/t")).unwrap();
     assert!(mkfifo(&dir.join("base/t/report.json")));
-    let o = pipesim(dir, &["gate", "s.toml", "--baseline", "base"]);
+    let o = pipesim_within(dir, &["gate", "s.toml", "--baseline", "base"], LIMIT);
     invalid("baseline FIFO", &o, &["report.json", "not a regular file"]);
 }
 
@@ -132,11 +101,11 @@ fn a_byte_order_mark_is_skipped_in_traces_and_fault_traces() {
             "keys = { count = 100 }",
             "keys = { count = 100 }\n[faults]\ntrace = \"faults.csv\"",
         );
-    let tmp = scenario_dir(&text);
+    let tmp = scratch(&text);
     let dir = tmp.path();
     std::fs::write(dir.join("events.csv"), "\u{feff}time,key\n1000,1\n2000,2\n").unwrap();
     std::fs::write(dir.join("faults.csv"), "\u{feff}kind,target,at,duration\n").unwrap();
-    let o = pipesim(dir, &["run", "s.toml", "--out", "out", "--quiet"]);
+    let o = pipesim_within(dir, &["run", "s.toml", "--out", "out", "--quiet"], LIMIT);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -184,7 +153,7 @@ fn every_count_has_a_limit_that_is_an_error_naming_its_field() {
     let tmp = tempfile::tempdir().unwrap();
     for (what, text, field) in limit_cases() {
         std::fs::write(tmp.path().join("s.toml"), &text).unwrap();
-        let o = pipesim(tmp.path(), &["validate", "s.toml"]);
+        let o = pipesim_within(tmp.path(), &["validate", "s.toml"], LIMIT);
         invalid(what, &o, &["s.toml", &format!("{field}:")]);
     }
 }
@@ -202,20 +171,28 @@ fn models_beyond_the_limit_are_refused_and_the_limit_validates_quickly() {
     std::fs::write(tmp.path().join("s.toml"), format!("{head}{many}")).unwrap();
     #[allow(clippy::disallowed_methods)]
     let start = Instant::now();
-    let o = pipesim(tmp.path(), &["validate", "s.toml", "--quiet"]);
+    let o = pipesim_within(tmp.path(), &["validate", "s.toml", "--quiet"], LIMIT);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(start.elapsed() < Duration::from_secs(10), "validate took {:?}", start.elapsed());
     std::fs::write(tmp.path().join("s.toml"), format!("{head}{many}{}", model(64))).unwrap();
-    invalid("65 models", &pipesim(tmp.path(), &["validate", "s.toml"]), &["model:", "64 models"]);
+    invalid(
+        "65 models",
+        &pipesim_within(tmp.path(), &["validate", "s.toml"], LIMIT),
+        &["model:", "64 models"],
+    );
 }
 
 #[test]
 fn messages_cut_long_values_instead_of_echoing_them() {
     let long = "k".repeat(100_000);
-    let tmp = scenario_dir(&BASE.replace("kind = \"stations\"", &format!("kind = \"{long}\"")));
-    let o = pipesim(tmp.path(), &["validate", "s.toml"]);
+    let tmp = scratch(&BASE.replace("kind = \"stations\"", &format!("kind = \"{long}\"")));
+    let o = pipesim_within(tmp.path(), &["validate", "s.toml"], LIMIT);
     invalid("a 100 kB kind", &o, &["model[0].kind", "more characters"]);
-    let o = pipesim(tmp.path(), &["validate", "s.toml", "--set", &format!("workload.rate={long}")]);
+    let o = pipesim_within(
+        tmp.path(),
+        &["validate", "s.toml", "--set", &format!("workload.rate={long}")],
+        LIMIT,
+    );
     invalid("a 100 kB --set", &o, &["more characters"]);
 }
 
@@ -226,19 +203,19 @@ fn simultaneous_schema_floods_under_a_frozen_schema_run() {
         BASE.split("[[model]]").next().unwrap(),
         "[[fault]]\nkind = \"schema_flood\"\ntarget = \"log\"\nat = \"500ms\"\nduration = \"100ms\"\ninterval = \"50ms\"\n".repeat(2)
     );
-    let tmp = scenario_dir(&text);
-    let o = pipesim(tmp.path(), &["run", "s.toml", "--out", "out", "--quiet"]);
+    let tmp = scratch(&text);
+    let o = pipesim_within(tmp.path(), &["run", "s.toml", "--out", "out", "--quiet"], LIMIT);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]
 fn a_warmup_that_leaves_nothing_measured_is_a_warning() {
-    let tmp = scenario_dir(
+    let tmp = scratch(
         &BASE
             .replace("\"500/s\"", "\"1/s\"")
             .replace("duration = \"2s\"", "duration = \"2s\"\nwarmup = \"1999ms\"\nseed = 3"),
     );
-    let o = pipesim(tmp.path(), &["run", "s.toml", "--out", "out", "--quiet"]);
+    let o = pipesim_within(tmp.path(), &["run", "s.toml", "--out", "out", "--quiet"], LIMIT);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(
@@ -251,11 +228,12 @@ fn a_warmup_that_leaves_nothing_measured_is_a_warning() {
 
 #[test]
 fn find_max_rate_refuses_a_precision_it_cannot_reach() {
-    let tmp = scenario_dir(BASE);
+    let tmp = scratch(BASE);
     for p in ["1e-300", "0", "1", "NaN"] {
-        let o = pipesim(
+        let o = pipesim_within(
             tmp.path(),
             &["sweep", "s.toml", "--find-max-rate", "--slo", "p99 < 50ms", "--precision", p],
+            LIMIT,
         );
         invalid(p, &o, &["--precision"]);
     }
@@ -263,7 +241,7 @@ fn find_max_rate_refuses_a_precision_it_cannot_reach() {
 
 #[test]
 fn every_command_accepts_quiet() {
-    let tmp = scenario_dir(&format!("{BASE}[sweep]\nseeds = 2\n"));
+    let tmp = scratch(&format!("{BASE}[sweep]\nseeds = 2\n"));
     let dir = tmp.path();
     for args in [
         vec!["validate", "s.toml", "--quiet"],
@@ -275,7 +253,7 @@ fn every_command_accepts_quiet() {
         vec!["gate", "s.toml", "--baseline", "b", "--bless", "--quiet"],
         vec!["trace", "export", "s.toml", "--out", "tr", "--quiet"],
     ] {
-        let o = pipesim(dir, &args);
+        let o = pipesim_within(dir, &args, LIMIT);
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
     }
 }
@@ -291,7 +269,7 @@ fn a_trace_changed_after_the_scan_is_the_runs_error() {
         "{ process = \"poisson\", rate = \"500/s\" }",
         "{ process = \"trace\", file = \"events.csv\" }",
     );
-    let tmp = scenario_dir(&text);
+    let tmp = scratch(&text);
     std::fs::write(tmp.path().join("events.csv"), "time,key\n1000,1\n2000,2\n3000,3\n").unwrap();
     let s = load(&tmp.path().join("s.toml"), &LoadOptions::default()).unwrap();
     assert!(run_scenario(&s, Some(1)).is_ok());

@@ -2,7 +2,8 @@
 //!
 //! One binary links once (24 binaries each linked the whole workspace, which dominated the test
 //! build on two cores). Each module is one concern; tests that need a process of their own
-//! (peak memory) re-run this binary as a child (see `memory.rs`).
+//! (peak memory) re-run this binary as a child (see `memory.rs`). The harness they share (running
+//! the binary, scratch folders, the one bad-input contract) is in `support.rs`.
 
 mod bad_input;
 mod browser;
@@ -30,6 +31,7 @@ mod run_estimate;
 mod safe_output;
 mod schema_flood;
 mod store_faults;
+mod support;
 mod sweep;
 mod theory;
 mod timeline;

@@ -2,17 +2,14 @@
 //! run: each compares two configurations that differ in one mechanism, or checks a value that
 //! follows from the mechanism (a capacity of 1 / script cost).
 
-use pipesim_cli::runner::run_scenario;
+use crate::support::*;
 use pipesim_metrics::RunResults;
 use pipesim_models::ModelOutcome;
-use pipesim_scenario::{LoadOptions, load_str};
 use std::path::Path;
 
 /// Runs scenario `text` (one or more models) and returns each model's outcome.
 fn run(text: &str) -> Vec<ModelOutcome> {
-    let s = load_str(text, Path::new("mechanism.toml"), &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(2)).expect("the run reads its inputs").outcomes
+    run_text(text, Path::new("mechanism.toml"), Some(2)).outcomes
 }
 
 fn detail(o: &ModelOutcome, table: &str, column: &str) -> f64 {

@@ -2,16 +2,12 @@
 //! spikes and packet loss act on the links' messages, and the report attributes their effect to
 //! the fault's window (statistics by phase).
 
-use pipesim_cli::runner::run_scenario;
+use crate::support::*;
 use pipesim_metrics::RunResults;
-use pipesim_scenario::{LoadOptions, load_str};
 use std::path::Path;
-use std::process::Command;
 
 fn run(text: &str) -> RunResults {
-    let s = load_str(text, Path::new("net.toml"), &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes.remove(0).results
+    run_text(text, Path::new("net.toml"), Some(1)).outcomes.remove(0).results
 }
 
 /// A design at 5k/s for 10 s with one fault from 4 s to 5 s on `network`. The clients time out
@@ -119,20 +115,10 @@ fn packet_loss_costs_retransmission_timeouts() {
     assert_eq!(r.invariants.lost, 0);
 }
 
-/// `pipesim validate` on a bad fault: exit 2 and `expected` on stderr.
+/// `pipesim validate` on a bad fault is rejected ([`assert_rejected_in`]) with `expected`.
 fn refused(model: &str, fault: &str, expected: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.toml");
-    std::fs::write(&file, scenario(model, fault)).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(dir.path())
-        .args(["validate", "s.toml"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{fault}: {stderr}");
-    assert!(stderr.contains(expected), "expected `{expected}` in\n{stderr}");
-    assert!(!stderr.contains("panicked"));
+    let tmp = scratch(&scenario(model, fault));
+    assert_rejected_in(fault, tmp.path(), &["validate", "s.toml"], &[expected]);
 }
 
 #[test]

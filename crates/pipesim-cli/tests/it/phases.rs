@@ -1,15 +1,12 @@
 //! Statistics by phase: the events created during a fault window, and those created outside
 //! all windows, each with their own latency and findings.
 
-use pipesim_cli::runner::run_scenario;
+use crate::support::*;
 use pipesim_metrics::RunResults;
-use pipesim_scenario::{LoadOptions, load_str};
 use std::path::Path;
 
 fn run(text: &str) -> RunResults {
-    let s = load_str(text, Path::new("phases.toml"), &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes.remove(0).results
+    run_text(text, Path::new("phases.toml"), Some(1)).outcomes.remove(0).results
 }
 
 /// One Postgres design at 20k/s for 10 s; with `crash`, the store crashes at 6 s for 1 s.

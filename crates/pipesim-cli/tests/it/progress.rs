@@ -1,16 +1,13 @@
 //! Progress: the driver publishes it without changing results, the CLI draws it only on a
 //! terminal, and never into a pipe or a file.
 
+use crate::support::*;
 use pipesim_cli::runner::{command_line, render, run_scenario, settings};
 use pipesim_models::RunProgress;
 use pipesim_scenario::{LoadOptions, load};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
 
 #[test]
 fn the_driver_publishes_progress_to_the_end_and_results_do_not_change() {
@@ -50,12 +47,7 @@ fn long_run(extra: &[&str]) -> Vec<String> {
 #[test]
 fn nothing_is_drawn_into_a_pipe() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(root())
-        .args(long_run(&["--out"]))
-        .arg(tmp.path())
-        .output()
-        .unwrap();
+    let out = command(&root(), &[]).args(long_run(&["--out"])).arg(tmp.path()).output().unwrap();
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("ETA") && !err.contains('\u{1b}'), "{err}");
@@ -71,8 +63,7 @@ fn a_terminal_gets_bars_with_simulated_time_rate_and_eta() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_pipesim");
-    let mut cmd = format!("{bin} {}", long_run(&[]).join(" "));
+    let mut cmd = format!("{BIN} {}", long_run(&[]).join(" "));
     cmd.push_str(&format!(" --out {}", tmp.path().join("out").display()));
     let typescript = tmp.path().join("typescript");
     let status = Command::new("script")

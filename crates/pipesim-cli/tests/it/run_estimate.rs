@@ -3,11 +3,12 @@
 //! takes (peak resident memory measured in a process of its own, as `memory.rs` does).
 
 use crate::memory::peak_rss_bytes;
+use crate::support::*;
 use pipesim_cli::estimate::estimate;
 use pipesim_cli::runner::run_scenario;
 use pipesim_scenario::{LoadOptions, load_str};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 /// Seed 000's Redis+Lua design with large producer LRUs over many keys.
 fn lua(keys: u64, capacity: u64, rate: &str, duration: &str) -> String {
@@ -29,10 +30,6 @@ shards = 200
     )
 }
 
-fn pipesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim")).args(args).current_dir(dir).output().unwrap()
-}
-
 #[test]
 fn a_run_too_large_for_max_memory_is_refused_naming_the_parameter() {
     let tmp = tempfile::tempdir().unwrap();
@@ -46,15 +43,15 @@ fn a_run_too_large_for_max_memory_is_refused_naming_the_parameter() {
     // 16 LRUs of 10 M keys: about 9 GiB, more than 2 GiB.
     for cmd in ["validate", "run", "gate"] {
         let o = pipesim(tmp.path(), &[cmd, "s.toml", "--max-memory", "2GiB"]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{cmd}: {err}");
-        assert!(err.contains("more than --max-memory 2GiB allows"), "{cmd}: {err}");
-        assert!(err.contains("lower `model[lua].lru.capacity`"), "{cmd}: {err}");
+        assert_rejected(
+            cmd,
+            &o,
+            &["more than --max-memory 2GiB allows", "lower `model[lua].lru.capacity`"],
+        );
     }
     assert!(!tmp.path().join("reports").exists(), "a refused run wrote");
     let o = pipesim(tmp.path(), &["run", "s.toml", "--max-memory", "lots"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--max-memory"));
+    assert_rejected("--max-memory lots", &o, &["--max-memory"]);
 }
 
 const CHILD: &str = "PIPESIM_ESTIMATE_CHILD";

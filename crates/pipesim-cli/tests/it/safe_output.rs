@@ -4,9 +4,10 @@
 //! run as it was), and a folder holding anything pipesim did not write is refused before any
 //! run.
 
+use crate::support::*;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 const SCENARIO: &str = r#"name = "t"
 duration = "3s"
@@ -21,32 +22,6 @@ name = "s"
 servers = 1
 service = { dist = "exp", mean = "0.5ms" }
 "#;
-
-fn pipesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Every file under `dir` with its bytes, in path order.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.display().to_string(), std::fs::read(&p).unwrap_or_default()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// A folder with `s.toml` and a blessed baseline `base/t/`.
 fn gate_setup() -> tempfile::TempDir {
@@ -117,15 +92,16 @@ fn a_write_that_fails_halfway_leaves_the_earlier_report_whole() {
     let o = pipesim(dir, &["run", "s.toml", "--out", "out", "--quiet"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let before = snapshot(dir);
-    let big = before.iter().map(|(_, b)| b.len()).max().unwrap();
-    let small = before.iter().find(|(p, _)| p.ends_with("report.md")).unwrap().1.len();
+    let big = before.values().filter_map(Entry::bytes).map(<[u8]>::len).max().unwrap();
+    let small = before.iter().find(|(p, _)| p.ends_with("report.md")).unwrap().1;
+    let small = small.bytes().unwrap().len();
     assert!(big > 4 * small, "the page must be much larger than report.md");
     // Files larger than the limit cannot be written (EFBIG, SIGXFSZ ignored): report.json
     // and report.md are written, the page is not.
     let limit_blocks = (big / 512 / 2).max(1);
     let script = format!(
         "trap '' XFSZ; ulimit -f {limit_blocks}; exec '{}' run s.toml --out out --seed 9 --quiet",
-        env!("CARGO_BIN_EXE_pipesim")
+        BIN
     );
     let o = Command::new("sh").args(["-c", &script]).current_dir(dir).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

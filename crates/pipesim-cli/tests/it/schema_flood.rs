@@ -3,19 +3,14 @@
 //! consumer that infers schemas crashes on a type it does not know yet (infer), a frozen
 //! schema rejects the events of new types (frozen), and disk stalls and pauses of the log.
 
-use pipesim_cli::runner::run_scenario;
+use crate::support::*;
 use pipesim_metrics::RunResults;
-use pipesim_scenario::{LoadOptions, load_str};
 use std::path::Path;
-use std::process::Command;
 
 const MS: u64 = 1_000_000;
 
 fn run(text: &str) -> Vec<RunResults> {
-    let s = load_str(text, Path::new("schema_flood.toml"), &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(1))
-        .expect("the run reads its inputs")
+    run_text(text, Path::new("schema_flood.toml"), Some(1))
         .outcomes
         .into_iter()
         .map(|o| o.results)
@@ -177,22 +172,10 @@ fn a_paused_log_loses_nothing_and_delays_by_about_the_pause() {
 
 #[test]
 fn an_unknown_schema_mode_is_an_error_naming_the_field_and_the_options() {
-    let tmp = tempfile::tempdir().unwrap();
     let text = "name = \"t\"\nduration = \"2s\"\n[workload]\narrivals = { process = \"poisson\", rate = \"1k/s\" }\n[[model]]\nname = \"es\"\nkind = \"event_sourced\"\nschema = \"avro\"\n";
-    std::fs::write(tmp.path().join("s.toml"), text).unwrap();
+    let tmp = scratch(text);
     for args in [&["validate", "s.toml"][..], &["run", "s.toml", "--out", "out", "--quiet"][..]] {
-        let out = Command::new(env!("CARGO_BIN_EXE_pipesim"))
-            .args(args)
-            .current_dir(tmp.path())
-            .output()
-            .expect("the pipesim binary runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert!(stderr.starts_with("error: "), "{stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        for want in ["schema", "avro", "schema_less", "auto_register", "infer", "frozen"] {
-            assert!(stderr.contains(want), "`{want}` missing: {stderr}");
-        }
+        let want = ["schema", "avro", "schema_less", "auto_register", "infer", "frozen"];
+        assert_rejected_in("schema = avro", tmp.path(), args, &want);
     }
-    assert!(!tmp.path().join("out").exists());
 }

@@ -2,16 +2,12 @@
 //! commit, a pause freezes the server process, and a rolling restart takes the servers down one
 //! at a time; each shows in the statistics of its window.
 
-use pipesim_cli::runner::run_scenario;
+use crate::support::*;
 use pipesim_models::{Cell, ModelOutcome};
-use pipesim_scenario::{LoadOptions, load_str};
 use std::path::Path;
-use std::process::Command;
 
 fn run(text: &str) -> ModelOutcome {
-    let s = load_str(text, Path::new("store.toml"), &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&s, Some(1)).expect("the run reads its inputs").outcomes.remove(0)
+    run_text(text, Path::new("store.toml"), Some(1)).outcomes.remove(0)
 }
 
 /// `kind` at 5k/s for 10 s, with `faults` (TOML `[[fault]]` tables) and `model` (extra model
@@ -160,22 +156,17 @@ fn a_rolling_restart_takes_the_servers_down_one_at_a_time() {
 
 #[test]
 fn a_kind_the_store_does_not_take_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = scenario(
+    let tmp = scratch(&scenario(
         "baseline",
         &fault("checkpoint_storm", "2s", "duration = \"2s\"\ninterval = \"500ms\"\n"),
         "",
-    );
-    std::fs::write(dir.path().join("s.toml"), text).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(dir.path())
-        .args(["validate", "s.toml"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("cannot take a `checkpoint_storm` on `store`; it takes: crash, rolling_restart, disk_stall, pause"),
-        "{stderr}"
+    ));
+    assert_rejected_in(
+        "checkpoint_storm on the store",
+        tmp.path(),
+        &["validate", "s.toml"],
+        &[
+            "cannot take a `checkpoint_storm` on `store`; it takes: crash, rolling_restart, disk_stall, pause",
+        ],
     );
 }

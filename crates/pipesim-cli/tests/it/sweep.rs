@@ -2,38 +2,8 @@
 //! shrink with seeds, results independent of threads and of how the points were shared out,
 //! the highest rate meeting an SLO, and every bad input the issue names.
 
+use crate::support::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn pipesim(args: &[&str], paths: &[&Path]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(root())
-        .args(args)
-        .args(paths)
-        .output()
-        .unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn refused(o: &Output, words: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains(words), "expected {words:?} in {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
 
 /// M/M/1, mean service 1 ms, with the given `[sweep]` lines.
 fn scenario(dir: &Path, duration: &str, sweep: &str) -> PathBuf {
@@ -61,7 +31,7 @@ fn an_mm1_rate_sweep_follows_theory() {
         "[sweep]\n\"workload.rate\" = [\"300/s\", \"600/s\", \"800/s\"]\nseeds = 4\n",
     );
     let out = tmp.path().join("out");
-    let md = ok(&pipesim(&["sweep", "--out"], &[&out, &s]));
+    let md = ok(&pipesim_at_root(&["sweep", "--out"], &[&out, &s]));
     assert!(md.contains("| 600/s | mm1 |"), "{md}");
     let j = sweep_json(&out);
     let rows = j["summary"].as_array().unwrap();
@@ -98,7 +68,7 @@ fn intervals_shrink_with_more_seeds() {
             "30s",
             &format!("[sweep]\n\"workload.rate\" = [\"700/s\"]\nseeds = {seeds}\n"),
         );
-        ok(&pipesim(&["sweep", "--out"], &[&dir.join("out"), &s]));
+        ok(&pipesim_at_root(&["sweep", "--out"], &[&dir.join("out"), &s]));
         sweep_json(&dir.join("out"))["summary"][0]["metrics"]["e2e_p99_ms"]["ci95"]
             .as_f64()
             .unwrap()
@@ -116,13 +86,13 @@ fn threads_and_partitions_do_not_change_a_byte() {
         "[sweep]\n\"workload.rate\" = [\"300/s\", \"600/s\"]\n\"model[mm1].station[server].servers\" = [1, 2]\nseeds = 3\n",
     );
     let whole = tmp.path().join("whole");
-    ok(&pipesim(&["sweep", "--jobs", "1", "--out"], &[&whole, &s]));
+    ok(&pipesim_at_root(&["sweep", "--jobs", "1", "--out"], &[&whole, &s]));
     let read = |d: &Path| {
         ["sweep.json", "sweep.md", "charts/p99_vs_load.svg"]
             .map(|f| std::fs::read(d.join(f)).unwrap())
     };
     let two = tmp.path().join("two");
-    ok(&pipesim(&["sweep", "--jobs", "2", "--out"], &[&two, &s]));
+    ok(&pipesim_at_root(&["sweep", "--jobs", "2", "--out"], &[&two, &s]));
     assert!(read(&whole) == read(&two), "--jobs 1 and 2 differ");
     for scheme in ["slice:{}/3", "hash:{}/2"] {
         let n: usize = scheme.split('/').nth(1).unwrap().parse().unwrap();
@@ -130,7 +100,8 @@ fn threads_and_partitions_do_not_change_a_byte() {
         let mut parts = Vec::new();
         for m in 1..=n {
             let p = scheme.replace("{}", &m.to_string());
-            let text = ok(&pipesim(&["sweep", "--partition", &p, "--out"], &[&parts_dir, &s]));
+            let text =
+                ok(&pipesim_at_root(&["sweep", "--partition", &p, "--out"], &[&parts_dir, &s]));
             assert!(text.contains(&format!("part {p}")), "{text}");
             let kind = p.split(':').next().unwrap();
             parts.push(parts_dir.join(format!("sweep-part-{kind}-{m}-of-{n}.json")));
@@ -139,7 +110,7 @@ fn threads_and_partitions_do_not_change_a_byte() {
         let mut args: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
         args.push(Path::new("--out"));
         args.push(&merged);
-        ok(&pipesim(&["merge"], &args));
+        ok(&pipesim_at_root(&["merge"], &args));
         assert!(read(&whole) == read(&merged), "merged {scheme} parts differ from the whole sweep");
     }
     let j = sweep_json(&whole);
@@ -151,7 +122,7 @@ fn threads_and_partitions_do_not_change_a_byte() {
 fn find_max_rate_lands_where_theory_says() {
     let tmp = tempfile::tempdir().unwrap();
     let s = scenario(tmp.path(), "200s", "[sweep]\nseeds = 2\n");
-    let md = ok(&pipesim(
+    let md = ok(&pipesim_at_root(
         &[
             "sweep",
             "--find-max-rate",
@@ -171,7 +142,7 @@ fn find_max_rate_lands_where_theory_says() {
     assert!((found / 769.7 - 1.0).abs() < 0.04, "found {found}/s, theory 769.7/s\n{md}");
     assert!(tmp.path().join("out/charts/slo_vs_rate.svg").exists());
     // An SLO already broken at the lowest rate says so.
-    let md = ok(&pipesim(
+    let md = ok(&pipesim_at_root(
         &["sweep", "--find-max-rate", "--slo", "p99 < 1ms", "--min-rate", "100/s", "--out"],
         &[&tmp.path().join("out2"), &s],
     ));
@@ -183,14 +154,30 @@ fn bad_input_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let s = scenario(tmp.path(), "10s", "[sweep]\n\"workload.ratee\" = [\"300/s\"]\n");
-    refused(&pipesim(&["sweep", "--out"], &[&out, &s]), "workload.ratee");
+    assert_rejected(
+        "workload.ratee",
+        &pipesim_at_root(&["sweep", "--out"], &[&out, &s]),
+        &["workload.ratee"],
+    );
     let s =
         scenario(tmp.path(), "10s", "[sweep]\n\"model[mm1].station[server].servers\" = [1, 0]\n");
-    refused(&pipesim(&["sweep", "--out"], &[&out, &s]), "servers=0");
+    assert_rejected(
+        "servers=0",
+        &pipesim_at_root(&["sweep", "--out"], &[&out, &s]),
+        &["servers=0"],
+    );
     let s = scenario(tmp.path(), "10s", "[sweep]\n\"workload.rate\" = []\n");
-    refused(&pipesim(&["sweep", "--out"], &[&out, &s]), "empty list");
+    assert_rejected(
+        "empty list",
+        &pipesim_at_root(&["sweep", "--out"], &[&out, &s]),
+        &["empty list"],
+    );
     let s = scenario(tmp.path(), "10s", "");
-    refused(&pipesim(&["sweep", "--out"], &[&out, &s]), "nothing to sweep");
+    assert_rejected(
+        "nothing to sweep",
+        &pipesim_at_root(&["sweep", "--out"], &[&out, &s]),
+        &["nothing to sweep"],
+    );
     let s = scenario(tmp.path(), "10s", "[sweep]\nseeds = 2\n");
     for (p, words) in [
         ("slice:3/2", "from 1 to 2"),
@@ -198,12 +185,21 @@ fn bad_input_is_refused() {
         ("hash:1/0", "at least 1"),
         ("mod:1/2", "not a partition kind"),
     ] {
-        refused(&pipesim(&["sweep", "--partition", p, "--out"], &[&out, &s]), words);
+        assert_rejected(
+            words,
+            &pipesim_at_root(&["sweep", "--partition", p, "--out"], &[&out, &s]),
+            &[words],
+        );
     }
-    refused(&pipesim(&["sweep", "--find-max-rate", "--out"], &[&out, &s]), "needs --slo");
-    refused(
-        &pipesim(&["sweep", "--find-max-rate", "--slo", "p99 fast", "--out"], &[&out, &s]),
+    assert_rejected(
+        "needs --slo",
+        &pipesim_at_root(&["sweep", "--find-max-rate", "--out"], &[&out, &s]),
+        &["needs --slo"],
+    );
+    assert_rejected(
         "--slo",
+        &pipesim_at_root(&["sweep", "--find-max-rate", "--slo", "p99 fast", "--out"], &[&out, &s]),
+        &["--slo"],
     );
     assert!(!out.exists(), "nothing is written for bad input");
 
@@ -211,25 +207,45 @@ fn bad_input_is_refused() {
     let a = tmp.path().join("a");
     std::fs::create_dir_all(&a).unwrap();
     let sa = scenario(&a, "10s", "[sweep]\nseeds = 2\n");
-    ok(&pipesim(&["sweep", "--partition", "slice:1/2", "--out"], &[&a, &sa]));
+    ok(&pipesim_at_root(&["sweep", "--partition", "slice:1/2", "--out"], &[&a, &sa]));
     let b = tmp.path().join("b");
     std::fs::create_dir_all(&b).unwrap();
     let sb = scenario(&b, "11s", "[sweep]\nseeds = 2\n");
-    ok(&pipesim(&["sweep", "--partition", "slice:2/2", "--out"], &[&b, &sb]));
+    ok(&pipesim_at_root(&["sweep", "--partition", "slice:2/2", "--out"], &[&b, &sb]));
     let (pa, pb) = (a.join("sweep-part-slice-1-of-2.json"), b.join("sweep-part-slice-2-of-2.json"));
     let merged = tmp.path().join("merged");
-    refused(&pipesim(&["merge", "--out"], &[&merged, &pa, &pb]), "another sweep");
-    refused(&pipesim(&["merge", "--out"], &[&merged, &pa]), "in no part");
-    refused(&pipesim(&["merge", "--out"], &[&merged, &pa, &pa]), "is in both");
+    assert_rejected(
+        "another sweep",
+        &pipesim_at_root(&["merge", "--out"], &[&merged, &pa, &pb]),
+        &["another sweep"],
+    );
+    assert_rejected(
+        "in no part",
+        &pipesim_at_root(&["merge", "--out"], &[&merged, &pa]),
+        &["in no part"],
+    );
+    assert_rejected(
+        "is in both",
+        &pipesim_at_root(&["merge", "--out"], &[&merged, &pa, &pa]),
+        &["is in both"],
+    );
     let text = std::fs::read_to_string(&pa)
         .unwrap()
         .replace("\"pipesim_version\": \"", "\"pipesim_version\": \"9.");
     let older = tmp.path().join("older.json");
     std::fs::write(&older, text).unwrap();
-    refused(&pipesim(&["merge", "--out"], &[&merged, &older, &pa]), "pipesim 9.");
-    refused(
-        &pipesim(&["merge", "--out"], &[&merged, &root().join("reports/quickstart/report.json")]),
+    assert_rejected(
+        "pipesim 9.",
+        &pipesim_at_root(&["merge", "--out"], &[&merged, &older, &pa]),
+        &["pipesim 9."],
+    );
+    assert_rejected(
         "not a sweep part",
+        &pipesim_at_root(
+            &["merge", "--out"],
+            &[&merged, &root().join("reports/quickstart/report.json")],
+        ),
+        &["not a sweep part"],
     );
     assert!(!merged.exists());
 }

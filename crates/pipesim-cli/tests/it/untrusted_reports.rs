@@ -2,9 +2,8 @@
 //! given to `compare`, baselines given to `gate`. Every tampered file is exit 2 naming it, and
 //! nothing is written.
 
+use crate::support::*;
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
 
 const SWEPT: &str = r#"name = "sw"
 duration = "2s"
@@ -27,19 +26,6 @@ service = { dist = "exp", mean = "1ms" }
 seeds = 2
 "workload.rate" = ["200/s", "400/s"]
 "#;
-
-fn pipesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn invalid(what: &str, o: &Output, want: &[&str]) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{what}: {err}");
-    for w in want {
-        assert!(err.contains(w), "{what}: expected `{w}` in {err}");
-    }
-    assert!(!err.contains("internal error"), "{what}: {err}");
-}
 
 /// FNV-1a, as the part's checksum uses it.
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -134,11 +120,11 @@ fn merge_checks_every_part_against_what_it_claims() {
             "--out",
             "bad",
         ];
-        invalid(what, &pipesim(dir, &args), &["sweep-part-slice-1-of-2.json", "checksum"]);
+        assert_rejected(what, &pipesim(dir, &args), &["sweep-part-slice-1-of-2.json", "checksum"]);
         // Resealed: the check of what it claims gives it away.
         reseal(&mut part);
         std::fs::write(&p1, serde_json::to_string(&part).unwrap()).unwrap();
-        invalid(what, &pipesim(dir, &args), &["sweep-part-slice-1-of-2.json", want]);
+        assert_rejected(what, &pipesim(dir, &args), &["sweep-part-slice-1-of-2.json", want]);
         assert!(!dir.join("bad").exists(), "{what}: merge wrote");
     }
     // A part that holds one point fewer than its partition takes.
@@ -153,7 +139,7 @@ fn merge_checks_every_part_against_what_it_claims() {
         "--out",
         "bad",
     ];
-    invalid("a point removed", &pipesim(dir, &args), &["partition slice:1/2"]);
+    assert_rejected("a point removed", &pipesim(dir, &args), &["partition slice:1/2"]);
 }
 
 #[test]
@@ -185,7 +171,7 @@ fn compare_refuses_reports_no_run_can_write() {
         let mut r = good.clone();
         edit(&mut r);
         std::fs::write(dir.join("bad.json"), serde_json::to_string(&r).unwrap()).unwrap();
-        invalid(what, &pipesim(dir, &["compare", "r", "bad.json"]), &["bad.json", want]);
+        assert_rejected(what, &pipesim(dir, &["compare", "r", "bad.json"]), &["bad.json", want]);
     }
 }
 
@@ -198,8 +184,8 @@ fn gate_refuses_a_baseline_of_another_scenario() {
     let o = pipesim(dir, &["gate", "s.toml", "--baseline", "base", "--bless", "--quiet"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let o = pipesim(dir, &["gate", "s.toml", "--baseline", "base", "--seed", "7"]);
-    invalid("another seed", &o, &["base/sw/report.json", "seed 0 in the baseline, 7 here"]);
+    assert_rejected("another seed", &o, &["base/sw/report.json", "seed 0 in the baseline, 7 here"]);
     std::fs::write(dir.join("s.toml"), text.replace("name = \"b\"", "name = \"c\"")).unwrap();
     let o = pipesim(dir, &["gate", "s.toml", "--baseline", "base"]);
-    invalid("other models", &o, &["models a (stations), b (stations) in the baseline"]);
+    assert_rejected("other models", &o, &["models a (stations), b (stations) in the baseline"]);
 }

@@ -2,8 +2,7 @@
 //! the real binary: exit 2 before anything runs, an error naming the file, line, field and
 //! model, nothing written; and the warnings a wire run gives before it starts.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use crate::support::*;
 
 const HEADER: &str = r#"name = "t"
 duration = "10s"
@@ -15,26 +14,12 @@ kind = "wire_fifo"
 server = { service = { dist = "exp", mean = "2ms" } }
 "#;
 
-fn pipesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipesim")).current_dir(dir).args(args).output().unwrap()
-}
-
-/// `validate` and `run` of the header plus `extra` both exit 2 with every `expected` text.
+/// `validate` and `run` of the header plus `extra` are both rejected ([`assert_rejected_in`])
+/// with every `expected` text, and write nothing.
 fn refused(name: &str, extra: &str, expected: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.toml"), format!("{HEADER}{extra}")).unwrap();
+    let tmp = scratch(&format!("{HEADER}{extra}"));
     for args in [&["validate", "s.toml"][..], &["run", "s.toml", "--out", "out", "--quiet"]] {
-        let out = pipesim(dir.path(), args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name} ({}): {stderr}", args[0]);
-        for e in expected {
-            assert!(stderr.contains(e), "{name} ({}): expected `{e}` in\n{stderr}", args[0]);
-        }
-        for bad in ["panicked", "stack backtrace", "internal error"] {
-            assert!(!stderr.contains(bad), "{name}: {stderr}");
-        }
-        assert!(out.stdout.is_empty(), "{name}: stdout not empty");
-        assert!(!dir.path().join("out").exists(), "{name}: nothing is written for bad input");
+        assert_rejected_in(name, tmp.path(), args, expected);
     }
 }
 

@@ -13,13 +13,13 @@
 //! - a wire run is byte-identical when repeated, and another seed differs;
 //! - bad parameters are refused with exit code 2 naming the field.
 
+use crate::support::*;
 use pipesim_cli::default_registry;
 use pipesim_cli::runner::{render, run_scenario};
 use pipesim_engine::{Dist, RngStreams};
 use pipesim_scenario::{LoadOptions, Override, load};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn scenario_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/wire").join(name)
@@ -306,21 +306,11 @@ fn a_wire_log_run_repeats_byte_for_byte_and_another_seed_differs() {
 // Bad input
 
 fn refused(model: &str, expected: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let text = format!(
+    let tmp = scratch(&format!(
         "name = \"t\"\nduration = \"1s\"\n[workload]\narrivals = {{ process = \"poisson\", rate = \"1k/s\" }}\n[[model]]\nname = \"m\"\n{model}\n"
-    );
-    std::fs::write(dir.path().join("s.toml"), text).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_pipesim"))
-        .current_dir(dir.path())
-        .args(["run", "s.toml", "--out", "out", "--quiet"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{model}: {stderr}");
-    assert!(stderr.contains(expected), "{model}: expected `{expected}` in {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(!dir.path().join("out").exists(), "nothing written");
+    ));
+    let args = ["run", "s.toml", "--out", "out", "--quiet"];
+    assert_rejected_in(model, tmp.path(), &args, &[expected]);
 }
 
 #[test]

@@ -3,28 +3,20 @@
 //! reordering in both, a metastable retry configuration collapses in both while a sane one
 //! recovers, failover (wire only: the DES has no Redis fault role), determinism, bad input.
 
+use crate::support::*;
 use pipesim_cli::default_registry;
 use pipesim_cli::runner::{command_line, render, run_scenario};
 use pipesim_models::ModelOutcome;
-use pipesim_scenario::{LoadOptions, Scenario, load_str};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use pipesim_scenario::{LoadOptions, Scenario};
+use std::path::Path;
 
 fn scenario(text: &str) -> Scenario {
     let opts = LoadOptions { registry: default_registry(), ..Default::default() };
-    load_str(text, Path::new("wire_lua.toml"), &opts).unwrap_or_else(|e| panic!("{e}"))
+    load_text(text, Path::new("wire_lua.toml"), &opts)
 }
 
 fn shipped(name: &str) -> String {
     std::fs::read_to_string(root().join("scenarios/wire").join(name)).unwrap()
-}
-
-fn run(s: &Scenario) -> Vec<ModelOutcome> {
-    run_scenario(s, Some(2)).unwrap_or_else(|e| panic!("{e:?}")).outcomes
 }
 
 fn dropped_by(o: &ModelOutcome, prefix: &str) -> u64 {
@@ -46,7 +38,7 @@ pub(crate) fn counter(o: &ModelOutcome, host: &str, name: &str) -> u64 {
 
 #[test]
 fn the_guard_drops_racing_events_instead_of_reordering_in_both() {
-    let out = run(&scenario(&shipped("lua.toml")));
+    let out = run_outcomes(&scenario(&shipped("lua.toml")), Some(2));
     let (des, wire) = (&out[0], &out[1]);
     let guard = [
         dropped_by(des, "Lua guard") + dropped_by(des, "producer LRU"),
@@ -115,10 +107,11 @@ fn delivered_after_2s(o: &ModelOutcome) -> u64 {
 
 #[test]
 fn short_timeouts_with_retries_do_not_recover_from_a_spike_in_both() {
-    let bad = run(&metastable(
-        r#"{ timeout = "10ms", retries = 3, backoff = "1ms", backoff_max = "1ms" }"#,
-    ));
-    let sane = run(&metastable(r#"{ timeout = "1s", retries = 3 }"#));
+    let bad = run_outcomes(
+        &metastable(r#"{ timeout = "10ms", retries = 3, backoff = "1ms", backoff_max = "1ms" }"#),
+        Some(2),
+    );
+    let sane = run_outcomes(&metastable(r#"{ timeout = "1s", retries = 3 }"#), Some(2));
     for (i, name) in ["des", "wire"].iter().enumerate() {
         let (b, s) = (delivered_after_2s(&bad[i]), delivered_after_2s(&sane[i]));
         let gave_up = dropped_by(&bad[i], "producer gave up");
@@ -135,7 +128,7 @@ fn short_timeouts_with_retries_do_not_recover_from_a_spike_in_both() {
 
 #[test]
 fn a_master_crash_fails_over_after_node_timeout_and_election_and_a_split_brain_loses() {
-    let out = run(&scenario(&shipped("lua_failover.toml")));
+    let out = run_outcomes(&scenario(&shipped("lua_failover.toml")), Some(2));
     let wire = &out[0];
     // Crash at 2 s; node_timeout 1 s, election 500 ms, a heartbeat of 100 ms between checks.
     let promoted = counter(wire, "redis-0-b", "promoted_at_ms");
@@ -180,30 +173,14 @@ fn a_wire_lua_report_is_the_same_for_the_same_seed() {
     assert_ne!(a, json(3), "another seed, another run");
 }
 
-/// `pipesim validate` and `run` refuse `models` with exit code 2 and every `expected` message.
+/// `pipesim validate` and `run` both reject `models` ([`assert_rejected_in`]) with every
+/// `expected` message, and write nothing.
 fn refused(models: &str, expected: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("s.toml"),
-        format!(
-            "name = \"t\"\nduration = \"10s\"\n[workload]\narrivals = {{ process = \"poisson\", rate = \"1k/s\" }}\n[[model]]\nname = \"w\"\nkind = \"wire_lua\"\n{models}"
-        ),
-    )
-    .unwrap();
-    for command in ["validate", "run"] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipesim"));
-        cmd.current_dir(dir.path()).args([command, "s.toml"]);
-        if command == "run" {
-            cmd.arg("--quiet");
-        }
-        let out = cmd.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{models} ({command}):\n{stderr}");
-        for e in expected {
-            assert!(stderr.contains(e), "{models} ({command}): expected `{e}` in\n{stderr}");
-        }
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        assert!(!dir.path().join("reports").exists(), "nothing is written");
+    let tmp = scratch(&format!(
+        "name = \"t\"\nduration = \"10s\"\n[workload]\narrivals = {{ process = \"poisson\", rate = \"1k/s\" }}\n[[model]]\nname = \"w\"\nkind = \"wire_lua\"\n{models}"
+    ));
+    for args in [&["validate", "s.toml"][..], &["run", "s.toml", "--quiet"]] {
+        assert_rejected_in(models, tmp.path(), args, expected);
     }
 }
 
@@ -263,7 +240,7 @@ fn the_wire_and_the_des_agree_within_the_predicted_bias_over_seeds() {
                 "redis = { shards = 3 }\nfailover = { replicas = 0 }\nwire",
             )
             .replace("dilation = 50", &format!("dilation = {DILATION}"));
-        let out = run(&scenario(&text));
+        let out = run_outcomes(&scenario(&text), Some(2));
         let (d, w) = (&out[0].results, &out[1].results);
         let (ds, ws) = (d.e2e.summary(), w.e2e.summary());
         diffs[0].push((ws.mean_ns - ds.mean_ns) / 1e6);

@@ -5,25 +5,17 @@
 //!
 //! `PIPESIM_LONG_VALIDATION=1` runs the cross-check over 30 seeds of 20 s instead of 10 of 6 s.
 
+use crate::support::*;
 use pipesim_cli::default_registry;
 use pipesim_cli::runner::{command_line, render, run_scenario};
 use pipesim_metrics::RunResults;
 use pipesim_models::ModelOutcome;
-use pipesim_scenario::{LoadOptions, Scenario, load_str};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use pipesim_scenario::{LoadOptions, Scenario};
+use std::path::Path;
 
 fn scenario(text: &str) -> Scenario {
     let opts = LoadOptions { registry: default_registry(), ..Default::default() };
-    load_str(text, Path::new("wire_sharded.toml"), &opts).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn run(s: &Scenario) -> Vec<ModelOutcome> {
-    run_scenario(s, Some(2)).unwrap_or_else(|e| panic!("{e:?}")).outcomes
+    load_text(text, Path::new("wire_sharded.toml"), &opts)
 }
 
 /// The two models of a scenario by name: the DES first, the wire second.
@@ -159,7 +151,7 @@ fn the_wire_and_the_des_agree_within_the_predicted_bias_over_seeds() {
     let (seeds, seconds) = if long { (30, 20) } else { (10, 6) };
     let mut pairs = Vec::new();
     for seed in 1..=seeds {
-        let out = run(&scenario(&two_models(seed, seconds, "")));
+        let out = run_outcomes(&scenario(&two_models(seed, seconds, "")), Some(2));
         let (des, wire) = (sample(&out[0].results), sample(&out[1].results));
         for (name, o) in NAMES.iter().zip(&out) {
             let inv = &o.results.invariants;
@@ -220,8 +212,8 @@ fn first_violation_ns(r: &RunResults) -> Option<u64> {
 
 #[test]
 fn the_sharded_switch_reorders_in_both_and_only_after_it() {
-    let with = run(&shipped(true));
-    let without = run(&shipped(false));
+    let with = run_outcomes(&shipped(true), Some(2));
+    let without = run_outcomes(&shipped(false), Some(2));
     for ((name, o), none) in NAMES.iter().zip(&with).zip(&without) {
         let v = &o.results.invariants;
         eprintln!(
@@ -271,7 +263,7 @@ fn retries(o: &ModelOutcome, des: bool) -> f64 {
 #[test]
 fn a_store_crash_fails_its_transactions_back_and_the_producers_retry_in_both() {
     // 500 ms down: within the retry budget (100 + 200 + 400 ms of backoff), nothing is dropped.
-    let out = run(&restart("500ms"));
+    let out = run_outcomes(&restart("500ms"), Some(2));
     for (name, o) in NAMES.iter().zip(&out) {
         let inv = &o.results.invariants;
         assert_eq!(inv.lost, 0, "{name}: synchronous commits lose nothing acknowledged");
@@ -287,7 +279,7 @@ fn a_store_crash_fails_its_transactions_back_and_the_producers_retry_in_both() {
     assert!(counter(wire, "store-0", "recovered_frames") > 100, "the synced WAL survived");
     // 2 s down: beyond the budget; both drop what they gave up on, about as many, and still
     // lose nothing.
-    let out = run(&restart("2s"));
+    let out = run_outcomes(&restart("2s"), Some(2));
     let mut gave_up = Vec::new();
     for (name, o) in NAMES.iter().zip(&out) {
         let inv = &o.results.invariants;
@@ -328,7 +320,7 @@ fn a_partition_of_the_shards_drops_or_duplicates_what_it_should() {
     // connections, fails their events back, and fails new ones at once while it cannot
     // reconnect; producers exhaust their retries within the 2 s and drop. Nothing acknowledged
     // is lost and nothing is written twice (what was cut never reached a store).
-    let cut = &run(&scenario(&wire_only("drop", "1s")))[0];
+    let cut = &run_outcomes(&scenario(&wire_only("drop", "1s")), Some(2))[0];
     let inv = &cut.results.invariants;
     assert!(inv.dropped > 500 && inv.lost + inv.duplicates + inv.in_flight_at_end == 0, "{inv:?}");
     assert!(counter(cut, "router", "shard_timeouts") >= 8, "every shard connection hung");
@@ -338,12 +330,12 @@ fn a_partition_of_the_shards_drops_or_duplicates_what_it_should() {
     // back and reconnects (its held SYNs time out, so events fail at once meanwhile, and some
     // producers give up); the held originals reach the stores at the heal and commit, and so
     // do the retries that got through: duplicates, as a plain INSERT behind a timeout gives.
-    let short = &run(&scenario(&wire_only("hold", "1s")))[0];
+    let short = &run_outcomes(&scenario(&wire_only("hold", "1s")), Some(2))[0];
     let inv = &short.results.invariants;
     assert!(inv.duplicates > 100 && inv.lost + inv.in_flight_at_end == 0, "{inv:?}");
     assert!(counter(short, "router", "shard_connect_timeouts") > 0);
     // Held, with the default 5 s timeout: everything waits for the heal and commits once.
-    let long = &run(&scenario(&wire_only("hold", "5s")))[0];
+    let long = &run_outcomes(&scenario(&wire_only("hold", "5s")), Some(2))[0];
     let inv = &long.results.invariants;
     assert_eq!(inv.duplicates + inv.lost + inv.dropped + inv.in_flight_at_end, 0, "{inv:?}");
     let p99_ms = long.results.e2e.summary().p99_ns as f64 / 1e6;
@@ -362,30 +354,14 @@ fn a_wire_sharded_report_is_the_same_for_the_same_seed() {
     assert_ne!(a, json(3), "another seed, another run");
 }
 
-/// `pipesim validate` and `run` refuse `models` with exit code 2 and every `expected` message.
+/// `pipesim validate` and `run` both reject `models` ([`assert_rejected_in`]) with every
+/// `expected` message, and write nothing.
 fn refused(models: &str, expected: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("s.toml"),
-        format!(
-            "name = \"t\"\nduration = \"10s\"\n[workload]\narrivals = {{ process = \"poisson\", rate = \"1k/s\" }}\n[[model]]\nname = \"w\"\nkind = \"wire_sharded\"\n{models}"
-        ),
-    )
-    .unwrap();
-    for command in ["validate", "run"] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipesim"));
-        cmd.current_dir(dir.path()).args([command, "s.toml"]);
-        if command == "run" {
-            cmd.arg("--quiet");
-        }
-        let out = cmd.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{models} ({command}):\n{stderr}");
-        for e in expected {
-            assert!(stderr.contains(e), "{models} ({command}): expected `{e}` in\n{stderr}");
-        }
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        assert!(!dir.path().join("reports").exists(), "nothing is written");
+    let tmp = scratch(&format!(
+        "name = \"t\"\nduration = \"10s\"\n[workload]\narrivals = {{ process = \"poisson\", rate = \"1k/s\" }}\n[[model]]\nname = \"w\"\nkind = \"wire_sharded\"\n{models}"
+    ));
+    for args in [&["validate", "s.toml"][..], &["run", "s.toml", "--quiet"]] {
+        assert_rejected_in(models, tmp.path(), args, expected);
     }
 }
 
