@@ -32,7 +32,7 @@ use crate::int_map::IntMap;
 use crate::lru::Lru;
 use crate::server::FifoServer;
 use pipesim_config::{ConfigError, DistSpec, Duration, Loader, ParamDoc};
-use pipesim_engine::{Dist, NS_PER_S, NS_PER_US, Sim, SimTime, StreamRng};
+use pipesim_engine::{Dist, NS_PER_S, NS_PER_US, Sim, SimTime, StreamRng, Window};
 use serde::{Deserialize, Serialize};
 
 /// The cache service as a scenario writes it (`[model.cache]`).
@@ -311,7 +311,7 @@ pub struct Cache<J, R> {
     epoch: u32,
     down: bool,
     stats: CacheStats,
-    window: (SimTime, SimTime),
+    window: Window,
 }
 
 impl<J: Copy, R: Copy> Cache<J, R> {
@@ -329,19 +329,19 @@ impl<J: Copy, R: Copy> Cache<J, R> {
             epoch: 0,
             down: false,
             stats: CacheStats::default(),
-            window: (0, SimTime::MAX),
+            window: Window::ALWAYS,
         }
     }
 
     /// Counts statistics only within `[from, to)`: the run's measured interval. Sizes (the
     /// largest ring, the most events held) and restarts cover the whole run.
-    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
-        self.window = (from, to);
+    pub fn set_window(&mut self, window: Window) {
+        self.window = window;
     }
 
     #[inline]
     fn counting(&self, now: SimTime) -> u64 {
-        u64::from(now >= self.window.0 && now < self.window.1)
+        self.window.count(now)
     }
 
     /// A change of partition `partition` reached the service: it queues on its consumer

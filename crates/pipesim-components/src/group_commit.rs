@@ -1,6 +1,6 @@
 //! WAL group commit: one flush at a time makes everything buffered durable.
 
-use pipesim_engine::{Dist, Sim, SimTime, StreamRng};
+use pipesim_engine::{Dist, Sim, SimTime, StreamRng, Window};
 
 /// A write-ahead log that flushes one batch at a time. Records appended while a flush runs wait
 /// for the next one, which then takes all of them: the more load, the bigger each batch and the
@@ -21,7 +21,7 @@ pub struct GroupCommit<J> {
     buffer_bytes: u64,
     /// Counters, over the window set by [`GroupCommit::set_window`].
     pub stats: GroupCommitStats,
-    window: (SimTime, SimTime),
+    window: Window,
     stall: Option<DiskStall>,
 }
 
@@ -99,7 +99,7 @@ impl<J> GroupCommit<J> {
             buffer: Vec::new(),
             buffer_bytes: 0,
             stats: GroupCommitStats::default(),
-            window: (0, SimTime::MAX),
+            window: Window::ALWAYS,
             stall: None,
         }
     }
@@ -111,12 +111,12 @@ impl<J> GroupCommit<J> {
     }
 
     /// Counts only flushes that start (bytes, busy time) or end (records) within `[from, to)`.
-    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
-        self.window = (from, to);
+    pub fn set_window(&mut self, window: Window) {
+        self.window = window;
     }
 
     fn counting(&self, now: SimTime) -> bool {
-        now >= self.window.0 && now < self.window.1
+        self.window.contains(now)
     }
 
     /// Appends a record of `bytes` bytes; starts a flush at once if none is running.

@@ -18,6 +18,7 @@ pub mod kafka;
 mod link;
 mod lru;
 pub mod lsm;
+mod outbox;
 mod pool;
 pub mod postgres;
 mod readers;
@@ -33,6 +34,7 @@ pub use group_commit::{DiskEffect, DiskStall, GroupCommit, GroupCommitStats};
 pub use int_map::IntMap;
 pub use link::{Link, LinkFault, LinkFaultEffect, LinkParams, LinkSpec, check_probability};
 pub use lru::{LRU_BYTES_PER_ENTRY, Lru, che_hit_ratio};
+pub use outbox::Outbox;
 pub use pool::{Pool, PoolParams};
 pub use postgres::{
     IndexKind, PgEvent, PgOutcome, PgStats, Postgres, PostgresParams, PostgresSpec, SyncCommit, Txn,

@@ -31,7 +31,7 @@ use crate::server::FifoServer;
 use pipesim_config::{
     Bandwidth, ConfigError, DistSpec, Duration, Loader, ParamDoc, Size, format_bandwidth,
 };
-use pipesim_engine::{Dist, NS_PER_MS, NS_PER_S, Sim, SimTime, StreamRng};
+use pipesim_engine::{Dist, NS_PER_MS, NS_PER_S, Sim, SimTime, StreamRng, Window};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -323,7 +323,7 @@ pub struct Postgres<J> {
     /// Flushed commits whose clients were never answered, to reappear at restart.
     recovering: Vec<J>,
     stats: PgStats,
-    window: (SimTime, SimTime),
+    window: Window,
 }
 
 impl<J: Copy> Postgres<J> {
@@ -347,18 +347,18 @@ impl<J: Copy> Postgres<J> {
             down: false,
             recovering: Vec::new(),
             stats: PgStats::default(),
-            window: (0, SimTime::MAX),
+            window: Window::ALWAYS,
         }
     }
 
     /// Counts and integrates statistics only within `[from, to)`: the run's measured interval.
-    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
-        self.window = (from, to);
-        self.cpu.set_window(from, to);
+    pub fn set_window(&mut self, window: Window) {
+        self.window = window;
+        self.cpu.set_window(window);
         for latch in &mut self.latches {
-            latch.set_window(from, to);
+            latch.set_window(window);
         }
-        self.wal.set_window(from, to);
+        self.wal.set_window(window);
     }
 
     /// Sets (or ends, with `None`) a disk stall of the WAL device: flushes that start in its
@@ -369,7 +369,7 @@ impl<J: Copy> Postgres<J> {
 
     #[inline]
     fn counting(&self, now: SimTime) -> u64 {
-        u64::from(now >= self.window.0 && now < self.window.1)
+        self.window.count(now)
     }
 
     /// Starts the background writer (needed for `synchronous_commit = "off"`).

@@ -2,7 +2,7 @@
 
 use crate::server::{FifoServer, ServerStats};
 use pipesim_config::{ConfigError, DistSpec, Duration, Loader, ParamDoc};
-use pipesim_engine::{Dist, Sim, SimTime, StreamRng};
+use pipesim_engine::{Dist, Sim, SimTime, StreamRng, Window};
 use serde::{Deserialize, Serialize};
 
 /// The cluster as a scenario writes it (`[model.redis]`).
@@ -139,9 +139,9 @@ impl<J: Copy> RedisCluster<J> {
     }
 
     /// Counts and integrates shard statistics only within `[from, to)`.
-    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+    pub fn set_window(&mut self, window: Window) {
         for shard in &mut self.shards {
-            shard.set_window(from, to);
+            shard.set_window(window);
         }
     }
 

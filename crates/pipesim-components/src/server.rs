@@ -1,6 +1,6 @@
 //! A FIFO queueing station: `servers` parallel servers and one queue.
 
-use pipesim_engine::{Sim, SimTime};
+use pipesim_engine::{Sim, SimTime, Window};
 use std::collections::VecDeque;
 
 /// A FIFO station carrying jobs of type `J`: a job waits in arrival order until one of the
@@ -18,7 +18,7 @@ pub struct FifoServer<J> {
     queue: VecDeque<Waiting<J>>,
     stats: ServerStats,
     /// Counters and integrals cover only this interval (the run's measured interval).
-    window: (SimTime, SimTime),
+    window: Window,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -58,24 +58,24 @@ impl<J: Copy> FifoServer<J> {
             capacity: capacity.map_or(u64::MAX, u64::from),
             queue: VecDeque::new(),
             stats: ServerStats::default(),
-            window: (0, SimTime::MAX),
+            window: Window::ALWAYS,
         }
     }
 
     /// Counts and integrates only within `[from, to)` (by default: always).
-    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
-        self.window = (from, to);
-        self.stats.last_t = from;
+    pub fn set_window(&mut self, window: Window) {
+        self.window = window;
+        self.stats.last_t = window.from_ns;
     }
 
     #[inline]
     fn counting(&self, now: SimTime) -> bool {
-        now >= self.window.0 && now < self.window.1
+        self.window.contains(now)
     }
 
     #[inline]
     fn integrate(&mut self, now: SimTime) {
-        let t = now.clamp(self.window.0, self.window.1);
+        let t = self.window.clamp(now);
         if t > self.stats.last_t {
             self.stats.busy_area += f64::from(self.busy) * (t - self.stats.last_t) as f64;
             self.stats.last_t = t;
@@ -170,7 +170,7 @@ impl<J: Copy> FifoServer<J> {
     /// Counters and integrals up to `now`.
     pub fn stats(&self, now: SimTime) -> ServerStats {
         let mut s = self.stats;
-        let t = now.clamp(self.window.0, self.window.1);
+        let t = self.window.clamp(now);
         if t > s.last_t {
             s.busy_area += f64::from(self.busy) * (t - s.last_t) as f64;
             s.last_t = t;

@@ -24,6 +24,7 @@ mod queue;
 mod rng;
 mod sim;
 mod time;
+mod window;
 mod ziggurat;
 mod ziggurat_normal;
 mod zipf;
@@ -38,4 +39,5 @@ pub use sim::Sim;
 pub use time::{
     NS_PER_MS, NS_PER_S, NS_PER_US, SimTime, f64_of, format_duration_ns, format_time_s, u64_of,
 };
+pub use window::Window;
 pub use zipf::Zipf;

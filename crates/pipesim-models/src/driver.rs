@@ -5,7 +5,7 @@ use crate::failure::RunFailure;
 use crate::fault::{FaultPhase, ResolvedFaults};
 use crate::model::Model;
 use crate::progress::{PUBLISH_EVERY, RunProgress};
-use pipesim_engine::{RngStreams, SimTime};
+use pipesim_engine::{RngStreams, SimTime, Window};
 use pipesim_metrics::window_rule::report_group;
 use pipesim_metrics::{Recorder, RecorderConfig, RunResults, WindowSink};
 use pipesim_workload::{ArrivalGen, WorkloadSpec};
@@ -31,6 +31,14 @@ pub struct RunSettings {
     pub log_visibility: bool,
     /// Receives every timeline window as it closes (`--timeline-csv`; never read back).
     pub timeline_sink: Option<Arc<dyn WindowSink>>,
+}
+
+impl RunSettings {
+    /// The measured interval, `[warmup_ns, duration_ns)`: what components count in their
+    /// statistics (the events the report's figures describe are created in it).
+    pub fn measured(&self) -> Window {
+        Window::new(self.warmup_ns, self.duration_ns)
+    }
 }
 
 /// Runs `model` over the arrival trace of `workload` under `settings`, with the fault

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::lsm::{BrokerStore, WriteResult};
 use crate::server::{FifoServer, ServerStats};
-use pipesim_engine::{NS_PER_S, Sim, SimTime, StreamRng};
+use pipesim_engine::{NS_PER_S, Sim, SimTime, StreamRng, Window};
 use std::collections::VecDeque;
 
 /// "Never": a time not reached (a copy not made, a commit not scheduled).
@@ -281,9 +281,9 @@ impl<R: Record> KafkaLog<R> {
 
     /// Restricts the brokers' station statistics to `[from, to)`; by default they cover the
     /// whole run.
-    pub fn set_window(&mut self, from: SimTime, to: SimTime) {
+    pub fn set_window(&mut self, window: Window) {
         for st in &mut self.stations {
-            st.set_window(from, to);
+            st.set_window(window);
         }
     }
 

@@ -3,7 +3,7 @@
 //! commit once every partition has a leader, and checkpoint storms.
 
 use super::StreamEvent;
-use super::fetch::{overlap, total_cost};
+use super::fetch::total_cost;
 use super::processor::Phase;
 use super::{Sink, StreamProcessor};
 use crate::kafka::{KafkaLog, Record};
@@ -154,7 +154,7 @@ impl StreamProcessor {
         self.snapshot_due = now + t;
         sim.schedule_in(t, wrap(StreamEvent::Snapshot { id: self.ckpt_id }));
         for s in 0..self.subtasks.len() {
-            self.stats.blocked_area += overlap(self.blocked_since[s], now, self.window) as f64;
+            self.stats.blocked_area += self.window.overlap_ns(self.blocked_since[s], now) as f64;
             self.subtasks[s].aligned = false;
         }
         for s in 0..self.subtasks.len() as u32 {

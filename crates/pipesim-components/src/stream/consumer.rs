@@ -4,7 +4,7 @@
 
 use super::{Projection, ProjectionEvent, StreamEvent, StreamProcessor};
 use crate::kafka::{KafkaLog, Record};
-use pipesim_engine::{Sim, SimTime};
+use pipesim_engine::{Sim, SimTime, Window};
 
 /// A consumer of a [`KafkaLog`], as the design driving it sees it. Each call takes `wrap`,
 /// which puts the consumer's own event into the design's event type (`Ev::from`); events
@@ -14,7 +14,7 @@ pub trait LogConsumer {
     type Event: Copy;
 
     /// The measured interval `[from, to)`: statistics count work done in it.
-    fn set_window(&mut self, from: SimTime, to: SimTime);
+    fn set_window(&mut self, window: Window);
 
     /// Schedules the consumer's first timer (a checkpoint trigger, an offset commit).
     fn start<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(Self::Event) -> E + Copy);
@@ -70,8 +70,8 @@ pub trait LogConsumer {
 impl LogConsumer for StreamProcessor {
     type Event = StreamEvent;
 
-    fn set_window(&mut self, from: SimTime, to: SimTime) {
-        StreamProcessor::set_window(self, from, to);
+    fn set_window(&mut self, window: Window) {
+        StreamProcessor::set_window(self, window);
     }
 
     fn start<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(StreamEvent) -> E + Copy) {
@@ -132,8 +132,8 @@ impl LogConsumer for StreamProcessor {
 impl LogConsumer for Projection {
     type Event = ProjectionEvent;
 
-    fn set_window(&mut self, from: SimTime, to: SimTime) {
-        Projection::set_window(self, from, to);
+    fn set_window(&mut self, window: Window) {
+        Projection::set_window(self, window);
     }
 
     fn start<E>(&mut self, sim: &mut Sim<E>, wrap: impl Fn(ProjectionEvent) -> E + Copy) {

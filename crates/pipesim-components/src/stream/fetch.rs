@@ -1,7 +1,7 @@
 //! What both consumers share: each partition's fetch state and its long poll (a fetch returns
 //! once the high watermark passes the consumer's position, at most `max_poll_records`, and
-//! none is issued while that many fetched records wait), and two small helpers, a time
-//! window's overlap and the summed cost of a chunk of records.
+//! none is issued while that many fetched records wait), and a small helper, the
+//! summed cost of a chunk of records.
 
 use crate::kafka::{KafkaLog, Record};
 use pipesim_engine::{Dist, Sim, SimTime, StreamRng};
@@ -51,13 +51,6 @@ pub(super) fn take_fetch<R: Record>(
     feed.fetched += n;
     log.set_read_pos(p, feed.fetched);
     n
-}
-
-/// How much of `[from, to)` lies inside `window`, ns (time integrals cover the measured
-/// interval only).
-#[inline]
-pub(super) fn overlap(from: SimTime, to: SimTime, window: (SimTime, SimTime)) -> SimTime {
-    to.min(window.1).saturating_sub(from.max(window.0))
 }
 
 /// The sum of `n` draws of `d` (one multiplication for a constant).

@@ -2,10 +2,10 @@
 //! crashes and restarts from the last completed checkpoint, and pauses. The checkpoints
 //! themselves (barriers, alignment, snapshot, the sink's commit) are in `checkpoint.rs`.
 
-use super::fetch::{Feed, maybe_fetch, overlap, take_fetch};
+use super::fetch::{Feed, maybe_fetch, take_fetch};
 use super::{ConsumerParams, Sink, StreamSpec};
 use crate::kafka::{KafkaLog, Record};
-use pipesim_engine::{Dist, Sim, SimTime, StreamRng};
+use pipesim_engine::{Dist, Sim, SimTime, StreamRng, Window};
 
 /// The processor's own events.
 #[derive(Clone, Copy, Debug)]
@@ -123,7 +123,7 @@ pub struct StreamProcessor {
     pub(super) down: bool,
     pub(super) epoch: u32,
     pub(super) blocked_since: Vec<SimTime>,
-    pub(super) window: (SimTime, SimTime),
+    pub(super) window: Window,
     /// The checkpoint timer chain in force, and the interval a checkpoint storm imposes.
     pub(super) trigger_gen: u32,
     pub(super) storm_ns: Option<SimTime>,
@@ -184,7 +184,7 @@ impl StreamProcessor {
             down: false,
             epoch: 0,
             blocked_since: vec![0; n as usize],
-            window: (0, SimTime::MAX),
+            window: Window::ALWAYS,
             trigger_gen: 0,
             storm_ns: None,
             paused: false,
@@ -198,8 +198,8 @@ impl StreamProcessor {
 
     /// Restricts the time integral (`blocked_area`) to `[from, to)`; by default it covers the
     /// whole run.
-    pub(crate) fn set_window(&mut self, from: SimTime, to: SimTime) {
-        self.window = (from, to);
+    pub(crate) fn set_window(&mut self, window: Window) {
+        self.window = window;
     }
 
     /// Number of subtasks.
@@ -383,7 +383,7 @@ impl StreamProcessor {
                 for s in 0..self.subtasks.len() {
                     if self.subtasks[s].aligned {
                         self.stats.blocked_area +=
-                            overlap(self.blocked_since[s], now, self.window) as f64;
+                            self.window.overlap_ns(self.blocked_since[s], now) as f64;
                     }
                 }
             }

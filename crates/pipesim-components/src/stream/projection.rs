@@ -6,7 +6,7 @@ use super::fetch::{Feed, maybe_fetch, take_fetch};
 use super::statements::{Stmt, Worker, is_poison};
 use super::{ConsumerParams, ProjectionSpec};
 use crate::kafka::{KafkaLog, Record};
-use pipesim_engine::{Dist, Sim, SimTime, StreamRng};
+use pipesim_engine::{Dist, Sim, SimTime, StreamRng, Window};
 use std::collections::BTreeMap;
 
 /// The projection's own events.
@@ -101,7 +101,7 @@ pub struct Projection {
     pub(super) down: bool,
     pub(super) store_down: bool,
     pub(super) epoch: u32,
-    pub(super) window: (SimTime, SimTime),
+    pub(super) window: Window,
     /// The offset commit timer chain in force, and the period a checkpoint storm imposes.
     pub(super) commit_gen: u32,
     pub(super) storm_ns: Option<SimTime>,
@@ -158,7 +158,7 @@ impl Projection {
             down: false,
             store_down: false,
             epoch: 0,
-            window: (0, SimTime::MAX),
+            window: Window::ALWAYS,
             commit_gen: 0,
             storm_ns: None,
             paused: false,
@@ -171,8 +171,8 @@ impl Projection {
 
     /// Restricts the time integral (`busy_ns`) to `[from, to)`; by default it covers the whole
     /// run.
-    pub(crate) fn set_window(&mut self, from: SimTime, to: SimTime) {
-        self.window = (from, to);
+    pub(crate) fn set_window(&mut self, window: Window) {
+        self.window = window;
     }
 
     /// Number of workers.

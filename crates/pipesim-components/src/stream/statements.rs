@@ -2,7 +2,6 @@
 //! alone in its statement), running it, and what a failure leads to: a blocking backoff, a
 //! deferred retry parked by due time, or the dead-letter queue once the retries are spent.
 
-use super::fetch::overlap;
 use super::{DeadLetter, Projection, ProjectionEvent, RetryMode};
 use crate::kafka::{KafkaLog, Record};
 use pipesim_engine::{Sim, SimTime};
@@ -110,7 +109,7 @@ impl Projection {
         worker.stmt = stmt;
         worker.due = now.saturating_add(cost);
         self.stats.statements += 1;
-        self.stats.busy_ns += u128::from(overlap(now, now.saturating_add(cost), self.window));
+        self.stats.busy_ns += u128::from(self.window.overlap_ns(now, now.saturating_add(cost)));
         let epoch = self.epoch;
         sim.schedule_in(cost, wrap(ProjectionEvent::Statement { worker: w, epoch }));
     }

@@ -17,11 +17,11 @@ use crate::fault::{FaultPhase, FaultSpec};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use crate::store_faults::{Frozen, StoreStep, on_postgres_fault, postgres_fault_kinds};
 use pipesim_components::{
-    Affinity, FleetParams, Link, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Pool,
+    Affinity, FleetParams, Link, LinkParams, LinkSpec, Outbox, PgEvent, PgOutcome, PgStats, Pool,
     PoolParams, Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, ParamDoc};
-use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, StreamRng, Zipf};
+use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, StreamRng, Window, Zipf};
 use pipesim_metrics::RunResults;
 use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -105,9 +105,9 @@ pub struct Baseline {
     readers: Readers,
     reader_rng: StreamRng,
     rng: StreamRng,
-    out: Vec<PgOutcome<Job>>,
+    out: Outbox<PgOutcome<Job>>,
     stats: BaselineStats,
-    measure: (SimTime, SimTime),
+    measure: Window,
     streams: RngStreams,
     frozen: Frozen<Ev>,
 }
@@ -170,8 +170,7 @@ impl Baseline {
     }
 
     fn outcomes(&mut self, ctx: &mut Ctx<Ev>) {
-        let mut out = std::mem::take(&mut self.out);
-        for outcome in out.drain(..) {
+        while let Some(outcome) = self.out.take_next() {
             match outcome {
                 PgOutcome::Committed(job) => {
                     if let Job::Write(req) = job {
@@ -204,7 +203,6 @@ impl Baseline {
                 | PgOutcome::Durable(_) => {}
             }
         }
-        self.out = out;
     }
 }
 
@@ -239,9 +237,7 @@ impl Model for Baseline {
                 }
             }
             Ev::Store(e) => {
-                let mut out = std::mem::take(&mut self.out);
-                self.store.handle(&mut ctx.sim, e, wrap_store, &mut out);
-                self.out = out;
+                self.store.handle(&mut ctx.sim, e, wrap_store, self.out.sink());
                 self.outcomes(ctx);
             }
             Ev::Answer(req, ok) => {
@@ -278,9 +274,7 @@ impl Model for Baseline {
             on_postgres_fault(&mut self.store, &mut self.frozen, fault, phase, &self.streams);
         match step {
             StoreStep::Crash(restart_ns) => {
-                let mut out = std::mem::take(&mut self.out);
-                self.store.crash(&mut ctx.sim, restart_ns, wrap_store, &mut out);
-                self.out = out;
+                self.store.crash(&mut ctx.sim, restart_ns, wrap_store, self.out.sink());
                 self.outcomes(ctx);
             }
             StoreStep::Replay(held) => {
@@ -359,15 +353,15 @@ impl ModelKind for Baseline {
             store: {
                 let pg = &p.pg;
                 let mut store = Postgres::new(pg, 1, s.stream("store"), s.stream("store/wal"));
-                store.set_window(env.settings.warmup_ns, env.settings.duration_ns);
+                store.set_window(env.settings.measured());
                 store
             },
             readers,
             reader_rng,
             rng: s.stream("pool"),
-            out: Vec::new(),
+            out: Outbox::default(),
             stats: BaselineStats::default(),
-            measure: (env.settings.warmup_ns, env.settings.duration_ns),
+            measure: env.settings.measured(),
         }
     }
 
@@ -396,7 +390,7 @@ impl ModelKind for Baseline {
 
     fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
         let s = StoreSnapshot {
-            stats: self.store.stats(self.measure.1),
+            stats: self.store.stats(self.measure.to_ns),
             cores: self.params.store.cores,
             retries: self.clients.stats.retries,
             timeouts: self.clients.stats.timeouts,
@@ -417,8 +411,8 @@ pub(crate) struct StoreSnapshot {
 }
 
 /// The `store` details table: what the database did over the measured interval.
-pub(crate) fn store_table(s: &StoreSnapshot, measure: (SimTime, SimTime)) -> DetailTable {
-    let seconds = (measure.1.saturating_sub(measure.0)).max(1) as f64 / 1e9;
+pub(crate) fn store_table(s: &StoreSnapshot, measure: Window) -> DetailTable {
+    let seconds = measure.seconds();
     let w = &s.stats.wal;
     let mean_latch_wait_ms = if s.stats.latch_waited == 0 {
         0.0

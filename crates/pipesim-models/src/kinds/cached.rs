@@ -44,7 +44,7 @@ use pipesim_components::{
     PostgresParams, PostgresSpec, ReaderParams, Readers, SyncCommit, Txn,
 };
 use pipesim_config::{ConfigError, Duration, ParamDoc};
-use pipesim_engine::{NS_PER_MS, NS_PER_S, Sim, SimTime, StreamRng, Zipf};
+use pipesim_engine::{NS_PER_MS, NS_PER_S, Sim, SimTime, StreamRng, Window, Zipf};
 use pipesim_metrics::{LatencyHistogram, RunResults};
 use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -319,7 +319,7 @@ pub struct Cached {
     /// Commit to visible, for events created in the measured interval.
     visibility: LatencyHistogram,
     stats: Stats,
-    measure: (SimTime, SimTime),
+    measure: Window,
     payload_bytes: u32,
 }
 
@@ -328,7 +328,7 @@ impl Cached {
     /// interval, as the report's other statistics do.
     #[inline]
     fn counting(&self, now: SimTime) -> u64 {
-        u64::from(now >= self.measure.0 && now < self.measure.1)
+        self.measure.count(now)
     }
 
     /// Runs (or retries) the INSERT at the head of writer connection `shard`.
@@ -529,7 +529,7 @@ impl Cached {
         times: u8,
     ) {
         let now = ctx.now();
-        if first && ev.created_ns >= self.measure.0 && ev.created_ns < self.measure.1 {
+        if first && self.measure.contains(ev.created_ns) {
             self.visibility.record(now - committed_ns);
         }
         for _ in 0..times {
@@ -761,20 +761,20 @@ impl ModelKind for Cached {
             offsets.push(distinct.len());
         }
         // Component statistics cover the measured interval, like the report's.
-        let (from, to) = (env.settings.warmup_ns, env.settings.duration_ns);
+        let window = env.settings.measured();
         let mut store = Postgres::new(
             &specs.pg,
             p.writer.connections,
             s.stream("store"),
             s.stream("store/wal"),
         );
-        store.set_window(from, to);
+        store.set_window(window);
         let mut cdc = Cdc::new(&specs.cdc, s.stream("cdc"));
-        cdc.set_window(from, to);
+        cdc.set_window(window.from_ns, window.to_ns);
         let mut cache = Cache::new(&specs.cache, s.stream("cache"));
-        cache.set_window(from, to);
+        cache.set_window(window);
         let mut topic = Topic::new(&specs.topic, s.stream("topic"));
-        topic.set_window(from, to);
+        topic.set_window(window.from_ns, window.to_ns);
         Self {
             params: p.clone(),
             fleet: p.producers.clone(),
@@ -803,7 +803,7 @@ impl ModelKind for Cached {
             outage: None,
             visibility: LatencyHistogram::new(),
             stats: Stats::default(),
-            measure: (env.settings.warmup_ns, env.settings.duration_ns),
+            measure: env.settings.measured(),
             payload_bytes: env.workload.payload_bytes,
         }
     }
@@ -863,9 +863,8 @@ impl ModelKind for Cached {
     }
 
     fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
-        let (from, to) = self.measure;
-        let measured = to.saturating_sub(from).max(1) as f64;
-        let pg = self.store.stats(to);
+        let measured = self.measure.len_ns().max(1) as f64;
+        let pg = self.store.stats(self.measure.to_ns);
         let cores = f64::from(self.params.store.cores);
         let store = DetailTable {
             name: "store",

@@ -32,11 +32,11 @@ use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use crate::store_faults::{Frozen, StoreStep, on_postgres_fault, postgres_fault_kinds};
 use pipesim_components::{
-    Affinity, FleetParams, LinkParams, LinkSpec, Lru, PgEvent, PgOutcome, Postgres, PostgresParams,
-    PostgresSpec, RedisCluster, RedisParams, RedisSpec, RetryParams, Txn,
+    Affinity, FleetParams, LinkParams, LinkSpec, Lru, Outbox, PgEvent, PgOutcome, Postgres,
+    PostgresParams, PostgresSpec, RedisCluster, RedisParams, RedisSpec, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, Duration, ParamDoc};
-use pipesim_engine::{NS_PER_MS, RngStreams, SimTime};
+use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, Window};
 use pipesim_metrics::{ReasonId, RunResults};
 use pipesim_workload::{EventMeta, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -150,11 +150,11 @@ pub struct LuaOrdered {
     last_appended: Vec<u64>,
     writers: Vec<Writer>,
     store: Postgres<u32>,
-    out: Vec<PgOutcome<u32>>,
+    out: Outbox<PgOutcome<u32>>,
     guard_drop: ReasonId,
     lru_drop: ReasonId,
     stats: LuaStats,
-    measure: (SimTime, SimTime),
+    measure: Window,
     streams: RngStreams,
     frozen: Frozen<Ev>,
 }
@@ -210,7 +210,7 @@ impl LuaOrdered {
     }
 
     fn writer_done(&mut self, shard: u32, committed: bool, now: SimTime) {
-        let measured = now >= self.measure.0 && now < self.measure.1;
+        let measured = self.measure.contains(now);
         let w = &mut self.writers[shard as usize];
         w.busy = false;
         if committed {
@@ -224,8 +224,7 @@ impl LuaOrdered {
     }
 
     fn outcomes(&mut self, now: SimTime) {
-        let mut out = std::mem::take(&mut self.out);
-        for outcome in out.drain(..) {
+        while let Some(outcome) = self.out.take_next() {
             match outcome {
                 PgOutcome::Committed(shard) => self.writer_done(shard, true, now),
                 PgOutcome::Failed(shard) => self.writer_done(shard, false, now),
@@ -235,7 +234,6 @@ impl LuaOrdered {
                 | PgOutcome::Read(_) => {}
             }
         }
-        self.out = out;
     }
 }
 
@@ -307,9 +305,7 @@ impl Model for LuaOrdered {
                 ctx.schedule_in(self.params.writeback.interval.ns, Ev::Writeback);
             }
             Ev::Store(e) => {
-                let mut out = std::mem::take(&mut self.out);
-                self.store.handle(&mut ctx.sim, e, Ev::Store, &mut out);
-                self.out = out;
+                self.store.handle(&mut ctx.sim, e, Ev::Store, self.out.sink());
                 self.outcomes(ctx.now());
             }
         }
@@ -324,9 +320,7 @@ impl Model for LuaOrdered {
             on_postgres_fault(&mut self.store, &mut self.frozen, fault, phase, &self.streams);
         match step {
             StoreStep::Crash(restart_ns) => {
-                let mut out = std::mem::take(&mut self.out);
-                self.store.crash(&mut ctx.sim, restart_ns, Ev::Store, &mut out);
-                self.out = out;
+                self.store.crash(&mut ctx.sim, restart_ns, Ev::Store, self.out.sink());
                 self.outcomes(ctx.now());
             }
             StoreStep::Replay(held) => {
@@ -424,7 +418,7 @@ impl ModelKind for LuaOrdered {
             lrus: (0..p.producers.instances).map(|_| Lru::new(p.lru.capacity as usize)).collect(),
             redis: {
                 let mut redis = RedisCluster::new(&p.redis_spec, s.stream("redis"));
-                redis.set_window(env.settings.warmup_ns, env.settings.duration_ns);
+                redis.set_window(env.settings.measured());
                 redis
             },
             last_appended: vec![0; env.workload.keys.count as usize],
@@ -433,14 +427,14 @@ impl ModelKind for LuaOrdered {
                 let pg = &p.pg;
                 let mut store =
                     Postgres::new(pg, p.redis.shards, s.stream("store"), s.stream("store/wal"));
-                store.set_window(env.settings.warmup_ns, env.settings.duration_ns);
+                store.set_window(env.settings.measured());
                 store
             },
-            out: Vec::new(),
+            out: Outbox::default(),
             guard_drop: ReasonId::UNSET,
             lru_drop: ReasonId::UNSET,
             stats: LuaStats::default(),
-            measure: (env.settings.warmup_ns, env.settings.duration_ns),
+            measure: env.settings.measured(),
         }
     }
 
@@ -481,8 +475,8 @@ impl ModelKind for LuaOrdered {
     }
 
     fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
-        let end = self.measure.1;
-        let measured_ns = end.saturating_sub(self.measure.0).max(1) as f64;
+        let end = self.measure.to_ns;
+        let measured_ns = self.measure.len_ns().max(1) as f64;
         let seconds = measured_ns / 1e9;
         let shards = self.redis.stats(end);
         let busy: Vec<f64> = shards.iter().map(|s| s.busy_area / measured_ns).collect();

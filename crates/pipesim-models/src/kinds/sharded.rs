@@ -21,11 +21,11 @@ use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use crate::store_faults::{Frozen, postgres_fault_kinds, wal_stall};
 use pipesim_components::{
-    Affinity, FleetParams, LinkParams, LinkSpec, PgEvent, PgOutcome, PgStats, Postgres,
+    Affinity, FleetParams, LinkParams, LinkSpec, Outbox, PgEvent, PgOutcome, PgStats, Postgres,
     PostgresParams, PostgresSpec, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, Duration, ParamDoc};
-use pipesim_engine::{RngStreams, SimTime};
+use pipesim_engine::{RngStreams, SimTime, Window};
 use pipesim_metrics::RunResults;
 use pipesim_workload::{EventMeta, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -138,13 +138,15 @@ pub struct Sharded {
     /// Requests of each batch in flight, indexed by slot; freed slots are reused.
     batches: Vec<Vec<Request>>,
     free_slots: Vec<u32>,
-    out: Vec<PgOutcome<Batch>>,
+    out: Outbox<PgOutcome<Batch>>,
+    /// The shards whose batches an outcome finished, pumped once the outcomes are handled.
+    touched: Vec<u32>,
     switch_at: SimTime,
     /// Under `synchronous_commit = "off"` a committed batch is kept until it is durable.
     async_commit: bool,
     batches_run: u64,
     rows_run: u64,
-    measure: (SimTime, SimTime),
+    measure: Window,
     streams: RngStreams,
     frozen: Frozen<Ev>,
     /// Which servers each store fault hits.
@@ -228,17 +230,15 @@ impl Sharded {
     }
 
     fn outcomes(&mut self, ctx: &mut Ctx<Ev>) {
-        let mut out = std::mem::take(&mut self.out);
-        let mut touched = Vec::new();
-        for outcome in out.drain(..) {
+        while let Some(outcome) = self.out.take_next() {
             match outcome {
                 PgOutcome::Committed(b) => {
                     self.finish(ctx, b, true);
-                    touched.push(b.shard);
+                    self.touched.push(b.shard);
                 }
                 PgOutcome::Failed(b) => {
                     self.finish(ctx, b, false);
-                    touched.push(b.shard);
+                    self.touched.push(b.shard);
                 }
                 PgOutcome::RolledBack(b) => {
                     for req in &self.batches[b.slot as usize] {
@@ -255,10 +255,11 @@ impl Sharded {
                 PgOutcome::Read(_) => {}
             }
         }
-        self.out = out;
-        for shard in touched {
+        for i in 0..self.touched.len() {
+            let shard = self.touched[i];
             self.pump(ctx, shard);
         }
+        self.touched.clear();
     }
 }
 
@@ -293,14 +294,12 @@ impl Model for Sharded {
                 self.pump(ctx, shard);
             }
             Ev::Store(instance, e) => {
-                let mut out = std::mem::take(&mut self.out);
                 self.stores[instance as usize].handle(
                     &mut ctx.sim,
                     e,
                     move |e| Ev::Store(instance, e),
-                    &mut out,
+                    self.out.sink(),
                 );
-                self.out = out;
                 self.outcomes(ctx);
             }
             Ev::Answer(req, ok) => {
@@ -324,16 +323,14 @@ impl Model for Sharded {
         };
         match (&fault.kind, phase) {
             (FaultKind::Crash { restart_ns }, FaultPhase::Begin) => {
-                let mut out = std::mem::take(&mut self.out);
                 for i in targets {
                     self.stores[i as usize].crash(
                         &mut ctx.sim,
                         *restart_ns,
                         |e| Ev::Store(i, e),
-                        &mut out,
+                        self.out.sink(),
                     );
                 }
-                self.out = out;
                 self.outcomes(ctx);
             }
             (FaultKind::DiskStall { .. }, FaultPhase::Begin) => {
@@ -500,18 +497,19 @@ impl ModelKind for Sharded {
                     let (rng, wal) =
                         (s.stream(&format!("store/{i}")), s.stream(&format!("store/{i}/wal")));
                     let mut store = Postgres::new(pg, pages, rng, wal);
-                    store.set_window(env.settings.warmup_ns, env.settings.duration_ns);
+                    store.set_window(env.settings.measured());
                     store
                 })
                 .collect(),
             batches: Vec::new(),
             free_slots: Vec::new(),
-            out: Vec::new(),
+            out: Outbox::default(),
+            touched: Vec::new(),
             switch_at: p.switch.as_ref().map_or(SimTime::MAX, |w| w.at.ns),
             async_commit: p.store.synchronous_commit == pipesim_components::SyncCommit::Off,
             batches_run: 0,
             rows_run: 0,
-            measure: (env.settings.warmup_ns, env.settings.duration_ns),
+            measure: env.settings.measured(),
         }
     }
 
@@ -549,7 +547,7 @@ impl ModelKind for Sharded {
     fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
         let mut stats = PgStats::default();
         for store in &self.stores {
-            let s = store.stats(self.measure.1);
+            let s = store.stats(self.measure.to_ns);
             stats.commits += s.commits;
             stats.rows += s.rows;
             stats.reads += s.reads;

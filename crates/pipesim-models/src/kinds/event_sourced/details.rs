@@ -16,7 +16,7 @@ impl EventSourced {
         let mut tables = Vec::new();
         self.producer_and_log_tables(results, &mut tables);
         // Time integrals cover the measured interval (the components' windows).
-        let seconds = self.measure.1.saturating_sub(self.measure.0).max(1) as f64;
+        let seconds = self.measure.len_ns().max(1) as f64;
         self.brokers_table(seconds, &mut tables);
         self.consumer_table(seconds, &mut tables);
         if self.schema.report {
@@ -90,7 +90,7 @@ impl EventSourced {
 
     fn brokers_table(&self, seconds: f64, tables: &mut Vec<DetailTable>) {
         let leaders = self.log.leaders_per_broker();
-        let stations = self.log.station_stats(self.measure.1);
+        let stations = self.log.station_stats(self.measure.to_ns);
         tables.push(DetailTable {
             name: "brokers",
             columns: vec!["broker", "requests", "utilisation", "max_queue", "leaders_at_end"],

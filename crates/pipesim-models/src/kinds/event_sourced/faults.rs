@@ -48,12 +48,12 @@ impl EventSourced {
             }
             ("log", FaultPhase::Begin) => {
                 for broker in self.broker_nodes.begin(fault, self.log.brokers()) {
-                    self.log.crash(&mut ctx.sim, broker, wrap_log, &mut self.lout);
+                    self.log.crash(&mut ctx.sim, broker, wrap_log, self.lout.sink());
                 }
             }
             ("log", FaultPhase::End) => {
                 for broker in self.broker_nodes.end(fault, self.log.brokers()) {
-                    self.log.restart(&mut ctx.sim, broker, wrap_log, &mut self.lout);
+                    self.log.restart(&mut ctx.sim, broker, wrap_log, self.lout.sink());
                 }
             }
             ("processor", FaultPhase::Begin) => self.crash_consumer(ctx),

@@ -55,7 +55,6 @@ use crate::ctx::Ctx;
 use crate::detail::DetailTable;
 use crate::fault::{FaultPhase, FaultSpec, NETWORK_FAULT_KINDS, RoleNodes, link_faults};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
-use pipesim_components::Link;
 use pipesim_components::kafka::{
     KafkaLog, KafkaProducer, LogEvent, LogOutcome, ProduceReq, ProduceResult, ProducerDrop,
     ProducerOut, Record,
@@ -64,8 +63,9 @@ use pipesim_components::schema::SchemaMode;
 use pipesim_components::stream::{
     DeadLetter, LogConsumer, Projection, ProjectionEvent, StreamEvent, StreamProcessor,
 };
+use pipesim_components::{Link, Outbox};
 use pipesim_config::{ConfigError, ParamDoc};
-use pipesim_engine::{SimTime, StreamRng};
+use pipesim_engine::{SimTime, StreamRng, Window};
 use pipesim_metrics::{ReasonId, RunResults};
 use pipesim_workload::{EventMeta, WorkloadSpec};
 use read::ReadPath;
@@ -196,7 +196,7 @@ pub struct EventSourced {
     up: Vec<Link>,
     down: Vec<Link>,
     log: KafkaLog<Rec>,
-    lout: Vec<LogOutcome<Rec>>,
+    lout: Outbox<LogOutcome<Rec>>,
     consumer: Consumer,
     visible: Vec<Rec>,
     dead: Vec<(Rec, DeadLetter)>,
@@ -214,7 +214,7 @@ pub struct EventSourced {
     held_out: ProducerOut<Rec>,
     reasons: Reasons,
     stats: Stats,
-    measure: (SimTime, SimTime),
+    measure: Window,
     schema: SchemaState,
 }
 
@@ -326,7 +326,7 @@ impl Model for EventSourced {
                     &mut self.pout,
                 );
             }
-            Ev::ToBroker(req) => self.log.produce(&mut ctx.sim, req, wrap_log, &mut self.lout),
+            Ev::ToBroker(req) => self.log.produce(&mut ctx.sim, req, wrap_log, self.lout.sink()),
             Ev::ToProducer(req, result) => {
                 self.producer.response(
                     &mut ctx.sim,
@@ -346,10 +346,10 @@ impl Model for EventSourced {
                     req,
                     records,
                     wrap_log,
-                    &mut self.lout,
+                    self.lout.sink(),
                 );
             }
-            Ev::Log(e) => self.log.handle(&mut ctx.sim, e, wrap_log, &mut self.lout),
+            Ev::Log(e) => self.log.handle(&mut ctx.sim, e, wrap_log, self.lout.sink()),
             Ev::Stream(e) => {
                 if let Consumer::Processor(c) = &mut self.consumer {
                     c.handle(&mut ctx.sim, &mut self.log, e, Ev::from, &mut self.visible);
@@ -446,7 +446,7 @@ impl ModelKind for EventSourced {
                 })
                 .collect()
         };
-        let (from, to) = (env.settings.warmup_ns, env.settings.duration_ns);
+        let window = env.settings.measured();
         let mut consumer = match p.consumer {
             ConsumerKind::Processor => Consumer::Processor(StreamProcessor::new(
                 &r.processor,
@@ -463,10 +463,10 @@ impl ModelKind for EventSourced {
                 s.stream("projection"),
             )),
         };
-        on_consumer!(&mut consumer, |c| LogConsumer::set_window(c, from, to));
+        on_consumer!(&mut consumer, |c| LogConsumer::set_window(c, window));
         let mut log =
             KafkaLog::new(&r.log, p.producer.acks, p.producers.instances, s.stream("log"));
-        log.set_window(from, to);
+        log.set_window(window);
         let schema = schema_state(p, env);
         if schema.report || store_can_stall(p, env.workload) {
             log.enable_store();
@@ -479,7 +479,7 @@ impl ModelKind for EventSourced {
             up: links("up"),
             down: links("down"),
             log,
-            lout: Vec::new(),
+            lout: Outbox::default(),
             consumer,
             visible: Vec::new(),
             dead: Vec::new(),
@@ -499,7 +499,7 @@ impl ModelKind for EventSourced {
                 frozen: ReasonId::UNSET,
             },
             stats: Stats::default(),
-            measure: (env.settings.warmup_ns, env.settings.duration_ns),
+            measure: env.settings.measured(),
             schema,
         }
     }

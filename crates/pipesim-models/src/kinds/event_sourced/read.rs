@@ -11,7 +11,7 @@ use crate::fault::FaultPhase;
 use crate::model::RunEnv;
 use pipesim_components::{FifoServer, IntMap, Link, Lru};
 use pipesim_config::Rate;
-use pipesim_engine::{Dist, SimTime, StreamRng, Zipf};
+use pipesim_engine::{Dist, SimTime, StreamRng, Window, Zipf};
 use pipesim_workload::Popularity;
 
 /// A read waiting for the view's store.
@@ -58,7 +58,7 @@ pub(super) struct ReadPath {
     pub(super) reads: u64,
     pub(super) failed: u64,
     /// The measured interval `[from, to)`: cache counters cover reads issued in it.
-    measure: (SimTime, SimTime),
+    measure: Window,
 }
 
 impl ReadPath {
@@ -104,7 +104,7 @@ impl ReadPath {
             view_down: false,
             reads: 0,
             failed: 0,
-            measure: (env.settings.warmup_ns, env.settings.duration_ns),
+            measure: env.settings.measured(),
         }
     }
 
@@ -136,7 +136,7 @@ impl ReadPath {
             let mut lost = Vec::new();
             self.view.reset(now, &mut lost);
             let m = self.measure;
-            self.failed += lost.iter().filter(|j| j.issued >= m.0 && j.issued < m.1).count() as u64;
+            self.failed += lost.iter().filter(|j| m.contains(j.issued)).count() as u64;
             self.view_epoch = self.view_epoch.wrapping_add(1);
         }
     }
@@ -152,7 +152,7 @@ impl EventSourced {
             Some(z) => (z.sample(&mut rp.rng) - 1) as u32,
             None => rp.rng.below(u64::from(rp.key_count)) as u32,
         };
-        let measured = now >= rp.measure.0 && now < rp.measure.1;
+        let measured = rp.measure.contains(now);
         rp.reads += u64::from(measured);
         let Some(at_server) = rp.up.transit(now) else {
             rp.failed += u64::from(measured);
@@ -189,7 +189,7 @@ impl EventSourced {
     pub(super) fn view_arrive(&mut self, ctx: &mut Ctx<Ev>, job: ViewJob) {
         let Some(rp) = self.reads.as_mut() else { return };
         if rp.view_down {
-            rp.failed += u64::from(job.issued >= rp.measure.0 && job.issued < rp.measure.1);
+            rp.failed += u64::from(rp.measure.contains(job.issued));
             return;
         }
         let t = rp.view_read.sample(&mut rp.view_rng);
@@ -199,7 +199,7 @@ impl EventSourced {
 
     pub(super) fn view_done(&mut self, ctx: &mut Ctx<Ev>, epoch: u32, job: ViewJob) {
         let Some(rp) = self.reads.as_mut() else { return };
-        let measured = job.issued >= rp.measure.0 && job.issued < rp.measure.1;
+        let measured = rp.measure.contains(job.issued);
         if epoch != rp.view_epoch {
             rp.failed += u64::from(measured);
             return;

@@ -223,7 +223,7 @@ impl EventSourced {
 
     pub(super) fn storage_details(&self, tables: &mut Vec<DetailTable>) {
         let ms = |ns: SimTime| ns as f64 / NS_PER_MS as f64;
-        let stores = self.log.store_stats(self.measure.1.max(1));
+        let stores = self.log.store_stats(self.measure.to_ns.max(1));
         tables.push(DetailTable {
             name: "storage",
             columns: vec![

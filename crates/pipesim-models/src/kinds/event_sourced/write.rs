@@ -57,9 +57,8 @@ impl EventSourced {
     }
 
     fn log_outcomes(&mut self, ctx: &mut Ctx<Ev>) {
-        let mut out = std::mem::take(&mut self.lout);
         let now = ctx.now();
-        for o in out.drain(..) {
+        while let Some(o) = self.lout.take_next() {
             match o {
                 LogOutcome::Respond(req, result) => {
                     if self.p.producer.acks == Acks::Zero {
@@ -100,7 +99,6 @@ impl EventSourced {
                 }
             }
         }
-        self.lout = out;
     }
 
     /// One record of the consumer's output became visible at `now` (unless the consumer cannot
