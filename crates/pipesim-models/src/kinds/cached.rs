@@ -41,10 +41,10 @@ use pipesim_components::cdc::{
 };
 use pipesim_components::{
     FleetParams, Link, LinkParams, LinkSpec, PgEvent, PgOutcome, Pool, PoolParams, Postgres,
-    PostgresParams, PostgresSpec, ReaderParams, Readers, SyncCommit, Txn,
+    PostgresParams, PostgresSpec, ReaderParams, Readers, SyncCommit, TcpConn, Txn,
 };
 use pipesim_config::{ConfigError, Duration, ParamDoc};
-use pipesim_engine::{NS_PER_MS, NS_PER_S, Sim, SimTime, StreamRng, Zipf};
+use pipesim_engine::{NS_PER_MS, SimTime, StreamRng, Zipf};
 use pipesim_metrics::{LatencyHistogram, RunResults};
 use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -226,48 +226,6 @@ fn wrap_cache(e: CacheEvent<EventMeta, Read>) -> Ev {
     Ev::Cache(e)
 }
 
-/// Linux's minimum retransmission timeout: a segment lost in an outage is resent after it, then
-/// after twice as long, and so on.
-const RTO_MIN_NS: SimTime = 200 * NS_PER_MS;
-/// Linux caps the retransmission timeout at 120 s.
-const RTO_MAX_NS: SimTime = 120 * NS_PER_S;
-
-/// One TCP connection of the client network: a link, kept in order even across an outage.
-struct Conn {
-    link: Link,
-    last: SimTime,
-}
-
-impl Conn {
-    fn new(link: Link) -> Self {
-        Self { link, last: 0 }
-    }
-
-    /// Sends `event` now; during a network outage `(start, end)` the segment is lost and
-    /// arrives after the first retransmission at or after the end.
-    #[inline]
-    fn send(&mut self, sim: &mut Sim<Ev>, outage: Option<(SimTime, SimTime)>, event: Ev) {
-        let now = sim.now();
-        // `network.drop` is validated to be 0: every message arrives.
-        let mut at = self.link.transit(now).unwrap_or(now);
-        if let Some((start, end)) = outage
-            && at >= start
-            && now < end
-        {
-            let delay = at - now;
-            let (mut rto, mut resend) = (RTO_MIN_NS, now + RTO_MIN_NS);
-            while resend < end {
-                rto = (rto * 2).min(RTO_MAX_NS);
-                resend += rto;
-            }
-            at = resend + delay;
-        }
-        at = at.max(self.last);
-        self.last = at;
-        sim.schedule_at(at, event);
-    }
-}
-
 /// A writer connection: its queue (the head is in the store or waiting to be retried).
 #[derive(Default)]
 struct Shard {
@@ -288,10 +246,10 @@ struct Stats {
 pub struct Cached {
     params: CachedParams,
     fleet: FleetParams,
-    up: Vec<Conn>,
-    down: Vec<Conn>,
-    reader_up: Conn,
-    reader_down: Conn,
+    up: Vec<TcpConn>,
+    down: Vec<TcpConn>,
+    reader_up: TcpConn,
+    reader_down: TcpConn,
     shards: Vec<Shard>,
     store: Postgres<StoreJob>,
     cdc: Cdc<EventMeta>,
@@ -730,9 +688,11 @@ impl ModelKind for Cached {
     fn build(p: &CachedParams, env: &RunEnv<'_>) -> Self {
         let specs = p.specs.as_ref().expect("validated");
         let s = env.streams;
-        let conns = |dir: &str| -> Vec<Conn> {
+        let conns = |dir: &str| -> Vec<TcpConn> {
             (0..p.producers.instances)
-                .map(|i| Conn::new(Link::new(&specs.link, s.stream(&format!("network/{dir}/{i}")))))
+                .map(|i| {
+                    TcpConn::new(Link::new(&specs.link, s.stream(&format!("network/{dir}/{i}"))))
+                })
                 .collect()
         };
         let zipf = match env.workload.keys.popularity {
@@ -780,8 +740,8 @@ impl ModelKind for Cached {
             fleet: p.producers.clone(),
             up: conns("up"),
             down: conns("down"),
-            reader_up: Conn::new(Link::new(&specs.link, s.stream("network/readers/up"))),
-            reader_down: Conn::new(Link::new(&specs.link, s.stream("network/readers/down"))),
+            reader_up: TcpConn::new(Link::new(&specs.link, s.stream("network/readers/up"))),
+            reader_down: TcpConn::new(Link::new(&specs.link, s.stream("network/readers/down"))),
             shards: (0..p.writer.connections).map(|_| Shard::default()).collect(),
             store,
             cdc,
