@@ -103,8 +103,10 @@ pub struct CachedParams {
     pub(super) cache: CacheParams,
     pub(super) pool: PoolParams,
     pub(super) readers: ReaderParams,
+    /// Resolved by [`validate`], the only place a `CachedParams` is made (it is not
+    /// deserialized), so every one has them.
     #[serde(skip)]
-    pub(super) specs: Option<Specs>,
+    pub(super) specs: Specs,
 }
 
 /// The components' specs, resolved from the parameters.
@@ -164,6 +166,6 @@ pub(super) fn validate(c: CachedConfig, env: &BuildEnv<'_>) -> Result<CachedPara
         cache: c.cache,
         pool,
         readers,
-        specs: Some(Specs { link, pg, cdc, topic, cache }),
+        specs: Specs { link, pg, cdc, topic, cache },
     })
 }

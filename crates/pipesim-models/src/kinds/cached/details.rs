@@ -38,7 +38,7 @@ impl Cached {
             ]],
         };
         let c = self.cdc.stats();
-        let mean_decode = self.params.specs.as_ref().map_or(0.0, |s| s.cdc.mean_decode_ns());
+        let mean_decode = self.params.specs.cdc.mean_decode_ns();
         let cdc = DetailTable {
             name: "cdc",
             columns: vec![

@@ -34,7 +34,7 @@ pub(super) fn work(_p: &CachedParams, _workload: &WorkloadSpec) -> crate::Work {
 /// A saturated decoder or cache, a pool that leaks for good (`ModelKind::warnings`).
 pub(super) fn warnings(p: &CachedParams, workload: &WorkloadSpec) -> Vec<String> {
     let mut out = Vec::new();
-    let Some(specs) = p.specs.as_ref() else { return out };
+    let specs = &p.specs;
     let rate = workload.peak_rate_per_s();
     let rho = rate * specs.cdc.mean_decode_ns() / 1e9;
     if rho >= 1.0 {

@@ -290,7 +290,7 @@ impl ModelKind for Cached {
     }
 
     fn build(p: &CachedParams, env: &RunEnv<'_>) -> Self {
-        let specs = p.specs.as_ref().expect("validated");
+        let specs = &p.specs;
         let s = env.streams;
         let conns = |dir: &str| -> Vec<TcpConn> {
             (0..p.producers.instances)
