@@ -26,6 +26,7 @@ mod redis;
 pub mod schema;
 mod server;
 pub mod stream;
+mod tcp_outage;
 
 pub use client::RetryParams;
 pub use deadlines::{Deadlines, Ticket, TicketDeadlines};
@@ -42,3 +43,4 @@ pub use postgres::{
 pub use readers::{Poll, ReaderKeys, ReaderParams, Readers};
 pub use redis::{RedisCluster, RedisParams, RedisSpec, crc16, slot_of};
 pub use server::{FifoServer, ServerStats};
+pub use tcp_outage::TcpConn;
