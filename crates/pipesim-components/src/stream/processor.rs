@@ -90,7 +90,7 @@ pub struct StreamStats {
     /// Records processed again after restarts.
     pub replayed: u64,
     /// ∫ subtasks blocked by alignment dt over the window set by
-    /// [`StreamProcessor::set_window`], subtask·ns.
+    /// [`LogConsumer::set_window`](super::LogConsumer::set_window), subtask·ns.
     pub blocked_area: f64,
     /// Pauses (the process frozen), and their total time, ns.
     pub pauses: u64,

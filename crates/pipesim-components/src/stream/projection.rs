@@ -75,7 +75,7 @@ pub struct ProjectionStats {
     pub replayed: u64,
     /// Restarts.
     pub restarts: u64,
-    /// ∫ busy workers dt over the window set by [`Projection::set_window`], worker·ns.
+    /// ∫ busy workers dt over the window set by [`LogConsumer::set_window`](super::LogConsumer::set_window), worker·ns.
     pub busy_ns: u128,
     /// Offset commits.
     pub commits: u64,

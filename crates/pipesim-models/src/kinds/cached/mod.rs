@@ -315,11 +315,11 @@ impl ModelKind for Cached {
         );
         store.set_window(window);
         let mut cdc = Cdc::new(&specs.cdc, s.stream("cdc"));
-        cdc.set_window(window.from_ns, window.to_ns);
+        cdc.set_window(window);
         let mut cache = Cache::new(&specs.cache, s.stream("cache"));
         cache.set_window(window);
         let mut topic = Topic::new(&specs.topic, s.stream("topic"));
-        topic.set_window(window.from_ns, window.to_ns);
+        topic.set_window(window);
         Self {
             params: p.clone(),
             fleet: p.producers.clone(),
