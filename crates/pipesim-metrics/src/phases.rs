@@ -8,7 +8,7 @@
 //! creation time of the event they concern.
 
 use crate::histogram::LatencyHistogram;
-use pipesim_engine::SimTime;
+use pipesim_engine::{SimTime, Window};
 
 /// What happened to the events created in one phase.
 #[derive(Clone, Debug)]
@@ -60,18 +60,18 @@ impl PhaseStats {
 pub(crate) struct Phases {
     /// One per fault window, in timeline order, then "outside" last.
     stats: Vec<PhaseStats>,
-    measured: (SimTime, SimTime),
+    measured: Window,
 }
 
 impl Phases {
     /// Phases for fault windows `windows` (start, end) over the measured interval `measured`.
-    pub(crate) fn new(windows: &[(SimTime, SimTime)], measured: (SimTime, SimTime)) -> Self {
+    pub(crate) fn new(windows: &[(SimTime, SimTime)], measured: Window) -> Self {
         if windows.is_empty() {
             return Self::default();
         }
         let mut stats: Vec<PhaseStats> =
             windows.iter().enumerate().map(|(i, &(s, e))| PhaseStats::new(Some(i), s, e)).collect();
-        stats.push(PhaseStats::new(None, measured.0, measured.1));
+        stats.push(PhaseStats::new(None, measured.from_ns, measured.to_ns));
         Self { stats, measured }
     }
 
@@ -91,7 +91,7 @@ impl Phases {
                 f(w);
             }
         }
-        if !in_any && created_ns >= self.measured.0 && created_ns < self.measured.1 {
+        if !in_any && self.measured.contains(created_ns) {
             f(outside);
         }
     }
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn events_go_to_every_window_they_were_created_in_or_outside() {
-        let mut p = Phases::new(&[(10, 20), (15, 30)], (5, 100));
+        let mut p = Phases::new(&[(10, 20), (15, 30)], Window::new(5, 100));
         for t in [0, 7, 12, 17, 25, 40, 150] {
             p.each(t, |s| s.created += 1);
         }
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn no_faults_no_phases() {
-        let mut p = Phases::new(&[], (0, 100));
+        let mut p = Phases::new(&[], Window::new(0, 100));
         p.each(5, |s| s.created += 1);
         assert!(p.is_empty());
         assert!(p.finish().is_empty());

@@ -8,7 +8,7 @@ use crate::idwindow::IdWindow;
 use crate::phases::Phases;
 use crate::results::{DropReason, Invariants, RunResults, Throughput};
 use crate::timeline::{Timeline, WindowSink};
-use pipesim_engine::{NS_PER_S, SimTime, f64_of};
+use pipesim_engine::{NS_PER_S, SimTime, Window, f64_of};
 use pipesim_workload::EventMeta;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -118,7 +118,7 @@ impl Recorder {
     /// Keeps statistics by phase for these fault windows (start, end), besides the run's; call
     /// before the first event. Without windows nothing is kept and nothing costs.
     pub fn set_fault_windows(&mut self, windows: &[(SimTime, SimTime)]) {
-        self.phases = Phases::new(windows, (self.cfg.warmup_ns, self.cfg.duration_ns));
+        self.phases = Phases::new(windows, Window::new(self.cfg.warmup_ns, self.cfg.duration_ns));
     }
 
     /// Declares a drop reason once, before the run; the id is passed to [`Recorder::dropped`].

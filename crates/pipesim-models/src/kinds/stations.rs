@@ -14,7 +14,7 @@ use crate::ctx::Ctx;
 use crate::detail::{Cell, DetailTable};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use pipesim_config::{ConfigError, DistSpec, ParamDoc};
-use pipesim_engine::{Dist, NS_PER_MS, NS_PER_S, SimTime, StreamRng, f64_of};
+use pipesim_engine::{Dist, NS_PER_MS, NS_PER_S, SimTime, StreamRng, Window, f64_of};
 use pipesim_metrics::{ReasonId, RunResults};
 use pipesim_workload::{EventMeta, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -201,8 +201,7 @@ struct Station {
 pub struct Stations {
     stations: Vec<Station>,
     timing: Option<TimingParams>,
-    measure_from: SimTime,
-    measure_to: SimTime,
+    measure: Window,
 }
 
 impl Station {
@@ -211,10 +210,10 @@ impl Station {
         u64::from(self.busy) + self.queue.len() as u64
     }
 
-    /// Adds the busy and occupancy integrals up to `now`, within [from, to].
+    /// Adds the busy and occupancy integrals up to `now`, within the measured interval.
     #[inline]
-    fn integrate(&mut self, now: SimTime, from: SimTime, to: SimTime) {
-        let t = now.clamp(from, to);
+    fn integrate(&mut self, now: SimTime, measure: Window) {
+        let t = measure.clamp(now);
         let s = &mut self.stats;
         if t > s.last_t {
             let dt = f64_of(t - s.last_t);
@@ -240,7 +239,7 @@ impl Station {
 impl Stations {
     #[inline]
     fn measured(&self, t: SimTime) -> bool {
-        t >= self.measure_from && t < self.measure_to
+        self.measure.contains(t)
     }
 
     #[inline]
@@ -262,10 +261,10 @@ impl Stations {
     #[inline]
     fn arrive(&mut self, ctx: &mut Ctx<Done>, index: u16, ev: EventMeta) {
         let now = ctx.now();
-        let (from, to) = (self.measure_from, self.measure_to);
+        let measure = self.measure;
         let measured = self.measured(now);
         let st = &mut self.stations[index as usize];
-        st.integrate(now, from, to);
+        st.integrate(now, measure);
         st.stats.arrivals += 1;
         st.stats.measured_arrivals += u64::from(measured);
         if st.in_station() >= u64::from(st.capacity) {
@@ -309,10 +308,10 @@ impl Model for Stations {
             return self.arrive(ctx, 0, done.customer.ev);
         }
         let now = ctx.now();
-        let (from, to) = (self.measure_from, self.measure_to);
+        let measure = self.measure;
         let measured = self.measured(done.customer.arrived_ns);
         let st = &mut self.stations[done.station as usize];
-        st.integrate(now, from, to);
+        st.integrate(now, measure);
         st.busy -= 1;
         st.stats.served += 1;
         if measured {
@@ -502,12 +501,7 @@ impl ModelKind for Stations {
                 stats: StationStats { last_t: env.settings.warmup_ns, ..Default::default() },
             })
             .collect();
-        Self {
-            stations,
-            timing: params.timing.clone(),
-            measure_from: env.settings.warmup_ns,
-            measure_to: env.settings.duration_ns,
-        }
+        Self { stations, timing: params.timing.clone(), measure: env.settings.measured() }
     }
 
     fn work(params: &StationsParams, _workload: &WorkloadSpec) -> crate::Work {
@@ -554,7 +548,7 @@ impl ModelKind for Stations {
     }
 
     fn details(&self, _results: &RunResults) -> Vec<DetailTable> {
-        let measured_ns = self.measure_to.saturating_sub(self.measure_from).max(1) as f64;
+        let measured_ns = self.measure.len_ns().max(1) as f64;
         let ms = |sum: u128, n: u64| {
             if n == 0 { 0.0 } else { sum as f64 / n as f64 / NS_PER_MS as f64 }
         };
@@ -565,7 +559,7 @@ impl ModelKind for Stations {
             .map(|st| {
                 let s = &st.stats;
                 // Integrals stop at the last change; the state held from then to the end.
-                let tail = (self.measure_to.saturating_sub(s.last_t)) as f64;
+                let tail = (self.measure.to_ns.saturating_sub(s.last_t)) as f64;
                 let busy_area = s.busy_area + f64::from(st.busy) * tail;
                 let n_area = s.in_station_area + st.in_station() as f64 * tail;
                 vec![
