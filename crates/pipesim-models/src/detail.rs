@@ -57,6 +57,86 @@ impl DetailTable {
             Cell::Text(_) => None,
         }
     }
+
+    /// A table whose columns the first row names: cells are given with their column (see
+    /// [`DetailTable::row`]), so a cell cannot land under the wrong heading.
+    pub fn named(name: &'static str) -> Self {
+        Self { name, columns: Vec::new(), rows: Vec::new() }
+    }
+
+    /// A table with its columns declared up front (it has them even with no row).
+    pub fn with_columns(name: &'static str, columns: &[&'static str]) -> Self {
+        Self { name, columns: columns.to_vec(), rows: Vec::new() }
+    }
+
+    /// Adds a row, `fill` giving each cell with the name of its column. The first row of a
+    /// [`DetailTable::named`] table names the columns; every other row must give the same
+    /// columns in the same order (anything else is a bug in the design that builds the table,
+    /// and panics naming the table and the column).
+    pub fn row(&mut self, fill: impl FnOnce(&mut Row<'_>)) -> &mut Self {
+        let names = self.columns.is_empty() && self.rows.is_empty();
+        let mut row = Row { table: self, cells: Vec::new(), names };
+        fill(&mut row);
+        let cells = std::mem::take(&mut row.cells);
+        assert_eq!(
+            cells.len(),
+            self.columns.len(),
+            "table {}: a row gives {} of its {} columns",
+            self.name,
+            cells.len(),
+            self.columns.len()
+        );
+        self.rows.push(cells);
+        self
+    }
+
+    /// [`DetailTable::row`], by value: `DetailTable::named("store").with_row(|r| …)`.
+    pub fn with_row(mut self, fill: impl FnOnce(&mut Row<'_>)) -> Self {
+        self.row(fill);
+        self
+    }
+}
+
+/// One row of a [`DetailTable`] being built: each cell is given with its column's name.
+pub struct Row<'a> {
+    table: &'a mut DetailTable,
+    cells: Vec<Cell>,
+    /// This row names the table's columns (the first row of a `named` table).
+    names: bool,
+}
+
+impl Row<'_> {
+    /// The cell of `column`.
+    pub fn cell(&mut self, column: &'static str, cell: Cell) -> &mut Self {
+        let at = self.cells.len();
+        if self.names {
+            self.table.columns.push(column);
+        } else {
+            assert_eq!(
+                self.table.columns.get(at).copied(),
+                Some(column),
+                "table {}: cell {at} of a row is not under its column",
+                self.table.name
+            );
+        }
+        self.cells.push(cell);
+        self
+    }
+
+    /// A count.
+    pub fn int(&mut self, column: &'static str, n: u64) -> &mut Self {
+        self.cell(column, Cell::Int(n))
+    }
+
+    /// A number with `decimals` decimals.
+    pub fn fixed(&mut self, column: &'static str, x: f64, decimals: u8) -> &mut Self {
+        self.cell(column, Cell::Fixed(x, decimals))
+    }
+
+    /// Text.
+    pub fn text(&mut self, column: &'static str, text: impl Into<String>) -> &mut Self {
+        self.cell(column, Cell::Text(text.into()))
+    }
 }
 
 #[cfg(test)]
@@ -81,5 +161,44 @@ mod tests {
         let mut t = table(Vec::new());
         t.columns.push("station");
         assert!(t.check().unwrap_err().contains("\"station\" appears twice"));
+    }
+
+    #[test]
+    fn the_builder_names_each_cell_by_its_column() {
+        let mut t = DetailTable::named("stations");
+        for (name, util) in [("db", 0.5), ("cache", 0.25)] {
+            t.row(|r| {
+                r.text("station", name).fixed("utilisation", util, 3);
+            });
+        }
+        assert_eq!(t.columns, ["station", "utilisation"]);
+        assert_eq!(t.check(), Ok(()));
+        assert_eq!(t.number(1, "utilisation"), Some(0.25));
+        let empty = DetailTable::with_columns("stations", &["station"]);
+        assert_eq!((empty.columns.len(), empty.rows.len()), (1, 0));
+    }
+
+    #[test]
+    #[should_panic(expected = "table stations: cell 1 of a row is not under its column")]
+    fn a_cell_under_another_column_is_a_bug() {
+        let mut t = DetailTable::named("stations");
+        t.row(|r| {
+            r.text("station", "db").int("servers", 1);
+        });
+        t.row(|r| {
+            r.text("station", "cache").fixed("utilisation", 0.5, 3);
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "table stations: a row gives 1 of its 2 columns")]
+    fn a_short_row_is_a_bug() {
+        let mut t = DetailTable::named("stations");
+        t.row(|r| {
+            r.text("station", "db").int("servers", 1);
+        });
+        t.row(|r| {
+            r.text("station", "cache");
+        });
     }
 }

@@ -25,7 +25,7 @@ pub mod registry;
 pub mod store_faults;
 
 pub use ctx::Ctx;
-pub use detail::{Cell, DetailTable};
+pub use detail::{Cell, DetailTable, Row};
 pub use driver::{RunSettings, run};
 pub use estimate::{MemoryItem, ModelEstimate, Work};
 pub use failure::RunFailure;

@@ -69,15 +69,11 @@ fn producers(left: &RunLeftovers) -> DetailTable {
 }
 
 fn simulation(left: &RunLeftovers, h: &HarnessParams) -> DetailTable {
-    DetailTable {
-        name: "wire_simulation",
-        columns: vec!["steps", "messages", "tick_ms", "dilation", "resolution_us"],
-        rows: vec![vec![
-            Cell::Int(left.steps),
-            Cell::Int(left.messages),
-            Cell::Int(h.tick_ns() / 1_000_000),
-            Cell::Int(u64::from(h.wire.dilation)),
-            Cell::Fixed(h.resolution_ns() as f64 / 1_000.0, 3),
-        ]],
-    }
+    DetailTable::named("wire_simulation").with_row(|r| {
+        r.int("steps", left.steps)
+            .int("messages", left.messages)
+            .int("tick_ms", h.tick_ns() / 1_000_000)
+            .int("dilation", u64::from(h.wire.dilation))
+            .fixed("resolution_us", h.resolution_ns() as f64 / 1_000.0, 3);
+    })
 }

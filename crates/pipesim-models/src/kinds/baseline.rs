@@ -12,7 +12,7 @@
 
 use crate::clients::{Clients, Request};
 use crate::ctx::Ctx;
-use crate::detail::{Cell, DetailTable};
+use crate::detail::DetailTable;
 use crate::fault::{FaultPhase, FaultSpec};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use crate::store_faults::{Frozen, StoreStep, on_postgres_fault, postgres_fault_kinds};
@@ -419,41 +419,25 @@ pub(crate) fn store_table(s: &StoreSnapshot, measure: Window) -> DetailTable {
     } else {
         s.stats.latch_wait_sum_ns as f64 / s.stats.latch_waited as f64 / NS_PER_MS as f64
     };
-    DetailTable {
-        name: "store",
-        columns: vec![
-            "commits",
-            "commits_per_s",
-            "cpu_utilisation",
-            "rows",
-            "reads",
-            "wal_flushes",
-            "commits_per_flush",
-            "wal_mb_per_s",
-            "latch_waits",
-            "mean_latch_wait_ms",
-            "gin_cleanups",
-            "failed",
-            "client_retries",
-            "client_timeouts",
-            "leaked_connections",
-        ],
-        rows: vec![vec![
-            Cell::Int(s.stats.commits),
-            Cell::Fixed(s.stats.commits as f64 / seconds, 3),
-            Cell::Fixed(s.stats.cpu_busy / (seconds * 1e9 * f64::from(s.cores.max(1))), 6),
-            Cell::Int(s.stats.rows),
-            Cell::Int(s.stats.reads),
-            Cell::Int(w.flushes),
-            Cell::Fixed(w.mean_batch(), 3),
-            Cell::Fixed(w.bytes as f64 / seconds / 1e6, 3),
-            Cell::Int(s.stats.latch_waited),
-            Cell::Fixed(mean_latch_wait_ms, 6),
-            Cell::Int(s.stats.gin_cleanups),
-            Cell::Int(s.stats.failed),
-            Cell::Int(s.retries),
-            Cell::Int(s.timeouts),
-            Cell::Int(s.leaks),
-        ]],
-    }
+    DetailTable::named("store").with_row(|r| {
+        r.int("commits", s.stats.commits)
+            .fixed("commits_per_s", s.stats.commits as f64 / seconds, 3)
+            .fixed(
+                "cpu_utilisation",
+                s.stats.cpu_busy / (seconds * 1e9 * f64::from(s.cores.max(1))),
+                6,
+            )
+            .int("rows", s.stats.rows)
+            .int("reads", s.stats.reads)
+            .int("wal_flushes", w.flushes)
+            .fixed("commits_per_flush", w.mean_batch(), 3)
+            .fixed("wal_mb_per_s", w.bytes as f64 / seconds / 1e6, 3)
+            .int("latch_waits", s.stats.latch_waited)
+            .fixed("mean_latch_wait_ms", mean_latch_wait_ms, 6)
+            .int("gin_cleanups", s.stats.gin_cleanups)
+            .int("failed", s.stats.failed)
+            .int("client_retries", s.retries)
+            .int("client_timeouts", s.timeouts)
+            .int("leaked_connections", s.leaks);
+    })
 }

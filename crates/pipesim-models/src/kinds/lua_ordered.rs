@@ -26,7 +26,7 @@
 
 use crate::clients::{Clients, Request};
 use crate::ctx::Ctx;
-use crate::detail::{Cell, DetailTable};
+use crate::detail::DetailTable;
 use crate::fault::{FaultPhase, FaultSpec};
 use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
@@ -494,53 +494,31 @@ impl ModelKind for LuaOrdered {
         let lru_hits: u64 = self.lrus.iter().map(|l| l.hits).sum();
         let lru_lookups: u64 = self.lrus.iter().map(|l| l.hits + l.misses).sum();
         vec![
-            DetailTable {
-                name: "redis",
-                columns: vec![
-                    "shards",
-                    "scripts",
-                    "appended",
-                    "guard_drops",
-                    "lru_drops",
-                    "lru_hit_ratio",
-                    "mean_shard_utilisation",
-                    "max_shard_utilisation",
-                    "max_shard_queue",
-                ],
-                rows: vec![vec![
-                    Cell::Int(u64::from(self.params.redis.shards)),
-                    Cell::Int(self.stats.scripts),
-                    Cell::Int(self.stats.appended),
-                    Cell::Int(self.stats.guard_drops),
-                    Cell::Int(self.stats.lru_drops),
-                    Cell::Fixed(
+            DetailTable::named("redis").with_row(|r| {
+                r.int("shards", u64::from(self.params.redis.shards))
+                    .int("scripts", self.stats.scripts)
+                    .int("appended", self.stats.appended)
+                    .int("guard_drops", self.stats.guard_drops)
+                    .int("lru_drops", self.stats.lru_drops)
+                    .fixed(
+                        "lru_hit_ratio",
                         if lru_lookups == 0 { 0.0 } else { lru_hits as f64 / lru_lookups as f64 },
                         6,
-                    ),
-                    Cell::Fixed(mean_util, 6),
-                    Cell::Fixed(max_util, 6),
-                    Cell::Int(max_queue),
-                ]],
-            },
-            DetailTable {
-                name: "writeback",
-                columns: vec![
-                    "rows_written",
-                    "rows_per_s",
-                    "transactions_per_s",
-                    "failed_rows",
-                    "rows_waiting_at_end",
-                ],
-                rows: vec![vec![
-                    Cell::Int(self.stats.writeback_rows),
-                    Cell::Fixed(self.stats.writeback_rows as f64 / seconds, 3),
-                    Cell::Fixed(pg.commits as f64 / seconds, 3),
-                    Cell::Int(self.stats.writeback_failed_rows),
-                    Cell::Int(
+                    )
+                    .fixed("mean_shard_utilisation", mean_util, 6)
+                    .fixed("max_shard_utilisation", max_util, 6)
+                    .int("max_shard_queue", max_queue);
+            }),
+            DetailTable::named("writeback").with_row(|r| {
+                r.int("rows_written", self.stats.writeback_rows)
+                    .fixed("rows_per_s", self.stats.writeback_rows as f64 / seconds, 3)
+                    .fixed("transactions_per_s", pg.commits as f64 / seconds, 3)
+                    .int("failed_rows", self.stats.writeback_failed_rows)
+                    .int(
+                        "rows_waiting_at_end",
                         self.writers.iter().map(|w| u64::from(w.rows + w.in_flight_rows)).sum(),
-                    ),
-                ]],
-            },
+                    );
+            }),
             store_table(&snapshot, self.measure),
         ]
     }

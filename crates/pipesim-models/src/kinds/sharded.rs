@@ -15,7 +15,7 @@
 
 use crate::clients::{Clients, Request};
 use crate::ctx::Ctx;
-use crate::detail::{Cell, DetailTable};
+use crate::detail::DetailTable;
 use crate::fault::{FaultKind, FaultPhase, FaultSpec, RoleNodes};
 use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
@@ -575,23 +575,13 @@ impl ModelKind for Sharded {
         };
         vec![
             store_table(&snapshot, self.measure),
-            DetailTable {
-                name: "router",
-                columns: vec![
-                    "shards",
-                    "instances",
-                    "transactions",
-                    "rows_per_transaction",
-                    "max_shard_queue",
-                ],
-                rows: vec![vec![
-                    Cell::Int(u64::from(self.params.router.shards)),
-                    Cell::Int(u64::from(self.params.router.instances)),
-                    Cell::Int(self.batches_run),
-                    Cell::Fixed(rows_per_txn, 3),
-                    Cell::Int(max_queue),
-                ]],
-            },
+            DetailTable::named("router").with_row(|r| {
+                r.int("shards", u64::from(self.params.router.shards))
+                    .int("instances", u64::from(self.params.router.instances))
+                    .int("transactions", self.batches_run)
+                    .fixed("rows_per_transaction", rows_per_txn, 3)
+                    .int("max_shard_queue", max_queue);
+            }),
         ]
     }
 }

@@ -11,7 +11,7 @@
 //! can be written as scenarios and checked against theory.
 
 use crate::ctx::Ctx;
-use crate::detail::{Cell, DetailTable};
+use crate::detail::DetailTable;
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use pipesim_config::{ConfigError, DistSpec, ParamDoc};
 use pipesim_engine::{Dist, NS_PER_MS, NS_PER_S, SimTime, StreamRng, Window, f64_of};
@@ -553,50 +553,29 @@ impl ModelKind for Stations {
             if n == 0 { 0.0 } else { sum as f64 / n as f64 / NS_PER_MS as f64 }
         };
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        let rows = self
-            .stations
-            .iter()
-            .map(|st| {
-                let s = &st.stats;
-                // Integrals stop at the last change; the state held from then to the end.
-                let tail = (self.measure.to_ns.saturating_sub(s.last_t)) as f64;
-                let busy_area = s.busy_area + f64::from(st.busy) * tail;
-                let n_area = s.in_station_area + st.in_station() as f64 * tail;
-                vec![
-                    Cell::Text(st.name.clone()),
-                    Cell::Int(u64::from(st.servers)),
-                    Cell::Int(s.arrivals),
-                    Cell::Int(s.dropped),
-                    Cell::Int(s.served),
-                    Cell::Fixed(
-                        ratio(s.measured_arrivals - s.measured_accepted, s.measured_arrivals),
-                        6,
-                    ),
-                    Cell::Fixed(busy_area / measured_ns / f64::from(st.servers), 6),
-                    Cell::Fixed(n_area / measured_ns, 6),
-                    Cell::Fixed(ratio(s.measured_waited, s.measured_started), 6),
-                    Cell::Fixed(ms(s.wait_sum_ns, s.measured_started), 6),
-                    Cell::Fixed(ms(s.sojourn_sum_ns, s.measured_left), 6),
-                ]
-            })
-            .collect();
-        vec![DetailTable {
-            name: "stations",
-            columns: vec![
-                "station",
-                "servers",
-                "arrivals",
-                "dropped",
-                "served",
-                "p_block",
-                "utilisation",
-                "mean_in_station",
-                "p_wait",
-                "mean_wait_ms",
-                "mean_sojourn_ms",
-            ],
-            rows,
-        }]
+        let mut table = DetailTable::with_columns("stations", &STATION_COLUMNS);
+        for st in &self.stations {
+            let s = &st.stats;
+            // Integrals stop at the last change; the state held from then to the end.
+            let tail = (self.measure.to_ns.saturating_sub(s.last_t)) as f64;
+            let busy_area = s.busy_area + f64::from(st.busy) * tail;
+            let n_area = s.in_station_area + st.in_station() as f64 * tail;
+            let blocked = s.measured_arrivals - s.measured_accepted;
+            table.row(|r| {
+                r.text("station", st.name.clone())
+                    .int("servers", u64::from(st.servers))
+                    .int("arrivals", s.arrivals)
+                    .int("dropped", s.dropped)
+                    .int("served", s.served)
+                    .fixed("p_block", ratio(blocked, s.measured_arrivals), 6)
+                    .fixed("utilisation", busy_area / measured_ns / f64::from(st.servers), 6)
+                    .fixed("mean_in_station", n_area / measured_ns, 6)
+                    .fixed("p_wait", ratio(s.measured_waited, s.measured_started), 6)
+                    .fixed("mean_wait_ms", ms(s.wait_sum_ns, s.measured_started), 6)
+                    .fixed("mean_sojourn_ms", ms(s.sojourn_sum_ns, s.measured_left), 6);
+            });
+        }
+        vec![table]
     }
 }
 
@@ -606,6 +585,21 @@ impl Stations {
         self.stations.iter().map(|s| &s.stats).collect()
     }
 }
+
+/// The columns of the `stations` table (a network with no station still has them).
+const STATION_COLUMNS: [&str; 11] = [
+    "station",
+    "servers",
+    "arrivals",
+    "dropped",
+    "served",
+    "p_block",
+    "utilisation",
+    "mean_in_station",
+    "p_wait",
+    "mean_wait_ms",
+    "mean_sojourn_ms",
+];
 
 fn show_rho(rho: f64) -> String {
     format!("{:.3}", (rho * 1000.0).round() / 1000.0)

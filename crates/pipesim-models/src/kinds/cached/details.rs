@@ -13,70 +13,38 @@ impl Cached {
         let measured = self.measure.len_ns().max(1) as f64;
         let pg = self.store.stats(self.measure.to_ns);
         let cores = f64::from(self.params.store.cores);
-        let store = DetailTable {
-            name: "store",
-            columns: vec![
-                "commits",
-                "reads",
-                "wal_flushes",
-                "commits_per_flush",
-                "cpu_utilisation",
-                "failed",
-                "writer_retries",
-                "leaked_connections",
-            ],
-            rows: vec![vec![
-                Cell::Int(pg.commits),
-                Cell::Int(pg.reads),
-                Cell::Int(pg.wal.flushes),
-                Cell::Fixed(pg.wal.mean_batch(), 3),
-                Cell::Fixed(pg.cpu_busy / (cores * measured), 4),
-                Cell::Int(pg.failed),
-                Cell::Int(self.stats.write_retries),
-                Cell::Int(self.stats.leaks),
-            ]],
-        };
+        let store = DetailTable::named("store").with_row(|r| {
+            r.int("commits", pg.commits)
+                .int("reads", pg.reads)
+                .int("wal_flushes", pg.wal.flushes)
+                .fixed("commits_per_flush", pg.wal.mean_batch(), 3)
+                .fixed("cpu_utilisation", pg.cpu_busy / (cores * measured), 4)
+                .int("failed", pg.failed)
+                .int("writer_retries", self.stats.write_retries)
+                .int("leaked_connections", self.stats.leaks);
+        });
         let c = self.cdc.stats();
         let mean_decode = self.params.specs.cdc.mean_decode_ns();
-        let cdc = DetailTable {
-            name: "cdc",
-            columns: vec![
-                "captured",
-                "published",
-                "replayed",
-                "restarts",
-                "decode_ms",
-                "mean_ms",
-                "max_ms",
-                "utilisation",
-                "capacity_per_s",
-                "max_backlog",
-            ],
-            rows: vec![vec![
-                Cell::Int(c.captured),
-                Cell::Int(c.published),
-                Cell::Int(c.replayed),
-                Cell::Int(c.restarts),
-                Cell::Fixed(c.mean_decode_ms(), 6),
-                Cell::Fixed(c.mean_lag_ms(), 6),
-                Cell::Fixed(c.lag_max_ns as f64 / NS_PER_MS as f64, 6),
-                Cell::Fixed(c.busy_ns as f64 / measured, 4),
-                Cell::Fixed(if mean_decode > 0.0 { 1e9 / mean_decode } else { 0.0 }, 1),
-                Cell::Int(c.max_backlog),
-            ]],
-        };
+        let cdc = DetailTable::named("cdc").with_row(|r| {
+            r.int("captured", c.captured)
+                .int("published", c.published)
+                .int("replayed", c.replayed)
+                .int("restarts", c.restarts)
+                .fixed("decode_ms", c.mean_decode_ms(), 6)
+                .fixed("mean_ms", c.mean_lag_ms(), 6)
+                .fixed("max_ms", c.lag_max_ns as f64 / NS_PER_MS as f64, 6)
+                .fixed("utilisation", c.busy_ns as f64 / measured, 4)
+                .fixed("capacity_per_s", if mean_decode > 0.0 { 1e9 / mean_decode } else { 0.0 }, 1)
+                .int("max_backlog", c.max_backlog);
+        });
         let t = self.topic.stats();
-        let topic = DetailTable {
-            name: "topic",
-            columns: vec!["partitions", "published", "delivered", "redelivered", "rewinds"],
-            rows: vec![vec![
-                Cell::Int(u64::from(self.params.topic.partitions)),
-                Cell::Int(t.published),
-                Cell::Int(t.delivered),
-                Cell::Int(t.delivered.saturating_sub(t.published)),
-                Cell::Int(t.rewinds),
-            ]],
-        };
+        let topic = DetailTable::named("topic").with_row(|r| {
+            r.int("partitions", u64::from(self.params.topic.partitions))
+                .int("published", t.published)
+                .int("delivered", t.delivered)
+                .int("redelivered", t.delivered.saturating_sub(t.published))
+                .int("rewinds", t.rewinds);
+        });
         let k = self.cache.stats();
         let v = self.visibility.summary();
         let ms = |ns: u64| Cell::Fixed(ns as f64 / NS_PER_MS as f64, 3);

@@ -28,64 +28,37 @@ impl EventSourced {
 
     fn producer_and_log_tables(&self, results: &RunResults, tables: &mut Vec<DetailTable>) {
         let ps = self.producer.stats;
-        tables.push(DetailTable {
-            name: "producer",
-            columns: vec![
-                "batches",
-                "records_per_batch",
-                "requests",
-                "retries",
-                "timeouts",
-                "errors",
-                "requests_lost",
-                "answers_lost",
-            ],
-            rows: vec![vec![
-                Cell::Int(ps.batches),
-                Cell::Fixed(ratio(ps.records, ps.batches), 3),
-                Cell::Int(ps.requests),
-                Cell::Int(ps.retries),
-                Cell::Int(ps.timeouts),
-                Cell::Int(ps.errors),
-                Cell::Int(self.stats.lost_requests),
-                Cell::Int(self.stats.lost_answers),
-            ]],
-        });
+        tables.push(DetailTable::named("producer").with_row(|r| {
+            r.int("batches", ps.batches)
+                .fixed("records_per_batch", ratio(ps.records, ps.batches), 3)
+                .int("requests", ps.requests)
+                .int("retries", ps.retries)
+                .int("timeouts", ps.timeouts)
+                .int("errors", ps.errors)
+                .int("requests_lost", self.stats.lost_requests)
+                .int("answers_lost", self.stats.lost_answers);
+        }));
         let ls = self.log.stats;
         let duplicates = results.invariants.duplicates;
-        tables.push(DetailTable {
-            name: "log",
-            columns: vec![
-                "records_appended",
-                "batches_appended",
-                "deduplicated_batches",
-                "out_of_order",
-                "not_enough_replicas",
-                "not_leader",
-                "disconnected",
-                "truncated",
-                "cleaned",
-                "compacted",
-                "elections",
-                "peak_appended_per_s",
-                "duplicate_fraction",
-            ],
-            rows: vec![vec![
-                Cell::Int(ls.records),
-                Cell::Int(ls.batches),
-                Cell::Int(ls.deduplicated),
-                Cell::Int(ls.out_of_order),
-                Cell::Int(ls.not_enough_replicas),
-                Cell::Int(ls.not_leader),
-                Cell::Int(ls.disconnected),
-                Cell::Int(ls.truncated),
-                Cell::Int(ls.cleaned),
-                Cell::Int(ls.compacted),
-                Cell::Int(ls.elections),
-                Cell::Int(ls.peak_window_records),
-                Cell::Fixed(ratio(duplicates, self.stats.visible.saturating_sub(duplicates)), 9),
-            ]],
-        });
+        tables.push(DetailTable::named("log").with_row(|r| {
+            r.int("records_appended", ls.records)
+                .int("batches_appended", ls.batches)
+                .int("deduplicated_batches", ls.deduplicated)
+                .int("out_of_order", ls.out_of_order)
+                .int("not_enough_replicas", ls.not_enough_replicas)
+                .int("not_leader", ls.not_leader)
+                .int("disconnected", ls.disconnected)
+                .int("truncated", ls.truncated)
+                .int("cleaned", ls.cleaned)
+                .int("compacted", ls.compacted)
+                .int("elections", ls.elections)
+                .int("peak_appended_per_s", ls.peak_window_records)
+                .fixed(
+                    "duplicate_fraction",
+                    ratio(duplicates, self.stats.visible.saturating_sub(duplicates)),
+                    9,
+                );
+        }));
     }
 
     fn brokers_table(&self, seconds: f64, tables: &mut Vec<DetailTable>) {
@@ -115,61 +88,48 @@ impl EventSourced {
             Consumer::Processor(c) => {
                 let s = c.stats;
                 let cycles = s.checkpoints.max(1) as f64;
-                tables.push(DetailTable {
-                    name: "processor",
-                    columns: vec![
-                        "subtasks",
-                        "processed",
-                        "checkpoints",
-                        "aborted",
-                        "mean_alignment_ms",
-                        "max_alignment_ms",
-                        "mean_checkpoint_ms",
-                        "max_checkpoint_ms",
-                        "blocked_fraction",
-                        "restarts",
-                        "replayed",
-                    ],
-                    rows: vec![vec![
-                        Cell::Int(u64::from(c.subtasks())),
-                        Cell::Int(s.processed),
-                        Cell::Int(s.checkpoints),
-                        Cell::Int(s.aborted),
-                        Cell::Fixed(s.align_sum_ns as f64 / cycles / NS_PER_MS as f64, 3),
-                        Cell::Fixed(s.align_max_ns as f64 / NS_PER_MS as f64, 3),
-                        Cell::Fixed(s.cycle_sum_ns as f64 / cycles / NS_PER_MS as f64, 3),
-                        Cell::Fixed(s.cycle_max_ns as f64 / NS_PER_MS as f64, 3),
-                        Cell::Fixed(s.blocked_area / seconds / f64::from(c.subtasks()), 6),
-                        Cell::Int(s.restarts),
-                        Cell::Int(s.replayed),
-                    ]],
-                });
+                tables.push(DetailTable::named("processor").with_row(|r| {
+                    r.int("subtasks", u64::from(c.subtasks()))
+                        .int("processed", s.processed)
+                        .int("checkpoints", s.checkpoints)
+                        .int("aborted", s.aborted)
+                        .fixed(
+                            "mean_alignment_ms",
+                            s.align_sum_ns as f64 / cycles / NS_PER_MS as f64,
+                            3,
+                        )
+                        .fixed("max_alignment_ms", s.align_max_ns as f64 / NS_PER_MS as f64, 3)
+                        .fixed(
+                            "mean_checkpoint_ms",
+                            s.cycle_sum_ns as f64 / cycles / NS_PER_MS as f64,
+                            3,
+                        )
+                        .fixed("max_checkpoint_ms", s.cycle_max_ns as f64 / NS_PER_MS as f64, 3)
+                        .fixed(
+                            "blocked_fraction",
+                            s.blocked_area / seconds / f64::from(c.subtasks()),
+                            6,
+                        )
+                        .int("restarts", s.restarts)
+                        .int("replayed", s.replayed);
+                }));
             }
             Consumer::Projection(c) => {
                 let s = c.stats;
-                tables.push(DetailTable {
-                    name: "projection",
-                    columns: vec![
-                        "workers",
-                        "statements",
-                        "rows_per_statement",
-                        "failures",
-                        "dead_lettered",
-                        "utilisation",
-                        "restarts",
-                        "replayed",
-                    ],
-                    rows: vec![vec![
-                        Cell::Int(u64::from(c.workers())),
-                        Cell::Int(s.statements),
-                        Cell::Fixed(ratio(s.rows, s.statements), 3),
-                        Cell::Int(s.failures),
-                        Cell::Int(s.dead_lettered),
-                        Cell::Fixed(s.busy_ns as f64 / seconds / f64::from(c.workers()), 4),
-                        Cell::Int(s.restarts),
-                        Cell::Int(s.replayed),
-                    ]],
-                });
+                tables.push(DetailTable::named("projection").with_row(|r| {
+                    r.int("workers", u64::from(c.workers()))
+                        .int("statements", s.statements)
+                        .fixed("rows_per_statement", ratio(s.rows, s.statements), 3)
+                        .int("failures", s.failures)
+                        .int("dead_lettered", s.dead_lettered)
+                        .fixed(
+                            "utilisation",
+                            s.busy_ns as f64 / seconds / f64::from(c.workers()),
+                            4,
+                        )
+                        .int("restarts", s.restarts)
+                        .int("replayed", s.replayed);
+                }));
             }
         }
     }

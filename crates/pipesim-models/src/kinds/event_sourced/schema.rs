@@ -252,22 +252,16 @@ impl EventSourced {
                 .collect(),
         });
         let st = &self.schema;
-        tables.push(DetailTable {
-            name: "schema",
-            columns: vec![
-                "changes",
-                "kept_since_last_change",
-                "decode_errors",
-                "consumer_restarts",
-                "updates_discarded",
-            ],
-            rows: vec![vec![
-                Cell::Int(u64::from(st.changes)),
-                Cell::Fixed(1.0 - ratio(st.since_change.1, st.since_change.0), 6),
-                Cell::Int(st.decode_errors),
-                Cell::Int(st.consumer_restarts),
-                Cell::Int(st.discarded),
-            ]],
-        });
+        tables.push(DetailTable::named("schema").with_row(|r| {
+            r.int("changes", u64::from(st.changes))
+                .fixed(
+                    "kept_since_last_change",
+                    1.0 - ratio(st.since_change.1, st.since_change.0),
+                    6,
+                )
+                .int("decode_errors", st.decode_errors)
+                .int("consumer_restarts", st.consumer_restarts)
+                .int("updates_discarded", st.discarded);
+        }));
     }
 }
