@@ -282,27 +282,33 @@ pub struct RoleNodes {
 }
 
 impl RoleNodes {
+    /// The nodes a fault hits unless it is a crash naming no node: `node` (modulo the role's
+    /// `count`), or, naming none, every node of the role.
+    pub fn named_or_all(node: Option<u32>, count: u32) -> std::ops::Range<u32> {
+        let count = count.max(1);
+        match node {
+            Some(n) => n % count..n % count + 1,
+            None => 0..count,
+        }
+    }
+
     /// The nodes `fault` hits, of a role of `count` nodes, as it begins.
     pub fn begin(&mut self, fault: &FaultSpec, count: u32) -> std::ops::Range<u32> {
-        let count = count.max(1);
         match (fault.node, &fault.kind) {
-            (Some(n), _) => n % count..n % count + 1,
             (None, FaultKind::Crash { .. }) => {
-                let n = self.next_crash % count;
+                let n = self.next_crash % count.max(1);
                 self.next_crash = self.next_crash.wrapping_add(1);
                 self.crashed.push((fault.start_ns, fault.end_ns, n));
                 n..n + 1
             }
-            (None, _) => 0..count,
+            (node, _) => Self::named_or_all(node, count),
         }
     }
 
     /// The nodes `fault` hit, as it ends: the ones [`RoleNodes::begin`] gave it (none for a
     /// crash that never began).
     pub fn end(&mut self, fault: &FaultSpec, count: u32) -> std::ops::Range<u32> {
-        let count = count.max(1);
         match (fault.node, &fault.kind) {
-            (Some(n), _) => n % count..n % count + 1,
             (None, FaultKind::Crash { .. }) => {
                 let key = (fault.start_ns, fault.end_ns);
                 match self.crashed.iter().position(|&(s, e, _)| (s, e) == key) {
@@ -313,7 +319,7 @@ impl RoleNodes {
                     None => 0..0,
                 }
             }
-            (None, _) => 0..count,
+            (node, _) => Self::named_or_all(node, count),
         }
     }
 }

@@ -5,10 +5,11 @@ use crate::detail::DetailTable;
 use crate::driver::RunSettings;
 use crate::estimate::{MemoryItem, Work};
 use crate::fault::{FaultPhase, FaultSpec};
+use pipesim_components::{ReaderParams, Readers};
 use pipesim_config::{ConfigError, Loader, ParamDoc};
-use pipesim_engine::RngStreams;
+use pipesim_engine::{RngStreams, StreamRng, Zipf};
 use pipesim_metrics::RunResults;
-use pipesim_workload::{EventMeta, WorkloadSpec};
+use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -79,6 +80,22 @@ pub struct RunEnv<'a> {
     /// The fault timeline (also delivered to [`Model::on_fault`] as it happens): components
     /// whose faults act on messages in flight, such as links, take their windows up front.
     pub faults: &'a [FaultSpec],
+}
+
+impl RunEnv<'_> {
+    /// A design's polling readers over the workload's keys (popular keys by the workload's Zipf
+    /// law when it has one), drawn from the `readers` stream, and that stream, which then
+    /// times their polls.
+    pub fn readers(&self, params: &ReaderParams) -> (Readers, StreamRng) {
+        let keys = &self.workload.keys;
+        let zipf = match keys.popularity {
+            Popularity::Zipf { exponent } => Some(Zipf::new(u64::from(keys.count), exponent)),
+            Popularity::Uniform => None,
+        };
+        let mut rng = self.streams.stream("readers");
+        let readers = Readers::new(params, keys.count, zipf.as_ref(), &mut rng);
+        (readers, rng)
+    }
 }
 
 /// A design: its name, its parameters and how to build it. One file per kind.

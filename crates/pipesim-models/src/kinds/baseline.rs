@@ -21,9 +21,9 @@ use pipesim_components::{
     PoolParams, Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, ParamDoc};
-use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, StreamRng, Window, Zipf};
+use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, StreamRng, Window};
 use pipesim_metrics::RunResults;
-use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
+use pipesim_workload::{EventMeta, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 
 /// The model table as written.
@@ -333,15 +333,7 @@ impl ModelKind for Baseline {
     fn build(p: &BaselineParams, env: &RunEnv<'_>) -> Self {
         let link = &p.link;
         let s = env.streams;
-        let zipf = match env.workload.keys.popularity {
-            Popularity::Zipf { exponent } => {
-                Some(Zipf::new(u64::from(env.workload.keys.count), exponent))
-            }
-            Popularity::Uniform => None,
-        };
-        let mut reader_rng = s.stream("readers");
-        let readers =
-            Readers::new(&p.readers, env.workload.keys.count, zipf.as_ref(), &mut reader_rng);
+        let (readers, reader_rng) = env.readers(&p.readers);
         Self {
             params: p.clone(),
             streams: *s,

@@ -59,9 +59,9 @@ use pipesim_components::{
     FleetParams, Link, Outbox, PgEvent, PgOutcome, Pool, Postgres, Readers, TcpConn,
 };
 use pipesim_config::{ConfigError, ParamDoc};
-use pipesim_engine::{SimTime, StreamRng, Window, Zipf};
+use pipesim_engine::{SimTime, StreamRng, Window};
 use pipesim_metrics::{LatencyHistogram, RunResults};
-use pipesim_workload::{EventMeta, Popularity, WorkloadSpec};
+use pipesim_workload::{EventMeta, WorkloadSpec};
 use read::distinct_entities;
 use write::Shard;
 
@@ -295,15 +295,7 @@ impl ModelKind for Cached {
                 })
                 .collect()
         };
-        let zipf = match env.workload.keys.popularity {
-            Popularity::Zipf { exponent } => {
-                Some(Zipf::new(u64::from(env.workload.keys.count), exponent))
-            }
-            Popularity::Uniform => None,
-        };
-        let mut reader_rng = s.stream("readers");
-        let readers =
-            Readers::new(&p.readers, env.workload.keys.count, zipf.as_ref(), &mut reader_rng);
+        let (readers, reader_rng) = env.readers(&p.readers);
         let (distinct, offsets) = distinct_entities(&readers, p.readers.count);
         // Component statistics cover the measured interval, like the report's.
         let window = env.settings.measured();

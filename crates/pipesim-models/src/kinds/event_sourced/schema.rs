@@ -9,7 +9,7 @@ use super::details::ratio;
 use super::{Ev, EventSourced, Rec, wrap_log};
 use crate::ctx::Ctx;
 use crate::detail::{Cell, DetailTable};
-use crate::fault::{DiskStallEffect, FaultKind, FaultPhase, FaultSpec};
+use crate::fault::{DiskStallEffect, FaultKind, FaultPhase, FaultSpec, RoleNodes};
 use crate::model::RunEnv;
 use pipesim_components::kafka::KafkaLogParams;
 use pipesim_components::schema::{Catalogue, SchemaMode, SchemaParams};
@@ -115,13 +115,7 @@ pub(super) fn store_can_stall(p: &EventSourcedParams, workload: &WorkloadSpec) -
 impl EventSourced {
     /// The brokers a storage fault hits: `fault.node` (modulo the brokers) or all of them.
     fn fault_brokers(&self, node: Option<u32>) -> std::ops::Range<u32> {
-        match node {
-            Some(n) => {
-                let b = n % self.log.brokers();
-                b..b + 1
-            }
-            None => 0..self.log.brokers(),
-        }
+        RoleNodes::named_or_all(node, self.log.brokers())
     }
 
     /// A `disk_stall`, `pause` or `schema_flood` of the log; false for any other fault.
