@@ -417,6 +417,7 @@ impl<J: Copy> Postgres<J> {
     }
 
     /// Handles one of the store's events; outcomes are appended to `out`.
+    #[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
     pub fn handle<E>(
         &mut self,
         sim: &mut Sim<E>,

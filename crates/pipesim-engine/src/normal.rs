@@ -7,6 +7,7 @@
 ///
 /// Returns negative infinity at 0 and positive infinity at 1.
 #[allow(clippy::excessive_precision)] // the published AS 241 coefficients, digit for digit
+#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 pub fn inverse_normal_cdf(p: f64) -> f64 {
     const SPLIT1: f64 = 0.425;
     const SPLIT2: f64 = 5.0;

@@ -293,6 +293,7 @@ fn fault_json(f: &FaultSpec) -> FaultJson {
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 fn model_json<'a>(m: &ModelRun<'a>, faults: &[FaultSpec]) -> ModelJson<'a> {
     let r: &RunResults = &m.outcome.results;
     let inv = &r.invariants;

@@ -109,6 +109,7 @@ fn value_text(v: &toml::Value) -> Result<String, String> {
 
 /// Validates the raw table (`scenario_seed`: the seed seeds = N counts from). Errors are
 /// (key under `[sweep]`, message).
+#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 pub(crate) fn sweep(
     raw: &BTreeMap<String, RawSweepItem>,
     scenario_seed: u64,

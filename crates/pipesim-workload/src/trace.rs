@@ -228,6 +228,7 @@ impl<R: BufRead> TraceReader<R> {
     }
 
     /// The next record, `Ok(None)` at the end of the file.
+    #[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
     pub fn next_record(&mut self) -> Result<Option<TraceRecord>, TraceError> {
         loop {
             self.buf.clear();

@@ -45,6 +45,7 @@ fn reseal(part: &mut Value) {
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 fn merge_checks_every_part_against_what_it_claims() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

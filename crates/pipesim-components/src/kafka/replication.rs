@@ -187,6 +187,7 @@ impl<R: Record> KafkaLog<R> {
     }
 
     /// Broker `broker` crashes now (a `crash` fault of the log). Requests it held fail.
+    #[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
     pub fn crash<E>(
         &mut self,
         sim: &mut Sim<E>,
@@ -344,6 +345,7 @@ impl<R: Record> KafkaLog<R> {
     }
 
     /// A partition's election ends: the first live in-sync follower leads, keeping what it had.
+    #[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
     pub(super) fn elect<E>(
         &mut self,
         sim: &mut Sim<E>,

@@ -387,6 +387,7 @@ impl ModelKind for Stations {
         ]
     }
 
+    #[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
     fn validate(config: StationsConfig, env: &BuildEnv<'_>) -> Result<StationsParams, ConfigError> {
         if config.station.is_empty() {
             return Err(ConfigError::new(
@@ -656,6 +657,7 @@ fn route_table(
 /// Expected visits to each station per customer: the solution of the traffic equations
 /// v = e₀ + v·P, by Gaussian elimination. Fails when some reachable station cannot reach the
 /// exit (customers would circulate for ever).
+#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 fn visit_ratios(params: &StationsParams) -> Result<Vec<f64>, String> {
     let n = params.station.len();
     let prob = |from: usize, to: usize| -> f64 {
