@@ -221,12 +221,17 @@ impl HarnessParams {
         ];
         d.extend(FleetParams::docs_with("producers", default_affinity));
         d.extend(RetryParams::docs("client"));
-        d.extend(
-            LinkParams::docs("network")
-                .into_iter()
-                .filter(|p| p.name != "network.drop")
-                .collect::<Vec<_>>(),
-        );
+        d.extend(LinkParams::docs("network").into_iter().map(|p| {
+            if p.name != "network.drop" {
+                return p;
+            }
+            ParamDoc::new(
+                "network.drop",
+                "0 only",
+                "0",
+                "refused above 0: turmoil's TCP does not retransmit, so a message lost for good would hang its connection; use a `packet_loss` fault",
+            )
+        }));
         d
     }
 }

@@ -11,7 +11,7 @@ use pipesim_scenario::{LoadOptions, Scenario, load};
 use std::path::PathBuf;
 
 /// Loads a scenario by its path relative to the workspace root, naming it that way in the
-/// report's command (as `cargo run -- run scenarios/x.toml` from the root would).
+/// report's command (as `cargo run -- run scenarios/NAME.toml` from the root would).
 fn scenario(rel: &str, opts: &LoadOptions) -> Scenario {
     let mut s = load(&root().join(rel), opts).unwrap_or_else(|e| panic!("{e}"));
     s.path = PathBuf::from(rel);

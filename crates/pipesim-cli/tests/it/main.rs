@@ -34,6 +34,7 @@ mod store_faults;
 mod support;
 mod sweep;
 mod theory;
+mod tidy;
 mod timeline;
 mod trace;
 mod untrusted_reports;

@@ -136,3 +136,23 @@ fn a_duration_under_twenty_ticks_warns_with_the_predicted_bias() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("rounding up"), "no warning at dilation 200: {stderr}");
 }
+
+#[test]
+fn a_plain_command_time_for_the_wire_cluster_is_refused() {
+    // The wire cluster's commands run inside its script: a separate command time would be
+    // accepted and ignored, so it is refused instead.
+    let lua = HEADER.replace(
+        "kind = \"wire_fifo\"\nserver = { service = { dist = \"exp\", mean = \"2ms\" } }\n",
+        "kind = \"wire_lua\"\n",
+    );
+    assert!(lua.contains("wire_lua"), "the header's model table changed");
+    let tmp = scratch(&format!("{lua}redis = {{ command = \"5us\" }}\n"));
+    for args in [&["validate", "s.toml"][..], &["run", "s.toml", "--out", "out", "--quiet"]] {
+        assert_rejected_in(
+            "redis.command",
+            tmp.path(),
+            args,
+            &["model[0].redis.command: refused if changed", "`redis.script`"],
+        );
+    }
+}

@@ -84,6 +84,10 @@ pub struct LuaParams {
     spec: RedisSpec,
 }
 
+/// Why `redis.command` cannot be set here: the model (`lua_ordered`) charges plain commands apart,
+/// but the wire cluster's commands run inside the script, so `redis.script` is their whole time.
+const COMMAND_REFUSED: &str = "refused if changed: the wire cluster's GET/SET/LPUSH run inside the script, whose whole time is `redis.script`";
+
 /// The design.
 pub struct WireLua;
 
@@ -103,8 +107,15 @@ impl WireDesign for WireLua {
     type Params = LuaParams;
 
     fn params_doc() -> Vec<ParamDoc> {
-        let mut d: Vec<ParamDoc> =
-            RedisParams::docs("redis").into_iter().filter(|p| p.name != "redis.command").collect();
+        let mut d: Vec<ParamDoc> = RedisParams::docs("redis")
+            .into_iter()
+            .map(|p| {
+                if p.name != "redis.command" {
+                    return p;
+                }
+                ParamDoc::new("redis.command", "the default only", "\"1us\"", COMMAND_REFUSED)
+            })
+            .collect();
         d.extend([
             ParamDoc::new("failover.replicas", "0 or 1", "1", "an asynchronous replica per master"),
             ParamDoc::new(
@@ -139,6 +150,9 @@ impl WireDesign for WireLua {
                     config.redis.shards
                 ),
             ));
+        }
+        if config.redis.command != RedisParams::default().command {
+            return Err(ConfigError::new("redis.command", COMMAND_REFUSED));
         }
         let f = &config.failover;
         if f.replicas > 1 {
