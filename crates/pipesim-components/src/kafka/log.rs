@@ -1,8 +1,8 @@
 //! The cluster ([`KafkaLog`]): its state per broker and per partition, reads by the consumer,
 //! and the dispatch of the log's own events. The leader's side of a produce request (one
 //! request per connection at a time, the idempotent sequence check, the append) is in
-//! `append.rs`; what happens after the append (copies, the HW, crashes, elections) is in
-//! `replication.rs`.
+//! `append.rs`; what happens after the append is in `replication.rs` (copies, the HW) and
+//! `failover.rs` (crashes, elections).
 
 use super::replication::Pending;
 use super::{
