@@ -129,8 +129,12 @@ impl<J: Copy> Postgres<J> {
         out: &mut Vec<PgOutcome<J>>,
     ) {
         match event {
-            PgEvent::Cpu(epoch, txn) => self.on_cpu_done(sim, epoch, txn, wrap, out),
-            PgEvent::Index(epoch, txn) => self.on_latch_released(sim, epoch, txn, wrap, out),
+            PgEvent::Cpu(epoch, txn) | PgEvent::Index(epoch, txn) if epoch != self.epoch => {
+                // In service when the server crashed: the client's connection broke.
+                out.push(PgOutcome::Failed(txn.job));
+            }
+            PgEvent::Cpu(_, txn) => self.on_cpu_done(sim, txn, wrap, out),
+            PgEvent::Index(_, txn) => self.on_latch_released(sim, txn, wrap, out),
             PgEvent::Flushed(wal_epoch) => self.on_flushed(sim, wal_epoch, wrap, out),
             PgEvent::Standby(epoch) => self.on_standby_answer(sim, epoch, out),
             PgEvent::WalWriter(epoch) => self.on_wal_writer(sim, epoch, wrap),
@@ -138,21 +142,16 @@ impl<J: Copy> Postgres<J> {
         }
     }
 
-    /// A statement finished on a core: a read is done, a write goes on to the index latch (or
-    /// straight to commit without an index).
+    /// A statement of this epoch finished on a core: a read is done, a write goes on to the
+    /// index latch (or straight to commit without an index).
     fn on_cpu_done<E>(
         &mut self,
         sim: &mut Sim<E>,
-        epoch: u32,
         txn: Txn<J>,
         wrap: impl Fn(PgEvent<J>) -> E + Copy,
         out: &mut Vec<PgOutcome<J>>,
     ) {
-        if epoch != self.epoch {
-            // In service when the server crashed: the client's connection broke.
-            out.push(PgOutcome::Failed(txn.job));
-            return;
-        }
+        let epoch = self.epoch;
         self.cpu.complete(sim, |t| wrap(PgEvent::Cpu(epoch, t)));
         if !txn.write {
             self.stats.reads += self.counting(sim.now());
@@ -166,19 +165,15 @@ impl<J: Copy> Postgres<J> {
         }
     }
 
-    /// An insert released its hot index page's latch: it goes on to commit.
+    /// An insert of this epoch released its hot index page's latch: it goes on to commit.
     fn on_latch_released<E>(
         &mut self,
         sim: &mut Sim<E>,
-        epoch: u32,
         txn: Txn<J>,
         wrap: impl Fn(PgEvent<J>) -> E + Copy,
         out: &mut Vec<PgOutcome<J>>,
     ) {
-        if epoch != self.epoch {
-            out.push(PgOutcome::Failed(txn.job));
-            return;
-        }
+        let epoch = self.epoch;
         let page = txn.page as usize % self.latches.len();
         self.latches[page].complete(sim, |t| wrap(PgEvent::Index(epoch, t)));
         self.commit(sim, txn, wrap, out);

@@ -3,6 +3,7 @@
 //! themselves (barriers, alignment, snapshot, the sink's commit) are in `checkpoint.rs`.
 
 use super::fetch::{Feed, maybe_fetch, take_fetch};
+use super::rewind::rewind_feeds;
 use super::{ConsumerParams, Sink, StreamSpec};
 use crate::kafka::{KafkaLog, Record};
 use pipesim_engine::{Dist, Sim, SimTime, StreamRng, Window};
@@ -344,6 +345,13 @@ impl StreamProcessor {
         self.trigger(sim, log, wrap);
     }
 
+    /// Whether an event of checkpoint `id` is the one awaited in `phase`, due at `due`: not of
+    /// an aborted checkpoint, not while paused, and not early (a pause moves the end it waits
+    /// for, so the event scheduled before the pause is stale).
+    fn awaits(&self, id: u32, phase: Phase, due: SimTime, now: SimTime) -> bool {
+        id == self.ckpt_id && self.phase == phase && !self.paused && now >= due
+    }
+
     /// Checkpoint `id`'s snapshot is written: the checkpoint is complete, and the sink's
     /// output is visible now (at least once) or after its transaction commits (exactly once).
     fn on_snapshot_written<R: Record, E>(
@@ -354,11 +362,7 @@ impl StreamProcessor {
         wrap: impl Fn(StreamEvent) -> E + Copy,
     ) {
         // A pause moved the snapshot's end (an earlier event is stale).
-        if id != self.ckpt_id
-            || self.phase != Phase::Snapshot
-            || self.paused
-            || sim.now() < self.snapshot_due
-        {
+        if !self.awaits(id, Phase::Snapshot, self.snapshot_due, sim.now()) {
             return;
         }
         // The checkpoint is complete: a restart resumes from its offsets.
@@ -382,11 +386,7 @@ impl StreamProcessor {
         id: u32,
         wrap: impl Fn(StreamEvent) -> E + Copy,
     ) {
-        if id != self.ckpt_id
-            || self.phase != Phase::Committing
-            || self.paused
-            || sim.now() < self.commit_due
-        {
+        if !self.awaits(id, Phase::Committing, self.commit_due, sim.now()) {
             return;
         }
         // The committed output stays in the log, as offset ranges, until the caller has
@@ -423,12 +423,7 @@ impl StreamProcessor {
         }
         self.down = false;
         self.stats.restarts += 1;
-        for p in 0..self.feeds.len() {
-            let f = &mut self.feeds[p];
-            self.stats.replayed += f.processed.saturating_sub(self.last_ckpt[p]);
-            *f = Feed { fetched: self.last_ckpt[p], processed: self.last_ckpt[p], fetching: false };
-            log.set_read_pos(p as u32, self.last_ckpt[p]);
-        }
+        self.stats.replayed += rewind_feeds(&mut self.feeds, &self.last_ckpt, log);
         for p in 0..self.feeds.len() as u32 {
             self.data_available(sim, log, p, wrap);
         }

@@ -3,6 +3,7 @@
 //! log truncation. The workers' statements, retries and dead letters are in `statements.rs`.
 
 use super::fetch::{Feed, maybe_fetch, take_fetch};
+use super::rewind::rewind_feeds;
 use super::statements::{Stmt, Worker, is_poison};
 use super::{ConsumerParams, ProjectionSpec};
 use crate::kafka::{KafkaLog, Record};
@@ -336,12 +337,7 @@ impl Projection {
         }
         self.down = false;
         self.stats.restarts += 1;
-        for p in 0..self.feeds.len() {
-            let f = &mut self.feeds[p];
-            self.stats.replayed += f.processed.saturating_sub(self.committed[p]);
-            *f = Feed { fetched: self.committed[p], processed: self.committed[p], fetching: false };
-            log.set_read_pos(p as u32, self.committed[p]);
-        }
+        self.stats.replayed += rewind_feeds(&mut self.feeds, &self.committed, log);
         for p in 0..self.feeds.len() as u32 {
             self.data_available(sim, log, p, wrap);
         }
