@@ -1,16 +1,16 @@
 //! The cluster ([`KafkaLog`]): its state per broker and per partition, reads by the consumer,
-//! the leader's side of a produce request (one request per connection at a time, the
-//! idempotent sequence check, the append) and the dispatch of the log's own events. What
-//! happens after the append (copies, the HW, crashes, elections) is in `replication.rs`.
+//! and the dispatch of the log's own events. The leader's side of a produce request (one
+//! request per connection at a time, the idempotent sequence check, the append) is in
+//! `append.rs`; what happens after the append is in `replication.rs` (copies, the HW) and
+//! `failover.rs` (crashes, elections).
 
 use super::replication::Pending;
 use super::{
-    Acks, KafkaLogSpec, LogEvent, LogOutcome, MAX_REPLICATION, NO_SEQ, ProduceReq, ProduceResult,
-    Record, partition_of,
+    Acks, KafkaLogSpec, LogEvent, LogOutcome, MAX_REPLICATION, ProduceReq, Record, partition_of,
 };
-use crate::lsm::{BrokerStore, WriteResult};
+use crate::lsm::BrokerStore;
 use crate::server::{FifoServer, ServerStats};
-use pipesim_engine::{NS_PER_S, Sim, SimTime, StreamRng, Window};
+use pipesim_engine::{Sim, SimTime, StreamRng, Window};
 use std::collections::VecDeque;
 
 /// "Never": a time not reached (a copy not made, a commit not scheduled).
@@ -49,8 +49,8 @@ pub struct LogStats {
     pub commits: u64,
     /// Records appended in the busiest whole second (`[k s, (k+1) s)`).
     pub peak_window_records: u64,
-    window: u64,
-    window_records: u64,
+    pub(super) window: u64,
+    pub(super) window_records: u64,
 }
 
 pub(super) struct Partition<R> {
@@ -73,7 +73,7 @@ pub(super) struct Partition<R> {
     pub(super) commit_scheduled: SimTime,
     /// Next expected idempotent sequence per producer.
     pub(super) expected: Vec<u32>,
-    segment_fill: u64,
+    pub(super) segment_fill: u64,
     /// Closed segments not yet cleanable: (end offset, when closed).
     pub(super) closed: VecDeque<(u64, SimTime)>,
     /// With `crash_loses_unflushed`: the log end at the leader's last fsync, the next
@@ -95,7 +95,7 @@ pub struct KafkaLog<R> {
     pub(super) alive: Vec<bool>,
     pub(super) broker_epoch: Vec<u32>,
     pub(super) parts: Vec<Partition<R>>,
-    ns_per_byte: f64,
+    pub(super) ns_per_byte: f64,
     pub(super) scratch: Vec<ProduceReq>,
     pub(super) producers: usize,
     /// Per connection (broker × producer instance): whether one of its requests is in the
@@ -292,177 +292,6 @@ impl<R: Record> KafkaLog<R> {
         self.stations.iter().map(|s| s.stats(now)).collect()
     }
 
-    /// A produce request reached the cluster: it queues at the partition's leader, or is
-    /// answered at once with an error.
-    pub fn produce<E>(
-        &mut self,
-        sim: &mut Sim<E>,
-        req: ProduceReq,
-        wrap: impl Fn(LogEvent) -> E,
-        out: &mut Vec<LogOutcome<R>>,
-    ) {
-        self.stats.requests += 1;
-        let part = &self.parts[req.partition as usize];
-        if part.leader == NO_LEADER {
-            self.stats.not_leader += 1;
-            out.push(LogOutcome::Respond(req, ProduceResult::NotLeader));
-            return;
-        }
-        let broker = part.replicas[part.leader as usize];
-        if !self.alive[broker as usize] {
-            self.stats.disconnected += 1;
-            out.push(LogOutcome::Respond(req, ProduceResult::Disconnected));
-            return;
-        }
-        let cost = self
-            .spec
-            .request
-            .sample(&mut self.rng)
-            .saturating_add((f64::from(req.bytes) * self.ns_per_byte) as SimTime);
-        let c = broker as usize * self.producers + req.producer as usize;
-        if self.conn_busy[c] {
-            self.conn_wait[c].push_back((req, cost));
-            return;
-        }
-        self.conn_busy[c] = true;
-        let epoch = self.broker_epoch[broker as usize];
-        self.stations[broker as usize]
-            .offer(sim, req, cost, |req| wrap(LogEvent::Served { broker, epoch, req }));
-    }
-
-    /// The broker handled a request of `producer`'s connection: it reads the next one.
-    fn next_on_connection<E>(
-        &mut self,
-        sim: &mut Sim<E>,
-        broker: u16,
-        producer: u32,
-        wrap: impl Fn(LogEvent) -> E,
-    ) {
-        let c = broker as usize * self.producers + producer as usize;
-        match self.conn_wait[c].pop_front() {
-            Some((req, cost)) => {
-                let epoch = self.broker_epoch[broker as usize];
-                self.stations[broker as usize]
-                    .offer(sim, req, cost, |req| wrap(LogEvent::Served { broker, epoch, req }));
-            }
-            None => self.conn_busy[c] = false,
-        }
-    }
-
-    /// A handler thread finished `req` on `broker`: the leader appends `records` (the batch, or
-    /// `None` if the producer no longer has it, in which case nothing is appended or answered).
-    #[allow(clippy::too_many_arguments)]
-    #[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
-    pub fn served<E>(
-        &mut self,
-        sim: &mut Sim<E>,
-        broker: u16,
-        epoch: u32,
-        req: ProduceReq,
-        records: Option<&[R]>,
-        wrap: impl Fn(LogEvent) -> E + Copy,
-        out: &mut Vec<LogOutcome<R>>,
-    ) {
-        if epoch != self.broker_epoch[broker as usize] {
-            // In service when the broker crashed: the connection broke.
-            self.stats.disconnected += 1;
-            out.push(LogOutcome::Respond(req, ProduceResult::Disconnected));
-            return;
-        }
-        if self.frozen[broker as usize] {
-            // A paused process finishes nothing: the thread holds the request until it thaws.
-            self.held[broker as usize].push_back((epoch, req));
-            return;
-        }
-        if self.store_on && records.is_some() && self.would_append(broker, &req) {
-            // The append goes into the broker's memtable; with every memtable full it waits,
-            // and so does its handler thread (RocksDB's write stall).
-            let now = sim.now();
-            match self.stores[broker as usize].write(u64::from(req.bytes), now) {
-                WriteResult::Done => {}
-                WriteResult::Switched => self.kick_store(sim, broker, wrap),
-                WriteResult::Stopped => {
-                    self.held[broker as usize].push_back((epoch, req));
-                    return;
-                }
-            }
-        }
-        self.stations[broker as usize]
-            .complete(sim, |req| wrap(LogEvent::Served { broker, epoch, req }));
-        self.next_on_connection(sim, broker, req.producer, wrap);
-        let min_isr = self.spec.params.min_insync_replicas;
-        let acks = self.acks;
-        let part = &mut self.parts[req.partition as usize];
-        if part.leader == NO_LEADER || part.replicas[part.leader as usize] != broker {
-            self.stats.not_leader += 1;
-            out.push(LogOutcome::Respond(req, ProduceResult::NotLeader));
-            return;
-        }
-        let Some(records) = records else { return };
-        if acks == Acks::All && part.isr.count_ones() < min_isr {
-            self.stats.not_enough_replicas += 1;
-            out.push(LogOutcome::Respond(req, ProduceResult::NotEnoughReplicas));
-            return;
-        }
-        if req.seq != NO_SEQ {
-            let expected = part.expected[req.producer as usize];
-            if req.seq < expected {
-                self.stats.deduplicated += 1;
-                if acks == Acks::All {
-                    // Answered once everything before it is committed, the original included.
-                    self.push_pending(sim, req.partition, req, 0, ProduceResult::Duplicate, wrap);
-                } else {
-                    out.push(LogOutcome::Respond(req, ProduceResult::Duplicate));
-                }
-                return;
-            }
-            if req.seq > expected {
-                self.stats.out_of_order += 1;
-                out.push(LogOutcome::Respond(req, ProduceResult::OutOfOrder));
-                return;
-            }
-            part.expected[req.producer as usize] = expected + 1;
-        }
-        part.flush_until(sim.now(), self.spec.params.flush_ms);
-        let mut bytes = 0u64;
-        for r in records {
-            bytes += u64::from(r.bytes());
-            part.records.push_back(*r);
-        }
-        let n = records.len() as u64;
-        part.leo += n;
-        if let Some(every) = self.spec.params.flush_messages
-            && part.leo - part.flushed >= every
-        {
-            part.flushed = part.leo;
-        }
-        part.segment_fill += bytes;
-        if self.spec.params.compaction && part.segment_fill >= self.spec.params.segment_bytes.bytes
-        {
-            part.segment_fill = 0;
-            part.closed.push_back((part.leo, sim.now()));
-        }
-        self.stats.batches += 1;
-        self.stats.records += n;
-        let window = sim.now() / NS_PER_S;
-        if window != self.stats.window {
-            self.stats.window = window;
-            self.stats.window_records = 0;
-        }
-        self.stats.window_records += n;
-        self.stats.peak_window_records =
-            self.stats.peak_window_records.max(self.stats.window_records);
-        match acks {
-            Acks::All => {
-                self.push_pending(sim, req.partition, req, n, ProduceResult::Ok, wrap);
-            }
-            Acks::One | Acks::Zero => {
-                out.push(LogOutcome::Respond(req, ProduceResult::Ok));
-                self.push_pending_quiet(sim, req.partition, req, n, wrap);
-            }
-        }
-    }
-
     /// Handles one of the log's events other than [`LogEvent::Served`].
     pub fn handle<E>(
         &mut self,
@@ -539,22 +368,6 @@ impl<R: Record> KafkaLog<R> {
                 }
                 self.kick_store(sim, broker, wrap);
             }
-        }
-    }
-
-    /// A producer instance restarted with a new producer id: its sequences start again at 0.
-    pub fn reset_producer(&mut self, producer: u32) {
-        for p in &mut self.parts {
-            p.expected[producer as usize] = 0;
-        }
-    }
-
-    /// The producer gave up the batch with sequence `seq` (it bumps its epoch and renumbers,
-    /// as Kafka's producer does since KIP-360): the leader stops waiting for it.
-    pub fn skip_sequence(&mut self, producer: u32, partition: u32, seq: u32) {
-        let e = &mut self.parts[partition as usize].expected[producer as usize];
-        if *e == seq {
-            *e = seq + 1;
         }
     }
 }

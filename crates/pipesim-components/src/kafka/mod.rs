@@ -61,12 +61,15 @@
 //! `max.block.ms` and then throw).
 //!
 //! **Layout.** `params.rs` holds the scenario tables and their validation;
-//! `messages.rs` what the producer, the log and the model exchange; `log.rs` the cluster and
-//! the leader's append path; `replication.rs` follower copies, the HW, crashes and elections;
-//! `compaction.rs` the cleaner; `storage.rs` the brokers' stores and pauses; `producer.rs` the
-//! producer's batching and answers; `retry.rs` its timeouts and retries.
+//! `messages.rs` what the producer, the log and the model exchange; `log.rs` the cluster;
+//! `append.rs` the leader's append path; `replication.rs` follower copies and the HW;
+//! `failover.rs` crashes, restarts and elections; `compaction.rs` the cleaner; `storage.rs` the
+//! brokers' stores and pauses; `producer.rs` the producer's batching and answers; `retry.rs`
+//! its timeouts and retries.
 
+mod append;
 mod compaction;
+mod failover;
 mod log;
 mod messages;
 mod params;

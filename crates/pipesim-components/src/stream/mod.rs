@@ -54,6 +54,7 @@ mod fetch;
 mod params;
 mod processor;
 mod projection;
+mod rewind;
 mod statements;
 #[cfg(test)]
 mod tests;

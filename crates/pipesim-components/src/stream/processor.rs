@@ -3,6 +3,7 @@
 //! themselves (barriers, alignment, snapshot, the sink's commit) are in `checkpoint.rs`.
 
 use super::fetch::{Feed, maybe_fetch, take_fetch};
+use super::rewind::rewind_feeds;
 use super::{ConsumerParams, Sink, StreamSpec};
 use crate::kafka::{KafkaLog, Record};
 use pipesim_engine::{Dist, Sim, SimTime, StreamRng, Window};
@@ -244,7 +245,6 @@ impl StreamProcessor {
     /// are appended to `visible`. An exactly-once commit's output is not copied: read it with
     /// [`StreamProcessor::committed_output`] after this call, then call
     /// [`StreamProcessor::release_committed`].
-    #[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
     pub fn handle<R: Record, E>(
         &mut self,
         sim: &mut Sim<E>,
@@ -255,120 +255,177 @@ impl StreamProcessor {
     ) {
         match event {
             StreamEvent::Fetched { partition, epoch } => {
-                // Paused: the answer waits in the socket; `resume` takes it.
-                if epoch != self.epoch || self.down || self.paused {
-                    return;
-                }
-                let max = self.consumer.max_poll_records;
-                take_fetch(&mut self.feeds[partition as usize], partition, log, max);
-                let s = self.part_subtask[partition as usize];
-                self.try_start(sim, log, s, wrap);
-                self.data_available(sim, log, partition, wrap);
+                self.on_fetched(sim, log, partition, epoch, wrap);
             }
             StreamEvent::Chunk { subtask, epoch } => {
-                // Paused: the chunk stays in hand; `resume` finishes it later.
-                if epoch != self.epoch || self.paused {
-                    return;
-                }
-                let st = &mut self.subtasks[subtask as usize];
-                st.busy = false;
-                let (p, from, to) = st.chunk;
-                self.feeds[p as usize].processed = to;
-                self.stats.processed += to - from;
-                if self.spec.params.sink == Sink::AtLeastOnce {
-                    for off in from..to {
-                        let r = log.record(p, off);
-                        if !r.is_compacted() {
-                            visible.push(*r);
-                        }
-                    }
-                }
-                self.try_start(sim, log, subtask, wrap);
-                self.data_available(sim, log, p, wrap);
+                self.on_chunk_done(sim, log, subtask, epoch, wrap, visible);
             }
-            StreamEvent::Trigger { chain } => {
-                if chain != self.trigger_gen {
-                    return; // a chain a checkpoint storm replaced
-                }
-                let every = self.storm_ns.unwrap_or(self.spec.params.checkpoint_interval.ns);
-                sim.schedule_in(every, wrap(StreamEvent::Trigger { chain }));
-                if self.down {
-                    return;
-                }
-                // Paused: the coordinator's trigger waits for the frozen sources.
-                if self.phase != Phase::Idle || self.paused {
-                    self.trigger_pending = true;
-                    return;
-                }
-                self.trigger(sim, log, wrap);
-            }
-            StreamEvent::Snapshot { id } => {
-                // A pause moved the snapshot's end (an earlier event is stale).
-                if id != self.ckpt_id
-                    || self.phase != Phase::Snapshot
-                    || self.paused
-                    || sim.now() < self.snapshot_due
-                {
-                    return;
-                }
-                // The checkpoint is complete: a restart resumes from its offsets.
-                self.last_ckpt.copy_from_slice(&self.barrier);
-                self.stats.checkpoints += 1;
-                match self.spec.params.sink {
-                    Sink::AtLeastOnce => self.finish_cycle(sim, log, wrap),
-                    Sink::ExactlyOnce => {
-                        self.phase = Phase::WaitLeaders;
-                        self.leaders_changed(sim, log, wrap);
-                    }
-                }
-            }
-            StreamEvent::Committed { id } => {
-                if id != self.ckpt_id
-                    || self.phase != Phase::Committing
-                    || self.paused
-                    || sim.now() < self.commit_due
-                {
-                    return;
-                }
-                // The committed output stays in the log, as offset ranges, until the caller has
-                // read it (`committed_output`, then `release_committed`): a 30 s checkpoint at
-                // 1.1M/s commits millions of records at once, and copying them out would double
-                // the backlog's memory.
-                self.committed_ranges.clear();
-                for p in 0..self.barrier.len() {
-                    let from = self.committed_out[p];
-                    let to = self.barrier[p];
-                    if from < to {
-                        self.committed_ranges.push((p as u32, from, to));
-                    }
-                    self.committed_out[p] = to.max(from);
-                }
-                self.finish_cycle(sim, log, wrap);
-            }
-            StreamEvent::Restarted { epoch } => {
-                if epoch != self.epoch {
-                    return;
-                }
-                if self.paused {
-                    self.restart_held = true;
-                    return;
-                }
-                self.down = false;
-                self.stats.restarts += 1;
-                for p in 0..self.feeds.len() {
-                    let f = &mut self.feeds[p];
-                    self.stats.replayed += f.processed.saturating_sub(self.last_ckpt[p]);
-                    *f = Feed {
-                        fetched: self.last_ckpt[p],
-                        processed: self.last_ckpt[p],
-                        fetching: false,
-                    };
-                    log.set_read_pos(p as u32, self.last_ckpt[p]);
-                }
-                for p in 0..self.feeds.len() as u32 {
-                    self.data_available(sim, log, p, wrap);
+            StreamEvent::Trigger { chain } => self.on_trigger(sim, log, chain, wrap),
+            StreamEvent::Snapshot { id } => self.on_snapshot_written(sim, log, id, wrap),
+            StreamEvent::Committed { id } => self.on_sink_committed(sim, log, id, wrap),
+            StreamEvent::Restarted { epoch } => self.on_restarted(sim, log, epoch, wrap),
+        }
+    }
+
+    /// A fetch of `partition` returned: its records go to the partition's subtask, and the
+    /// next fetch goes out if there is room.
+    fn on_fetched<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &mut KafkaLog<R>,
+        partition: u32,
+        epoch: u32,
+        wrap: impl Fn(StreamEvent) -> E + Copy,
+    ) {
+        // Paused: the answer waits in the socket; `resume` takes it.
+        if epoch != self.epoch || self.down || self.paused {
+            return;
+        }
+        let max = self.consumer.max_poll_records;
+        take_fetch(&mut self.feeds[partition as usize], partition, log, max);
+        let s = self.part_subtask[partition as usize];
+        self.try_start(sim, log, s, wrap);
+        self.data_available(sim, log, partition, wrap);
+    }
+
+    /// A subtask finished its chunk: the records are processed (and with an at-least-once sink
+    /// their output is visible at once); the subtask takes its next chunk.
+    fn on_chunk_done<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &mut KafkaLog<R>,
+        subtask: u32,
+        epoch: u32,
+        wrap: impl Fn(StreamEvent) -> E + Copy,
+        visible: &mut Vec<R>,
+    ) {
+        // Paused: the chunk stays in hand; `resume` finishes it later.
+        if epoch != self.epoch || self.paused {
+            return;
+        }
+        let st = &mut self.subtasks[subtask as usize];
+        st.busy = false;
+        let (p, from, to) = st.chunk;
+        self.feeds[p as usize].processed = to;
+        self.stats.processed += to - from;
+        if self.spec.params.sink == Sink::AtLeastOnce {
+            for off in from..to {
+                let r = log.record(p, off);
+                if !r.is_compacted() {
+                    visible.push(*r);
                 }
             }
+        }
+        self.try_start(sim, log, subtask, wrap);
+        self.data_available(sim, log, p, wrap);
+    }
+
+    /// The checkpoint timer of chain `chain`: it re-arms, and a checkpoint starts unless one is
+    /// still running (or the process is paused), in which case it starts when it can.
+    fn on_trigger<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &KafkaLog<R>,
+        chain: u32,
+        wrap: impl Fn(StreamEvent) -> E + Copy,
+    ) {
+        if chain != self.trigger_gen {
+            return; // a chain a checkpoint storm replaced
+        }
+        let every = self.storm_ns.unwrap_or(self.spec.params.checkpoint_interval.ns);
+        sim.schedule_in(every, wrap(StreamEvent::Trigger { chain }));
+        if self.down {
+            return;
+        }
+        // Paused: the coordinator's trigger waits for the frozen sources.
+        if self.phase != Phase::Idle || self.paused {
+            self.trigger_pending = true;
+            return;
+        }
+        self.trigger(sim, log, wrap);
+    }
+
+    /// Whether an event of checkpoint `id` is the one awaited in `phase`, due at `due`: not of
+    /// an aborted checkpoint, not while paused, and not early (a pause moves the end it waits
+    /// for, so the event scheduled before the pause is stale).
+    fn awaits(&self, id: u32, phase: Phase, due: SimTime, now: SimTime) -> bool {
+        id == self.ckpt_id && self.phase == phase && !self.paused && now >= due
+    }
+
+    /// Checkpoint `id`'s snapshot is written: the checkpoint is complete, and the sink's
+    /// output is visible now (at least once) or after its transaction commits (exactly once).
+    fn on_snapshot_written<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &mut KafkaLog<R>,
+        id: u32,
+        wrap: impl Fn(StreamEvent) -> E + Copy,
+    ) {
+        // A pause moved the snapshot's end (an earlier event is stale).
+        if !self.awaits(id, Phase::Snapshot, self.snapshot_due, sim.now()) {
+            return;
+        }
+        // The checkpoint is complete: a restart resumes from its offsets.
+        self.last_ckpt.copy_from_slice(&self.barrier);
+        self.stats.checkpoints += 1;
+        match self.spec.params.sink {
+            Sink::AtLeastOnce => self.finish_cycle(sim, log, wrap),
+            Sink::ExactlyOnce => {
+                self.phase = Phase::WaitLeaders;
+                self.leaders_changed(sim, log, wrap);
+            }
+        }
+    }
+
+    /// Checkpoint `id`'s sink transaction is committed: its output, up to the checkpoint's
+    /// barriers, becomes the committed output the caller reads.
+    fn on_sink_committed<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &mut KafkaLog<R>,
+        id: u32,
+        wrap: impl Fn(StreamEvent) -> E + Copy,
+    ) {
+        if !self.awaits(id, Phase::Committing, self.commit_due, sim.now()) {
+            return;
+        }
+        // The committed output stays in the log, as offset ranges, until the caller has
+        // read it (`committed_output`, then `release_committed`): a 30 s checkpoint at
+        // 1.1M/s commits millions of records at once, and copying them out would double
+        // the backlog's memory.
+        self.committed_ranges.clear();
+        for p in 0..self.barrier.len() {
+            let from = self.committed_out[p];
+            let to = self.barrier[p];
+            if from < to {
+                self.committed_ranges.push((p as u32, from, to));
+            }
+            self.committed_out[p] = to.max(from);
+        }
+        self.finish_cycle(sim, log, wrap);
+    }
+
+    /// The restart delay is over: every partition is read again from the last completed
+    /// checkpoint (what was processed since is processed again).
+    fn on_restarted<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &mut KafkaLog<R>,
+        epoch: u32,
+        wrap: impl Fn(StreamEvent) -> E + Copy,
+    ) {
+        if epoch != self.epoch {
+            return;
+        }
+        if self.paused {
+            self.restart_held = true;
+            return;
+        }
+        self.down = false;
+        self.stats.restarts += 1;
+        self.stats.replayed += rewind_feeds(&mut self.feeds, &self.last_ckpt, log);
+        for p in 0..self.feeds.len() as u32 {
+            self.data_available(sim, log, p, wrap);
         }
     }
 

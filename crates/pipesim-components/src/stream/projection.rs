@@ -3,6 +3,7 @@
 //! log truncation. The workers' statements, retries and dead letters are in `statements.rs`.
 
 use super::fetch::{Feed, maybe_fetch, take_fetch};
+use super::rewind::rewind_feeds;
 use super::statements::{Stmt, Worker, is_poison};
 use super::{ConsumerParams, ProjectionSpec};
 use crate::kafka::{KafkaLog, Record};
@@ -223,7 +224,6 @@ impl Projection {
 
     /// Handles one of the projection's events; applied records go to `visible`, dead-lettered
     /// ones to `dead`.
-    #[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
     pub fn handle<R: Record, E>(
         &mut self,
         sim: &mut Sim<E>,
@@ -235,18 +235,7 @@ impl Projection {
     ) {
         match event {
             ProjectionEvent::Fetched { partition, epoch } => {
-                if epoch != self.epoch || self.down || self.paused {
-                    return;
-                }
-                take_fetch(
-                    &mut self.feeds[partition as usize],
-                    partition,
-                    log,
-                    self.consumer.max_poll_records,
-                );
-                let w = self.part_worker[partition as usize];
-                self.try_start(sim, log, w, wrap);
-                self.data_available(sim, log, partition, wrap);
+                self.on_fetched(sim, log, partition, epoch, wrap);
             }
             ProjectionEvent::Statement { worker, epoch } => {
                 // Paused: the answer waits in the socket; `resume` takes it.
@@ -256,57 +245,104 @@ impl Projection {
                 self.statement_done(sim, log, worker, wrap, visible, dead);
             }
             ProjectionEvent::Backoff { worker, epoch } => {
-                if epoch != self.epoch || self.down || self.paused {
-                    return;
-                }
-                let w = &mut self.workers[worker as usize];
-                w.waiting = false;
-                let stmt = w.stmt;
-                self.run(sim, log, worker, stmt, wrap);
+                self.on_backoff_over(sim, log, worker, epoch, wrap);
             }
             ProjectionEvent::Parked { worker } => self.try_start(sim, log, worker, wrap),
-            ProjectionEvent::AutoCommit { chain } => {
-                if chain != self.commit_gen {
-                    return; // a chain a checkpoint storm replaced
-                }
-                let every = self.storm_ns.unwrap_or(self.consumer.auto_commit.ns);
-                sim.schedule_in(every, wrap(ProjectionEvent::AutoCommit { chain }));
-                if self.down {
-                    return;
-                }
-                if self.paused {
-                    self.commit_held = true;
-                    return;
-                }
-                self.commit(log);
-            }
-            ProjectionEvent::Restarted { epoch } => {
-                if epoch != self.epoch {
-                    return;
-                }
-                if self.paused {
-                    self.restart_held = true;
-                    return;
-                }
-                self.down = false;
-                self.stats.restarts += 1;
-                for p in 0..self.feeds.len() {
-                    let f = &mut self.feeds[p];
-                    self.stats.replayed += f.processed.saturating_sub(self.committed[p]);
-                    *f = Feed {
-                        fetched: self.committed[p],
-                        processed: self.committed[p],
-                        fetching: false,
-                    };
-                    log.set_read_pos(p as u32, self.committed[p]);
-                }
-                for p in 0..self.feeds.len() as u32 {
-                    self.data_available(sim, log, p, wrap);
-                }
-                for w in 0..self.workers.len() as u32 {
-                    self.try_start(sim, log, w, wrap);
-                }
-            }
+            ProjectionEvent::AutoCommit { chain } => self.on_auto_commit(sim, log, chain, wrap),
+            ProjectionEvent::Restarted { epoch } => self.on_restarted(sim, log, epoch, wrap),
+        }
+    }
+
+    /// A fetch of `partition` returned: its records go to the partition's worker, and the next
+    /// fetch goes out if there is room.
+    fn on_fetched<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &mut KafkaLog<R>,
+        partition: u32,
+        epoch: u32,
+        wrap: impl Fn(ProjectionEvent) -> E + Copy,
+    ) {
+        if epoch != self.epoch || self.down || self.paused {
+            return;
+        }
+        take_fetch(
+            &mut self.feeds[partition as usize],
+            partition,
+            log,
+            self.consumer.max_poll_records,
+        );
+        let w = self.part_worker[partition as usize];
+        self.try_start(sim, log, w, wrap);
+        self.data_available(sim, log, partition, wrap);
+    }
+
+    /// A worker's backoff after a failed statement is over: it runs the statement again.
+    fn on_backoff_over<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &KafkaLog<R>,
+        worker: u32,
+        epoch: u32,
+        wrap: impl Fn(ProjectionEvent) -> E + Copy,
+    ) {
+        if epoch != self.epoch || self.down || self.paused {
+            return;
+        }
+        let w = &mut self.workers[worker as usize];
+        w.waiting = false;
+        let stmt = w.stmt;
+        self.run(sim, log, worker, stmt, wrap);
+    }
+
+    /// The offset-commit timer of chain `chain`: it re-arms and commits what the workers have
+    /// handled (a paused process commits when it runs again).
+    fn on_auto_commit<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &mut KafkaLog<R>,
+        chain: u32,
+        wrap: impl Fn(ProjectionEvent) -> E,
+    ) {
+        if chain != self.commit_gen {
+            return; // a chain a checkpoint storm replaced
+        }
+        let every = self.storm_ns.unwrap_or(self.consumer.auto_commit.ns);
+        sim.schedule_in(every, wrap(ProjectionEvent::AutoCommit { chain }));
+        if self.down {
+            return;
+        }
+        if self.paused {
+            self.commit_held = true;
+            return;
+        }
+        self.commit(log);
+    }
+
+    /// The restart delay is over: every partition is read again from its committed offset
+    /// (what was handled since is handled again), and the workers start.
+    fn on_restarted<R: Record, E>(
+        &mut self,
+        sim: &mut Sim<E>,
+        log: &mut KafkaLog<R>,
+        epoch: u32,
+        wrap: impl Fn(ProjectionEvent) -> E + Copy,
+    ) {
+        if epoch != self.epoch {
+            return;
+        }
+        if self.paused {
+            self.restart_held = true;
+            return;
+        }
+        self.down = false;
+        self.stats.restarts += 1;
+        self.stats.replayed += rewind_feeds(&mut self.feeds, &self.committed, log);
+        for p in 0..self.feeds.len() as u32 {
+            self.data_available(sim, log, p, wrap);
+        }
+        for w in 0..self.workers.len() as u32 {
+            self.try_start(sim, log, w, wrap);
         }
     }
 
