@@ -50,55 +50,98 @@ fn csv_columns() -> impl Iterator<Item = (&'static str, CellType)> {
 
 /// Reads the fault trace at `path`. `skip`: a line that does not parse is counted and skipped
 /// instead of stopping. Errors read `file:line: why`.
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, String> {
-    let shown = path.display();
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let csv = match ext {
-        "csv" => true,
-        "jsonl" | "ndjson" => false,
-        _ => {
-            return Err(format!(
-                "{shown}: the format comes from the extension: .csv (a header line naming the columns, from {}) or .jsonl / .ndjson (one JSON object per line with the keys of a [[fault]] table)",
-                csv_columns().map(|c| c.0).collect::<Vec<_>>().join(",")
-            ));
-        }
-    };
+    let shown = path.display().to_string();
+    let csv = layout_is_csv(path, &shown)?;
     let (file, _) = pipesim_workload::input::open_regular(path)
         .map_err(|e| format!("{shown}: cannot read: {e}"))?;
     let mut reader = BufReader::new(file);
-    let mut out = FaultTrace { faults: Vec::new(), skipped: Vec::new(), skipped_count: 0 };
-    let mut header: Option<Vec<(String, CellType)>> = None;
-    let mut last_at: u64 = 0;
-    let mut line_no: u64 = 0;
+    let mut reading = Reading::new(shown, csv, skip);
     let mut buf = Vec::new();
-    loop {
+    while let Some(complete) = reading.read_line(&mut reader, &mut buf)? {
+        let text = reading.line_text(&buf)?;
+        reading.take_line(text, complete)?;
+    }
+    reading.finish()
+}
+
+/// Whether the extension names the CSV layout (else JSON lines); any other extension is refused
+/// with both layouts described.
+fn layout_is_csv(path: &Path, shown: &str) -> Result<bool, String> {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "csv" => Ok(true),
+        "jsonl" | "ndjson" => Ok(false),
+        _ => Err(format!(
+            "{shown}: the format comes from the extension: .csv (a header line naming the columns, from {}) or .jsonl / .ndjson (one JSON object per line with the keys of a [[fault]] table)",
+            csv_columns().map(|c| c.0).collect::<Vec<_>>().join(",")
+        )),
+    }
+}
+
+/// A fault trace being read: where we are in the file and what it has given so far. The line
+/// buffer stays with the caller so a line's text can be borrowed while this is updated.
+struct Reading {
+    /// The file, as messages show it.
+    shown: String,
+    csv: bool,
+    skip: bool,
+    /// CSV: the header's columns, once read.
+    header: Option<Vec<(String, CellType)>>,
+    /// The start time of the last fault, which the next may not precede.
+    last_at: u64,
+    /// The line last read (1-based).
+    line_no: u64,
+    out: FaultTrace,
+}
+
+impl Reading {
+    fn new(shown: String, csv: bool, skip: bool) -> Self {
+        let out = FaultTrace { faults: Vec::new(), skipped: Vec::new(), skipped_count: 0 };
+        Self { shown, csv, skip, header: None, last_at: 0, line_no: 0, out }
+    }
+
+    /// Reads the next line into `buf`: `Some(true)` when it ends in a newline, `Some(false)` for
+    /// a last line without one, `None` at the end of the file.
+    fn read_line(
+        &mut self,
+        reader: &mut impl BufRead,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<bool>, String> {
         buf.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE_BYTES as u64)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| format!("{shown}: cannot read: {}", crate::source::io_reason(&e)))?;
+        let n = reader.take(MAX_LINE_BYTES as u64).read_until(b'\n', buf).map_err(|e| {
+            format!("{}: cannot read: {}", self.shown, crate::source::io_reason(&e))
+        })?;
         if n == 0 {
-            break;
+            return Ok(None);
         }
-        line_no += 1;
+        self.line_no += 1;
         let complete = buf.last() == Some(&b'\n');
         if !complete && n == MAX_LINE_BYTES {
-            return Err(format!("{shown}:{line_no}: the line is longer than 64 KiB"));
+            return Err(format!("{}:{}: the line is longer than 64 KiB", self.shown, self.line_no));
         }
-        let bytes = if line_no == 1 { pipesim_workload::input::strip_bom(&buf) } else { &buf };
+        Ok(Some(complete))
+    }
+
+    /// The line in `buf` as text, without its line ending (nor, on line 1, a byte-order mark).
+    fn line_text<'b>(&self, buf: &'b [u8]) -> Result<&'b str, String> {
+        let bytes = if self.line_no == 1 { pipesim_workload::input::strip_bom(buf) } else { buf };
         let text = std::str::from_utf8(bytes)
-            .map_err(|_| format!("{shown}:{line_no}: not UTF-8 text"))?
-            .trim_end_matches(['\n', '\r']);
+            .map_err(|_| format!("{}:{}: not UTF-8 text", self.shown, self.line_no))?;
+        Ok(text.trim_end_matches(['\n', '\r']))
+    }
+
+    /// Takes one line: skips blanks and comments, reads the CSV header, else parses a fault.
+    fn take_line(&mut self, text: &str, complete: bool) -> Result<(), String> {
         if text.trim().is_empty() || text.trim_start().starts_with('#') {
-            continue;
+            return Ok(());
         }
-        if csv && header.is_none() {
-            header = Some(parse_header(text).map_err(|m| format!("{shown}:{line_no}: {m}"))?);
-            continue;
+        if self.csv && self.header.is_none() {
+            let header = parse_header(text).map_err(|m| self.at_line(&m))?;
+            self.header = Some(header);
+            return Ok(());
         }
-        let parsed = if csv {
-            parse_csv_line(text, header.as_deref().unwrap_or_default())
+        let parsed = if self.csv {
+            parse_csv_line(text, self.header.as_deref().unwrap_or_default())
         } else {
             serde_json::from_str::<RawFault>(text).map_err(|e| {
                 let msg = e.to_string();
@@ -106,46 +149,68 @@ pub(crate) fn read_fault_trace(path: &Path, skip: bool) -> Result<FaultTrace, St
                 msg.rsplit_once(" at line ").map_or(msg.clone(), |(m, _)| m.to_string())
             })
         };
-        let fault = match parsed {
-            Ok(f) => f,
-            Err(m) if !complete => {
-                return Err(format!(
-                    "{shown}:{line_no}: the file ends in the middle of a line (the last line has no newline and does not parse: {m}): was it cut short?"
-                ));
-            }
-            Err(m) if skip => {
-                out.skipped_count += 1;
-                if out.skipped.len() < SKIPPED_EXAMPLES {
-                    out.skipped.push((line_no, m));
-                }
-                continue;
-            }
-            Err(m) => {
-                return Err(format!(
-                    "{shown}:{line_no}: {m} (set `on_error = \"skip\"` in [faults] to skip such lines and count them)"
-                ));
-            }
-        };
-        if fault.at.ns < last_at {
-            return Err(format!(
-                "{shown}:{line_no}: times out of order: {} comes after a fault at {}; sort the trace by `at`",
+        match parsed {
+            Ok(fault) => self.push(fault),
+            Err(m) => self.refuse(m, complete),
+        }
+    }
+
+    /// A line that does not parse, with why (`m`): counted and skipped with `skip`, else an
+    /// error. A last line without a newline is always an error: most likely it was cut short.
+    fn refuse(&mut self, m: String, complete: bool) -> Result<(), String> {
+        if !complete {
+            return Err(self.at_line(&format!(
+                "the file ends in the middle of a line (the last line has no newline and does not parse: {m}): was it cut short?"
+            )));
+        }
+        if !self.skip {
+            return Err(self.at_line(&format!(
+                "{m} (set `on_error = \"skip\"` in [faults] to skip such lines and count them)"
+            )));
+        }
+        self.out.skipped_count += 1;
+        if self.out.skipped.len() < SKIPPED_EXAMPLES {
+            self.out.skipped.push((self.line_no, m));
+        }
+        Ok(())
+    }
+
+    /// Keeps a parsed fault, if it does not go back in time and the scenario's fault limit
+    /// leaves room for it.
+    fn push(&mut self, fault: RawFault) -> Result<(), String> {
+        if fault.at.ns < self.last_at {
+            return Err(self.at_line(&format!(
+                "times out of order: {} comes after a fault at {}; sort the trace by `at`",
                 fault.at,
-                pipesim_engine::format_duration_ns(last_at)
-            ));
+                pipesim_engine::format_duration_ns(self.last_at)
+            )));
         }
-        last_at = fault.at.ns;
-        if out.faults.len() as u64 >= pipesim_config::limits::FAULTS.max {
-            return Err(format!(
-                "{shown}:{line_no}: more than {} faults, the most a scenario may have (a documented limit: see \"Limits\" in docs/scenario.md)",
+        self.last_at = fault.at.ns;
+        if self.out.faults.len() as u64 >= pipesim_config::limits::FAULTS.max {
+            return Err(self.at_line(&format!(
+                "more than {} faults, the most a scenario may have (a documented limit: see \"Limits\" in docs/scenario.md)",
                 pipesim_config::limits::FAULTS.max
+            )));
+        }
+        self.out.faults.push(TracedFault { line: self.line_no, fault });
+        Ok(())
+    }
+
+    /// The faults read, once the whole file is: a CSV trace must at least have had its header.
+    fn finish(self) -> Result<FaultTrace, String> {
+        if self.csv && self.header.is_none() {
+            return Err(format!(
+                "{}: empty: a CSV fault trace starts with a header line",
+                self.shown
             ));
         }
-        out.faults.push(TracedFault { line: line_no, fault });
+        Ok(self.out)
     }
-    if csv && header.is_none() {
-        return Err(format!("{shown}: empty: a CSV fault trace starts with a header line"));
+
+    /// `message` prefixed with `file:line: `.
+    fn at_line(&self, message: &str) -> String {
+        format!("{}:{}: {message}", self.shown, self.line_no)
     }
-    Ok(out)
 }
 
 fn parse_header(text: &str) -> Result<Vec<(String, CellType)>, String> {

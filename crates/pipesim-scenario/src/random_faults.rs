@@ -28,7 +28,6 @@ const DEFAULT_DURATION_NS: [SimTime; 2] = [NS_PER_S, 5 * NS_PER_S];
 
 /// Draws the faults `r` asks for, from the root `seed`, for `models`; arrivals run over
 /// `[0, arrivals_end_ns)` and statistics start at `warmup_ns`.
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 pub(crate) fn draw(
     r: &RawRandomFaults,
     seed: u64,
@@ -36,11 +35,45 @@ pub(crate) fn draw(
     warmup_ns: SimTime,
     arrivals_end_ns: SimTime,
 ) -> Result<RandomFaults, FieldError> {
+    let count = fault_count(r)?;
+    let [from, until] = start_range(r, warmup_ns, arrivals_end_ns)?;
+    let [shortest, longest] = window_range(r)?;
+    let targets = allowed_targets(r, models)?;
+    let kinds = allowed_kinds(r)?;
+    let pairs = kind_target_pairs(models, &kinds, &targets);
+    let usable = usable_kinds(r, &pairs, &kinds, &targets)?;
+
+    let mut rng = RngStreams::new(seed).stream("faults/random");
+    let mix = draw_mix(&mut rng, &usable);
+    let mut faults = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let kind = mix[rng.below(mix.len() as u64) as usize];
+        let options: Vec<&String> = pairs.iter().filter(|(k, _)| *k == kind).map(|p| p.1).collect();
+        let target = options[rng.below(options.len() as u64) as usize].clone();
+        let at = round_ms(from + rng.below(until - from));
+        let window = round_ms(shortest + rng.below(longest - shortest + 1)).max(NS_PER_MS);
+        faults.push(fault(kind, target, at, window, &mut rng));
+    }
+    faults.sort_by_key(|f| f.at.ns);
+    Ok(RandomFaults { mix, faults })
+}
+
+/// `count`: how many faults, 1 up to the scenario's fault limit.
+fn fault_count(r: &RawRandomFaults) -> Result<u32, FieldError> {
     let count = r.count.unwrap_or(DEFAULT_COUNT);
     let most = pipesim_config::limits::FAULTS.max;
     if count == 0 || u64::from(count) > most {
         return Err(("count", format!("must be between 1 and {most}, found {count}")));
     }
+    Ok(count)
+}
+
+/// `at`: the earliest and latest start, within the arrivals (by default the measured part).
+fn start_range(
+    r: &RawRandomFaults,
+    warmup_ns: SimTime,
+    arrivals_end_ns: SimTime,
+) -> Result<[SimTime; 2], FieldError> {
     let [from, until] = r.at.map_or([warmup_ns, arrivals_end_ns], |[a, b]| [a.ns, b.ns]);
     if from >= until || until > arrivals_end_ns {
         return Err((
@@ -53,6 +86,11 @@ pub(crate) fn draw(
             ),
         ));
     }
+    Ok([from, until])
+}
+
+/// `duration`: the shortest and longest fault window.
+fn window_range(r: &RawRandomFaults) -> Result<[SimTime; 2], FieldError> {
     let [shortest, longest] = r.duration.map_or(DEFAULT_DURATION_NS, |[a, b]| [a.ns, b.ns]);
     if shortest == 0 || shortest > longest {
         return Err((
@@ -61,8 +99,11 @@ pub(crate) fn draw(
                 .to_string(),
         ));
     }
+    Ok([shortest, longest])
+}
 
-    // Roles every model has, in the first model's order.
+/// `targets`: roles every model has (by default all of them, in the first model's order).
+fn allowed_targets(r: &RawRandomFaults, models: &[ModelSpec]) -> Result<Vec<String>, FieldError> {
     let shared_roles: Vec<&'static str> = models
         .first()
         .map(|m| m.fault_roles().to_vec())
@@ -70,49 +111,64 @@ pub(crate) fn draw(
         .into_iter()
         .filter(|role| models.iter().all(|m| m.fault_roles().contains(role)))
         .collect();
-    let targets: Vec<String> = match &r.targets {
-        Some(t) => {
-            for role in t {
-                if !shared_roles.contains(&role.as_str()) {
-                    return Err((
-                        "targets",
-                        format!(
-                            "`{role}` is not a role of every model; the roles they share: {}",
-                            list(&shared_roles)
-                        ),
-                    ));
-                }
-            }
-            t.clone()
-        }
-        None => shared_roles.iter().map(|s| s.to_string()).collect(),
+    let Some(t) = &r.targets else {
+        return Ok(shared_roles.iter().map(|s| s.to_string()).collect());
     };
-    let kinds: Vec<&'static str> = match &r.kinds {
-        Some(k) => {
-            let mut out = Vec::new();
-            for name in k {
-                let Some(known) = FAULT_KINDS.iter().find(|f| **f == name.as_str()) else {
-                    let mut msg = format!("unknown fault kind `{name}`");
-                    if let Some(s) = pipesim_config::suggest(name, FAULT_KINDS.iter().copied()) {
-                        msg.push_str(&format!(" (did you mean `{s}`?)"));
-                    }
-                    msg.push_str(&format!("; available: {}", FAULT_KINDS.join(", ")));
-                    return Err(("kinds", msg));
-                };
-                out.push(*known);
-            }
-            out
-        }
-        None => FAULT_KINDS.to_vec(),
+    if let Some(role) = t.iter().find(|role| !shared_roles.contains(&role.as_str())) {
+        return Err((
+            "targets",
+            format!(
+                "`{role}` is not a role of every model; the roles they share: {}",
+                list(&shared_roles)
+            ),
+        ));
+    }
+    Ok(t.clone())
+}
+
+/// `kinds`: known fault kinds (by default all of them).
+fn allowed_kinds(r: &RawRandomFaults) -> Result<Vec<&'static str>, FieldError> {
+    let Some(k) = &r.kinds else {
+        return Ok(FAULT_KINDS.to_vec());
     };
-    // (kind, target) pairs every model can take.
+    let mut out = Vec::new();
+    for name in k {
+        let Some(known) = FAULT_KINDS.iter().find(|f| **f == name.as_str()) else {
+            let mut msg = format!("unknown fault kind `{name}`");
+            if let Some(s) = pipesim_config::suggest(name, FAULT_KINDS.iter().copied()) {
+                msg.push_str(&format!(" (did you mean `{s}`?)"));
+            }
+            msg.push_str(&format!("; available: {}", FAULT_KINDS.join(", ")));
+            return Err(("kinds", msg));
+        };
+        out.push(*known);
+    }
+    Ok(out)
+}
+
+/// The (kind, target) pairs every model can take, in [`FAULT_KINDS`] order then target order.
+fn kind_target_pairs<'t>(
+    models: &[ModelSpec],
+    kinds: &[&'static str],
+    targets: &'t [String],
+) -> Vec<(&'static str, &'t String)> {
     let takes =
         |kind: &str, target: &str| models.iter().all(|m| m.fault_kinds(target).contains(&kind));
-    let pairs: Vec<(&'static str, &String)> = FAULT_KINDS
+    FAULT_KINDS
         .iter()
         .filter(|k| kinds.contains(k))
         .flat_map(|k| targets.iter().filter(|t| takes(k, t)).map(move |t| (*k, t)))
-        .collect();
+        .collect()
+}
+
+/// The kinds that can hit some target, in [`FAULT_KINDS`] order. None is an error, and so is a
+/// kind listed in `kinds` that can hit nothing (it would silently never be drawn).
+fn usable_kinds(
+    r: &RawRandomFaults,
+    pairs: &[(&'static str, &String)],
+    kinds: &[&'static str],
+    targets: &[String],
+) -> Result<Vec<&'static str>, FieldError> {
     let usable: Vec<&'static str> =
         FAULT_KINDS.iter().copied().filter(|k| pairs.iter().any(|(pk, _)| pk == k)).collect();
     if usable.is_empty() {
@@ -120,7 +176,7 @@ pub(crate) fn draw(
             "kinds",
             format!(
                 "no kind among {} can hit a target among {} on every model",
-                list(&kinds),
+                list(kinds),
                 targets.join(", ")
             ),
         ));
@@ -136,24 +192,16 @@ pub(crate) fn draw(
             ),
         ));
     }
+    Ok(usable)
+}
 
-    let mut rng = RngStreams::new(seed).stream("faults/random");
-    // The mix: each usable kind with probability ½, at least one.
+/// The mix: each usable kind with probability ½, at least one.
+fn draw_mix(rng: &mut StreamRng, usable: &[&'static str]) -> Vec<&'static str> {
     let mut mix: Vec<&'static str> = usable.iter().copied().filter(|_| rng.below(2) == 1).collect();
     if mix.is_empty() {
         mix.push(usable[rng.below(usable.len() as u64) as usize]);
     }
-    let mut faults = Vec::with_capacity(count as usize);
-    for _ in 0..count {
-        let kind = mix[rng.below(mix.len() as u64) as usize];
-        let options: Vec<&String> = pairs.iter().filter(|(k, _)| *k == kind).map(|p| p.1).collect();
-        let target = options[rng.below(options.len() as u64) as usize].clone();
-        let at = round_ms(from + rng.below(until - from));
-        let window = round_ms(shortest + rng.below(longest - shortest + 1)).max(NS_PER_MS);
-        faults.push(fault(kind, target, at, window, &mut rng));
-    }
-    faults.sort_by_key(|f| f.at.ns);
-    Ok(RandomFaults { mix, faults })
+    mix
 }
 
 /// One fault of `kind` with its parameters drawn.

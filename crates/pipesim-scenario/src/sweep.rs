@@ -109,79 +109,82 @@ fn value_text(v: &toml::Value) -> Result<String, String> {
 
 /// Validates the raw table (`scenario_seed`: the seed seeds = N counts from). Errors are
 /// (key under `[sweep]`, message).
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 pub(crate) fn sweep(
     raw: &BTreeMap<String, RawSweepItem>,
     scenario_seed: u64,
 ) -> Result<SweepSpec, (String, String)> {
     let mut spec = SweepSpec { params: Vec::new(), seeds: vec![scenario_seed] };
     for (key, item) in raw {
-        let err = |m: &str| (key.clone(), m.to_string());
+        let named = |m: String| (key.clone(), m);
         if key == "seeds" {
-            spec.seeds = match item {
-                RawSweepItem::Count(n) if *n > 0 && *n as u64 > SWEEP_SEEDS.max => {
-                    return Err(err(&format!("{n} seeds: at most {}", SWEEP_SEEDS.max)));
-                }
-                RawSweepItem::Count(n) if *n >= 1 => {
-                    (0..*n as u64).map(|i| scenario_seed.wrapping_add(i)).collect()
-                }
-                RawSweepItem::Count(_) => return Err(err("seeds must be at least 1")),
-                RawSweepItem::Values(list) if list.is_empty() => {
-                    return Err(err("an empty list of seeds"));
-                }
-                RawSweepItem::Values(list) if list.len() as u64 > SWEEP_SEEDS.max => {
-                    return Err(err(&format!("{} seeds: at most {}", list.len(), SWEEP_SEEDS.max)));
-                }
-                RawSweepItem::Values(list) => {
-                    let mut seeds = Vec::new();
-                    for v in list {
-                        match v.as_integer() {
-                            Some(s) if s >= 0 && !seeds.contains(&(s as u64)) => {
-                                seeds.push(s as u64)
-                            }
-                            Some(s) if s >= 0 => {
-                                return Err(err(&format!("seed {s} is listed twice")));
-                            }
-                            _ => {
-                                return Err(err(&format!(
-                                    "{v} is not a seed (a whole number ≥ 0)"
-                                )));
-                            }
-                        }
-                    }
-                    seeds
-                }
-                RawSweepItem::Other(v) => {
-                    return Err(err(&format!("expected a count or a list of seeds, found {v}")));
-                }
-            };
-            continue;
+            spec.seeds = sweep_seeds(item, scenario_seed).map_err(named)?;
+        } else {
+            spec.params.push((key.clone(), sweep_values(item).map_err(named)?));
         }
-        let values = match item {
-            RawSweepItem::Values(list) if list.is_empty() => {
-                return Err(err("an empty list of values: a sweep needs at least one"));
-            }
-            RawSweepItem::Values(list) => {
-                list.iter().map(value_text).collect::<Result<Vec<_>, _>>().map_err(|m| err(&m))?
-            }
-            RawSweepItem::Count(n) => {
-                return Err(err(&format!(
-                    "expected a list of values, found {n} (write [{n}] for one value)"
-                )));
-            }
-            RawSweepItem::Other(v) => {
-                return Err(err(&format!("expected a list of values, found {v}")));
-            }
-        };
-        let mut seen: Vec<&String> = Vec::new();
-        for v in &values {
-            if seen.contains(&v) {
-                return Err(err(&format!("the value {v} is listed twice")));
-            }
-            seen.push(v);
-        }
-        spec.params.push((key.clone(), values));
     }
+    check_point_count(&spec)?;
+    Ok(spec)
+}
+
+/// The `seeds` entry: a count N (the scenario's seed and the N - 1 after it) or a list.
+fn sweep_seeds(item: &RawSweepItem, scenario_seed: u64) -> Result<Vec<u64>, String> {
+    match item {
+        RawSweepItem::Count(n) if *n > 0 && *n as u64 > SWEEP_SEEDS.max => {
+            Err(format!("{n} seeds: at most {}", SWEEP_SEEDS.max))
+        }
+        RawSweepItem::Count(n) if *n >= 1 => {
+            Ok((0..*n as u64).map(|i| scenario_seed.wrapping_add(i)).collect())
+        }
+        RawSweepItem::Count(_) => Err("seeds must be at least 1".to_string()),
+        RawSweepItem::Values(list) if list.is_empty() => Err("an empty list of seeds".to_string()),
+        RawSweepItem::Values(list) if list.len() as u64 > SWEEP_SEEDS.max => {
+            Err(format!("{} seeds: at most {}", list.len(), SWEEP_SEEDS.max))
+        }
+        RawSweepItem::Values(list) => seed_list(list),
+        RawSweepItem::Other(v) => Err(format!("expected a count or a list of seeds, found {v}")),
+    }
+}
+
+/// A listed set of seeds: whole numbers ≥ 0, each once.
+fn seed_list(list: &[toml::Value]) -> Result<Vec<u64>, String> {
+    let mut seeds = Vec::new();
+    for v in list {
+        match v.as_integer() {
+            Some(s) if s >= 0 && !seeds.contains(&(s as u64)) => seeds.push(s as u64),
+            Some(s) if s >= 0 => return Err(format!("seed {s} is listed twice")),
+            _ => return Err(format!("{v} is not a seed (a whole number ≥ 0)")),
+        }
+    }
+    Ok(seeds)
+}
+
+/// A swept parameter's entry: a non-empty list of distinct values, as `--set` value text.
+fn sweep_values(item: &RawSweepItem) -> Result<Vec<String>, String> {
+    let values = match item {
+        RawSweepItem::Values(list) if list.is_empty() => {
+            return Err("an empty list of values: a sweep needs at least one".to_string());
+        }
+        RawSweepItem::Values(list) => list.iter().map(value_text).collect::<Result<Vec<_>, _>>()?,
+        RawSweepItem::Count(n) => {
+            return Err(format!(
+                "expected a list of values, found {n} (write [{n}] for one value)"
+            ));
+        }
+        RawSweepItem::Other(v) => return Err(format!("expected a list of values, found {v}")),
+    };
+    let mut seen: Vec<&String> = Vec::new();
+    for v in &values {
+        if seen.contains(&v) {
+            return Err(format!("the value {v} is listed twice"));
+        }
+        seen.push(v);
+    }
+    Ok(values)
+}
+
+/// Refuses a sweep of more points than the documented limit, naming the last parameter (or
+/// `seeds` when only seeds are swept).
+fn check_point_count(spec: &SweepSpec) -> Result<(), (String, String)> {
     let points = spec
         .params
         .iter()
@@ -196,7 +199,7 @@ pub(crate) fn sweep(
             ),
         ));
     }
-    Ok(spec)
+    Ok(())
 }
 
 #[cfg(test)]

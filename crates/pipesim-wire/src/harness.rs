@@ -22,13 +22,13 @@ use crate::panic::{Capture, Scoped};
 use crate::params::HarnessParams;
 use crate::probe::Probe;
 use crate::producer::{ConnSpec, Inbox, ProducerStats, run_connection};
-use pipesim_engine::{RngStreams, SimTime};
+use pipesim_engine::{RngStreams, SimTime, StreamRng};
 use pipesim_metrics::window_rule::report_group;
 use pipesim_metrics::{Recorder, RecorderConfig, RunResults};
 use pipesim_models::{
     FaultPhase, FaultSpec, ModelOutcome, PUBLISH_EVERY, ResolvedFaults, RunFailure, RunSettings,
 };
-use pipesim_workload::{ArrivalGen, WorkloadSpec};
+use pipesim_workload::{ArrivalGen, EventMeta, WorkloadSpec};
 use std::cell::{Cell, RefCell};
 use std::net::IpAddr;
 use std::rc::Rc;
@@ -78,7 +78,6 @@ struct World<'a> {
 }
 
 /// Runs design `W` with `params` under the harness settings `h`.
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 pub(crate) fn run<W: WireDesign>(
     params: &Arc<W::Params>,
     h: &HarnessParams,
@@ -89,6 +88,51 @@ pub(crate) fn run<W: WireDesign>(
     let streams = RngStreams::new(settings.seed);
     let capture = Capture::start();
     let mut w = build::<W>(params, h, &streams, &resolved.delivered);
+    let mut rec = new_recorder(settings, workload, resolved);
+    let mut reason_ids = Vec::new();
+    let mut feed = Feed::new(workload, &streams);
+    let tick = h.tick_ns();
+    let end_wire = w.clock.to_wire_ns(settings.duration_ns.saturating_add(settings.drain_ns));
+    let (mut next_boundary, mut steps) = (0usize, 0u64);
+    loop {
+        let now_wire = w.sim.elapsed().as_nanos() as u64;
+        while let Some(b) = w.boundaries.get(next_boundary).filter(|b| b.at_wire <= now_wire) {
+            let b = b.clone();
+            apply(&mut w, &b);
+            next_boundary += 1;
+        }
+        w.network.scan(&mut w.sim, now_wire);
+        feed.send_due(&mut w, h, now_wire + tick, end_wire);
+        let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.sim.step()));
+        steps += 1;
+        let after_wire = now_wire + tick;
+        let settled = w.clock.to_scenario_ns(after_wire.saturating_sub(1_000_000));
+        w.probe.flush(&mut rec, &mut reason_ids, Some(settled));
+        if let Some(failure) = failure_of(&mut w, &capture, stepped, after_wire) {
+            return Err(failure);
+        }
+        if let Some(p) = &settings.progress
+            && steps % (PUBLISH_EVERY / 64) == 0
+        {
+            p.publish(w.clock.to_scenario_ns(after_wire), feed.arrived + w.network.delivered);
+        }
+        let quiet = feed.next.is_none() && next_boundary >= w.boundaries.len();
+        if after_wire >= end_wire || (quiet && rec.pending() == 0 && w.probe.is_empty()) {
+            break;
+        }
+    }
+    w.probe.flush(&mut rec, &mut reason_ids, None);
+    let done = finish(&mut w, rec, settings, feed.arrived, steps);
+    drop(capture);
+    Ok(done)
+}
+
+/// The recorder of a run, with the fault windows to mark.
+fn new_recorder(
+    settings: &RunSettings,
+    workload: &WorkloadSpec,
+    resolved: &ResolvedFaults,
+) -> Recorder {
     let span_ns = settings.duration_ns.saturating_add(settings.drain_ns);
     let cfg = RecorderConfig {
         warmup_ns: settings.warmup_ns,
@@ -104,60 +148,77 @@ pub(crate) fn run<W: WireDesign>(
     if settings.log_visibility {
         rec.log_visibility();
     }
-    let mut reason_ids = Vec::new();
-    let mut arrivals = ArrivalGen::new(workload, &streams);
-    let mut instance_rng = streams.stream("producers");
-    let mut next_arrival = arrivals.next_event();
-    let tick = h.tick_ns();
-    let end_wire = w.clock.to_wire_ns(settings.duration_ns.saturating_add(settings.drain_ns));
-    let (mut next_boundary, mut steps, mut arrived) = (0usize, 0u64, 0u64);
-    loop {
-        let now_wire = w.sim.elapsed().as_nanos() as u64;
-        while let Some(b) = w.boundaries.get(next_boundary).filter(|b| b.at_wire <= now_wire) {
-            let b = b.clone();
-            apply(&mut w, &b);
-            next_boundary += 1;
-        }
-        w.network.scan(&mut w.sim, now_wire);
-        while let Some(ev) =
-            next_arrival.filter(|ev| w.clock.to_wire_ns(ev.created_ns) < now_wire + tick)
+    rec
+}
+
+/// The workload's arrivals, handed to the producer connections' inboxes step by step.
+struct Feed {
+    arrivals: ArrivalGen,
+    /// Which producer instance sends an event (for keys not pinned to one).
+    instance_rng: StreamRng,
+    /// The next arrival not sent yet; `None` once they are all made.
+    next: Option<EventMeta>,
+    /// Arrivals sent so far.
+    arrived: u64,
+}
+
+impl Feed {
+    fn new(workload: &WorkloadSpec, streams: &RngStreams) -> Self {
+        let mut arrivals = ArrivalGen::new(workload, streams);
+        let instance_rng = streams.stream("producers");
+        let next = arrivals.next_event();
+        Self { arrivals, instance_rng, next, arrived: 0 }
+    }
+
+    /// Sends the arrivals created before wire time `before_wire` to their connection's inbox;
+    /// the first created after the run's end (`end_wire`) ends the arrivals.
+    fn send_due(&mut self, w: &mut World<'_>, h: &HarnessParams, before_wire: u64, end_wire: u64) {
+        while let Some(ev) = self.next.filter(|ev| w.clock.to_wire_ns(ev.created_ns) < before_wire)
         {
             if w.clock.to_wire_ns(ev.created_ns) > end_wire {
-                next_arrival = None;
+                self.next = None;
                 break;
             }
             w.probe.created(&ev);
-            let instance = h.producers.instance_of(ev.key, &mut instance_rng) as usize;
+            let instance = h.producers.instance_of(ev.key, &mut self.instance_rng) as usize;
             let dest = w.producer.destination_of(&ev);
             w.inboxes[instance * w.producer.destinations.len() + dest].push(ev);
-            arrived += 1;
-            next_arrival = arrivals.next_event();
-        }
-        let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.sim.step()));
-        steps += 1;
-        let after_wire = now_wire + tick;
-        let settled = w.clock.to_scenario_ns(after_wire.saturating_sub(1_000_000));
-        w.probe.flush(&mut rec, &mut reason_ids, Some(settled));
-        if let Some(failure) = failure_of(&mut w, &capture, stepped, after_wire) {
-            return Err(failure);
-        }
-        if let Some(p) = &settings.progress
-            && steps % (PUBLISH_EVERY / 64) == 0
-        {
-            p.publish(w.clock.to_scenario_ns(after_wire), arrived + w.network.delivered);
-        }
-        let quiet = next_arrival.is_none() && next_boundary >= w.boundaries.len();
-        if after_wire >= end_wire || (quiet && rec.pending() == 0 && w.probe.is_empty()) {
-            break;
+            self.arrived += 1;
+            self.next = self.arrivals.next_event();
         }
     }
-    w.probe.flush(&mut rec, &mut reason_ids, None);
+}
+
+/// Closes a run that reached its end: the recorder's results, and what the report's design
+/// tables and notes need from the world.
+fn finish(
+    w: &mut World<'_>,
+    rec: Recorder,
+    settings: &RunSettings,
+    arrived: u64,
+    steps: u64,
+) -> (RunResults, RunLeftovers) {
     let end_ns = w.clock.to_scenario_ns(w.sim.elapsed().as_nanos() as u64);
     let end_ns = end_ns.max(settings.duration_ns).min(settings.duration_ns + settings.drain_ns);
     let events = arrived + w.network.delivered;
     if let Some(p) = &settings.progress {
         p.finish(end_ns, events);
     }
+    let notes = run_notes(w, arrived);
+    let results = rec.finish(end_ns, events);
+    let leftovers = RunLeftovers {
+        producers: *w.producer_stats.borrow(),
+        counters: Rc::clone(&w.counters),
+        hosts: std::mem::take(&mut w.hosts),
+        steps,
+        messages: w.network.delivered,
+        notes,
+    };
+    (results, leftovers)
+}
+
+/// Notes on what the services reported that hint at a bug in them.
+fn run_notes(w: &World<'_>, arrived: u64) -> Vec<String> {
     let acked_or_visible = w.probe.visible_calls();
     let mut notes = Vec::new();
     if acked_or_visible == 0 && arrived > 0 {
@@ -171,22 +232,11 @@ pub(crate) fn run<W: WireDesign>(
             crate::probe::MAX_DROP_REASONS
         ));
     }
-    let results = rec.finish(end_ns, events);
-    let leftovers = RunLeftovers {
-        producers: *w.producer_stats.borrow(),
-        counters: Rc::clone(&w.counters),
-        hosts: std::mem::take(&mut w.hosts),
-        steps,
-        messages: w.network.delivered,
-        notes,
-    };
-    drop(capture);
-    Ok((results, leftovers))
+    notes
 }
 
 /// Builds the simulation: turmoil with a fixed epoch and seed, the design's hosts, then the
 /// producers' hosts, every link held.
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 fn build<'a, W: WireDesign>(
     params: &Arc<W::Params>,
     h: &HarnessParams,
@@ -194,60 +244,10 @@ fn build<'a, W: WireDesign>(
     faults: &[FaultSpec],
 ) -> World<'a> {
     let clock = Clock::new(u64::from(h.wire.dilation), h.tick_ns());
-    let mut turmoil_seed = streams.stream("wire/turmoil");
-    let mut builder = turmoil::Builder::new();
-    builder
-        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_S))
-        .rng_seed(turmoil_seed.next_u64())
-        .tick_duration(Duration::from_nanos(h.tick_ns()))
-        .simulation_duration(Duration::MAX / 4)
-        .min_message_latency(Duration::ZERO)
-        .max_message_latency(Duration::ZERO)
-        .tcp_capacity(TCP_CAPACITY);
-    if let Some(block) = h.wire.disk.torn_block {
-        // A crash keeps a random whole-block prefix of each unsynced write.
-        builder.fs().block_size(block.bytes);
-    }
-    let mut sim = builder.build();
+    let mut sim = new_turmoil(h, streams);
     let probe = Probe::new(clock);
     let counters: Counters = Rc::default();
-    let oracles: Oracles = Rc::default();
-    let mut specs = W::hosts(params);
-    let services = specs.len();
-    specs.extend(
-        (0..h.wire.producer_hosts).map(|i| HostSpec::new(format!("producer-{i}"), NETWORK_ROLE)),
-    );
-    let mut hosts = Vec::with_capacity(specs.len());
-    for (i, spec) in specs.iter().enumerate() {
-        let disk = spec.disk.then(|| {
-            let rng = streams.stream(&format!("wire/disk/{}", spec.name));
-            Rc::new(RefCell::new(DiskState::new(h.fsync().clone(), rng)))
-        });
-        let restarts = Rc::new(Cell::new(0));
-        if i < services {
-            let index_in_role = specs[..i].iter().filter(|s| s.role == spec.role).count();
-            let ctx = HostCtx {
-                host: spec.clone(),
-                index_in_role,
-                probe: probe.clone(),
-                clock,
-                disk: None,
-                restarts: 0,
-                rngs: Rngs::default(),
-                streams: *streams,
-                counters: Rc::clone(&counters),
-                oracles: Rc::clone(&oracles),
-            };
-            add_service::<W>(&mut sim, params, ctx, disk.clone(), Rc::clone(&restarts));
-        }
-        hosts.push(Host {
-            spec: spec.clone(),
-            ip: sim.lookup(spec.name.as_str()),
-            disk,
-            restarts,
-            down: false,
-        });
-    }
+    let hosts = add_hosts::<W>(&mut sim, params, h, streams, &probe, clock, &counters);
     let producer = W::producer(params);
     let producer_stats: Rc<RefCell<ProducerStats>> = Rc::default();
     let inboxes = add_producers(&mut sim, h, &producer, &probe, clock, &producer_stats);
@@ -276,6 +276,77 @@ fn build<'a, W: WireDesign>(
         producer_stats,
         counters,
     }
+}
+
+/// Turmoil with a fixed epoch and seed, zero link latency (the harness's own network delays
+/// messages) and a TCP window no producer exhausts.
+fn new_turmoil<'a>(h: &HarnessParams, streams: &RngStreams) -> turmoil::Sim<'a> {
+    let mut turmoil_seed = streams.stream("wire/turmoil");
+    let mut builder = turmoil::Builder::new();
+    builder
+        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_S))
+        .rng_seed(turmoil_seed.next_u64())
+        .tick_duration(Duration::from_nanos(h.tick_ns()))
+        .simulation_duration(Duration::MAX / 4)
+        .min_message_latency(Duration::ZERO)
+        .max_message_latency(Duration::ZERO)
+        .tcp_capacity(TCP_CAPACITY);
+    if let Some(block) = h.wire.disk.torn_block {
+        // A crash keeps a random whole-block prefix of each unsynced write.
+        builder.fs().block_size(block.bytes);
+    }
+    builder.build()
+}
+
+/// Registers the design's service hosts, then names the producers' hosts (registered by
+/// [`add_producers`]); returns every host, services first, each with its disk and restart count.
+fn add_hosts<W: WireDesign>(
+    sim: &mut turmoil::Sim<'_>,
+    params: &Arc<W::Params>,
+    h: &HarnessParams,
+    streams: &RngStreams,
+    probe: &Probe,
+    clock: Clock,
+    counters: &Counters,
+) -> Vec<Host> {
+    let oracles: Oracles = Rc::default();
+    let mut specs = W::hosts(params);
+    let services = specs.len();
+    specs.extend(
+        (0..h.wire.producer_hosts).map(|i| HostSpec::new(format!("producer-{i}"), NETWORK_ROLE)),
+    );
+    let mut hosts = Vec::with_capacity(specs.len());
+    for (i, spec) in specs.iter().enumerate() {
+        let disk = spec.disk.then(|| {
+            let rng = streams.stream(&format!("wire/disk/{}", spec.name));
+            Rc::new(RefCell::new(DiskState::new(h.fsync().clone(), rng)))
+        });
+        let restarts = Rc::new(Cell::new(0));
+        if i < services {
+            let index_in_role = specs[..i].iter().filter(|s| s.role == spec.role).count();
+            let ctx = HostCtx {
+                host: spec.clone(),
+                index_in_role,
+                probe: probe.clone(),
+                clock,
+                disk: None,
+                restarts: 0,
+                rngs: Rngs::default(),
+                streams: *streams,
+                counters: Rc::clone(counters),
+                oracles: Rc::clone(&oracles),
+            };
+            add_service::<W>(sim, params, ctx, disk.clone(), Rc::clone(&restarts));
+        }
+        hosts.push(Host {
+            spec: spec.clone(),
+            ip: sim.lookup(spec.name.as_str()),
+            disk,
+            restarts,
+            down: false,
+        });
+    }
+    hosts
 }
 
 /// Registers one service host: its software is built afresh at every start.

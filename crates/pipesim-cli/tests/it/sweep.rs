@@ -149,104 +149,80 @@ fn find_max_rate_lands_where_theory_says() {
     assert!(md.contains("fails even at --min-rate"), "{md}");
 }
 
+/// `[sweep]` tables `pipesim sweep` refuses, with the words its error must hold (which also
+/// name the case).
+const BAD_SWEEP_TABLES: [(&str, &str); 4] = [
+    ("[sweep]\n\"workload.ratee\" = [\"300/s\"]\n", "workload.ratee"),
+    ("[sweep]\n\"model[mm1].station[server].servers\" = [1, 0]\n", "servers=0"),
+    ("[sweep]\n\"workload.rate\" = []\n", "empty list"),
+    ("", "nothing to sweep"),
+];
+
+/// Flags `pipesim sweep` refuses on a valid sweep (of two seeds), with the words its error must
+/// hold.
+const BAD_SWEEP_FLAGS: [(&[&str], &str); 6] = [
+    (&["--partition", "slice:3/2"], "from 1 to 2"),
+    (&["--partition", "slice:0/4"], "from 1 to 4"),
+    (&["--partition", "hash:1/0"], "at least 1"),
+    (&["--partition", "mod:1/2"], "not a partition kind"),
+    (&["--find-max-rate"], "needs --slo"),
+    (&["--find-max-rate", "--slo", "p99 fast"], "--slo"),
+];
+
 #[test]
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 fn bad_input_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let s = scenario(tmp.path(), "10s", "[sweep]\n\"workload.ratee\" = [\"300/s\"]\n");
-    assert_rejected(
-        "workload.ratee",
-        &pipesim_at_root(&["sweep", "--out"], &[&out, &s]),
-        &["workload.ratee"],
-    );
-    let s =
-        scenario(tmp.path(), "10s", "[sweep]\n\"model[mm1].station[server].servers\" = [1, 0]\n");
-    assert_rejected(
-        "servers=0",
-        &pipesim_at_root(&["sweep", "--out"], &[&out, &s]),
-        &["servers=0"],
-    );
-    let s = scenario(tmp.path(), "10s", "[sweep]\n\"workload.rate\" = []\n");
-    assert_rejected(
-        "empty list",
-        &pipesim_at_root(&["sweep", "--out"], &[&out, &s]),
-        &["empty list"],
-    );
-    let s = scenario(tmp.path(), "10s", "");
-    assert_rejected(
-        "nothing to sweep",
-        &pipesim_at_root(&["sweep", "--out"], &[&out, &s]),
-        &["nothing to sweep"],
-    );
-    let s = scenario(tmp.path(), "10s", "[sweep]\nseeds = 2\n");
-    for (p, words) in [
-        ("slice:3/2", "from 1 to 2"),
-        ("slice:0/4", "from 1 to 4"),
-        ("hash:1/0", "at least 1"),
-        ("mod:1/2", "not a partition kind"),
-    ] {
-        assert_rejected(
-            words,
-            &pipesim_at_root(&["sweep", "--partition", p, "--out"], &[&out, &s]),
-            &[words],
-        );
+    for (table, words) in BAD_SWEEP_TABLES {
+        let s = scenario(tmp.path(), "10s", table);
+        assert_sweep_refused(words, &[], &out, &s);
     }
-    assert_rejected(
-        "needs --slo",
-        &pipesim_at_root(&["sweep", "--find-max-rate", "--out"], &[&out, &s]),
-        &["needs --slo"],
-    );
-    assert_rejected(
-        "--slo",
-        &pipesim_at_root(&["sweep", "--find-max-rate", "--slo", "p99 fast", "--out"], &[&out, &s]),
-        &["--slo"],
-    );
+    let s = scenario(tmp.path(), "10s", "[sweep]\nseeds = 2\n");
+    for (flags, words) in BAD_SWEEP_FLAGS {
+        assert_sweep_refused(words, flags, &out, &s);
+    }
     assert!(!out.exists(), "nothing is written for bad input");
+    bad_merges_are_refused(tmp.path());
+}
 
-    // Parts of different sweeps, missing parts, files that are not parts.
-    let a = tmp.path().join("a");
+/// `pipesim sweep FLAGS --out OUT SCENARIO` fails with exit code 2 and `words` in its error.
+fn assert_sweep_refused(words: &str, flags: &[&str], out: &Path, scenario: &Path) {
+    let mut args = vec!["sweep"];
+    args.extend_from_slice(flags);
+    args.push("--out");
+    assert_rejected(words, &pipesim_at_root(&args, &[out, scenario]), &[words]);
+}
+
+/// `pipesim merge` refuses parts of different sweeps, missing parts, a part given twice, a part
+/// of another pipesim version and files that are not parts, and writes nothing.
+fn bad_merges_are_refused(dir: &Path) {
+    let a = dir.join("a");
     std::fs::create_dir_all(&a).unwrap();
     let sa = scenario(&a, "10s", "[sweep]\nseeds = 2\n");
     ok(&pipesim_at_root(&["sweep", "--partition", "slice:1/2", "--out"], &[&a, &sa]));
-    let b = tmp.path().join("b");
+    let b = dir.join("b");
     std::fs::create_dir_all(&b).unwrap();
     let sb = scenario(&b, "11s", "[sweep]\nseeds = 2\n");
     ok(&pipesim_at_root(&["sweep", "--partition", "slice:2/2", "--out"], &[&b, &sb]));
     let (pa, pb) = (a.join("sweep-part-slice-1-of-2.json"), b.join("sweep-part-slice-2-of-2.json"));
-    let merged = tmp.path().join("merged");
-    assert_rejected(
-        "another sweep",
-        &pipesim_at_root(&["merge", "--out"], &[&merged, &pa, &pb]),
-        &["another sweep"],
-    );
-    assert_rejected(
-        "in no part",
-        &pipesim_at_root(&["merge", "--out"], &[&merged, &pa]),
-        &["in no part"],
-    );
-    assert_rejected(
-        "is in both",
-        &pipesim_at_root(&["merge", "--out"], &[&merged, &pa, &pa]),
-        &["is in both"],
-    );
+    let merged = dir.join("merged");
     let text = std::fs::read_to_string(&pa)
         .unwrap()
         .replace("\"pipesim_version\": \"", "\"pipesim_version\": \"9.");
-    let older = tmp.path().join("older.json");
+    let older = dir.join("older.json");
     std::fs::write(&older, text).unwrap();
-    assert_rejected(
-        "pipesim 9.",
-        &pipesim_at_root(&["merge", "--out"], &[&merged, &older, &pa]),
-        &["pipesim 9."],
-    );
-    assert_rejected(
-        "not a sweep part",
-        &pipesim_at_root(
-            &["merge", "--out"],
-            &[&merged, &root().join("reports/quickstart/report.json")],
-        ),
-        &["not a sweep part"],
-    );
+    let not_a_part = root().join("reports/quickstart/report.json");
+    let cases: [(&str, &[&Path]); 5] = [
+        ("another sweep", &[&pa, &pb]),
+        ("in no part", &[&pa]),
+        ("is in both", &[&pa, &pa]),
+        ("pipesim 9.", &[&older, &pa]),
+        ("not a sweep part", &[&not_a_part]),
+    ];
+    for (words, parts) in cases {
+        let mut paths = vec![merged.as_path()];
+        paths.extend_from_slice(parts);
+        assert_rejected(words, &pipesim_at_root(&["merge", "--out"], &paths), &[words]);
+    }
     assert!(!merged.exists());
 }

@@ -44,11 +44,91 @@ fn reseal(part: &mut Value) {
         Value::from(format!("{:016x}", fnv1a(format!("{fingerprint}\n{body}").as_bytes())));
 }
 
+/// A tampering with a sweep part.
+type Edit = fn(&mut Value);
+
+/// Tamperings with what a part claims, each with what `merge` must then say about it.
+const PART_EDITS: [(&str, Edit, &str); 7] = [
+    ("models emptied", |p| p["points"][0]["models"] = Value::Array(vec![]), "holds models"),
+    (
+        "part's models emptied",
+        |p| {
+            p["models"] = Value::Array(vec![]);
+            for pt in p["points"].as_array_mut().unwrap() {
+                pt["models"] = Value::Array(vec![]);
+            }
+        },
+        "lists no model",
+    ),
+    (
+        "a model renamed",
+        |p| p["points"][0]["models"][1]["name"] = Value::from("c"),
+        "holds models a, c",
+    ),
+    (
+        "a model duplicated",
+        |p| {
+            let a = p["points"][0]["models"][0].clone();
+            p["points"][0]["models"][1] = a;
+        },
+        "holds models a, a",
+    ),
+    (
+        "a negative metric",
+        |p| p["points"][0]["models"][0]["metrics"]["lost"] = Value::from(-3.0),
+        "lost is -3",
+    ),
+    (
+        "a corrupted histogram",
+        |p| p["points"][0]["models"][0]["e2e_histogram"] = Value::from("AAAA"),
+        "e2e histogram",
+    ),
+    ("a seed changed", |p| p["points"][0]["seed"] = Value::from(12345), "seed"),
+];
+
+/// The first part of [`SWEPT`], as `parts/` holds it in the test's folder.
+const PART_1: &str = "parts/sweep-part-slice-1-of-2.json";
+
+/// `merge` of the two parts into `bad`.
+const MERGE_INTO_BAD: [&str; 5] =
+    ["merge", PART_1, "parts/sweep-part-slice-2-of-2.json", "--out", "bad"];
+
 #[test]
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 fn merge_checks_every_part_against_what_it_claims() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
+    let original = two_parts_that_merge(dir);
+    for (what, edit, want) in PART_EDITS {
+        let mut part = original.clone();
+        edit(&mut part);
+        // Unsealed: the checksum gives it away.
+        std::fs::write(dir.join(PART_1), serde_json::to_string(&part).unwrap()).unwrap();
+        assert_rejected(
+            what,
+            &pipesim(dir, &MERGE_INTO_BAD),
+            &["sweep-part-slice-1-of-2.json", "checksum"],
+        );
+        // Resealed: the check of what it claims gives it away.
+        reseal(&mut part);
+        std::fs::write(dir.join(PART_1), serde_json::to_string(&part).unwrap()).unwrap();
+        assert_rejected(
+            what,
+            &pipesim(dir, &MERGE_INTO_BAD),
+            &["sweep-part-slice-1-of-2.json", want],
+        );
+        assert!(!dir.join("bad").exists(), "{what}: merge wrote");
+    }
+    // A part that holds one point fewer than its partition takes.
+    let mut part = original;
+    part["points"].as_array_mut().unwrap().pop();
+    reseal(&mut part);
+    std::fs::write(dir.join(PART_1), serde_json::to_string(&part).unwrap()).unwrap();
+    assert_rejected("a point removed", &pipesim(dir, &MERGE_INTO_BAD), &["partition slice:1/2"]);
+}
+
+/// Runs [`SWEPT`] in two slices into `dir/parts` and checks that the parts merge as they are;
+/// returns the first part as written.
+fn two_parts_that_merge(dir: &std::path::Path) -> Value {
     std::fs::write(dir.join("s.toml"), SWEPT).unwrap();
     for m in ["1", "2"] {
         let part = format!("slice:{m}/2");
@@ -56,8 +136,8 @@ fn merge_checks_every_part_against_what_it_claims() {
             pipesim(dir, &["sweep", "s.toml", "--partition", &part, "--out", "parts", "--quiet"]);
         assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     }
-    let p1 = dir.join("parts/sweep-part-slice-1-of-2.json");
-    let original: Value = serde_json::from_str(&std::fs::read_to_string(&p1).unwrap()).unwrap();
+    let original: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(PART_1)).unwrap()).unwrap();
     let o = pipesim(
         dir,
         &[
@@ -70,77 +150,7 @@ fn merge_checks_every_part_against_what_it_claims() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-
-    type Edit = fn(&mut Value);
-    let cases: [(&str, Edit, &str); 7] = [
-        ("models emptied", |p| p["points"][0]["models"] = Value::Array(vec![]), "holds models"),
-        (
-            "part's models emptied",
-            |p| {
-                p["models"] = Value::Array(vec![]);
-                for pt in p["points"].as_array_mut().unwrap() {
-                    pt["models"] = Value::Array(vec![]);
-                }
-            },
-            "lists no model",
-        ),
-        (
-            "a model renamed",
-            |p| p["points"][0]["models"][1]["name"] = Value::from("c"),
-            "holds models a, c",
-        ),
-        (
-            "a model duplicated",
-            |p| {
-                let a = p["points"][0]["models"][0].clone();
-                p["points"][0]["models"][1] = a;
-            },
-            "holds models a, a",
-        ),
-        (
-            "a negative metric",
-            |p| p["points"][0]["models"][0]["metrics"]["lost"] = Value::from(-3.0),
-            "lost is -3",
-        ),
-        (
-            "a corrupted histogram",
-            |p| p["points"][0]["models"][0]["e2e_histogram"] = Value::from("AAAA"),
-            "e2e histogram",
-        ),
-        ("a seed changed", |p| p["points"][0]["seed"] = Value::from(12345), "seed"),
-    ];
-    for (what, edit, want) in cases {
-        let mut part = original.clone();
-        edit(&mut part);
-        // Unsealed: the checksum gives it away.
-        std::fs::write(&p1, serde_json::to_string(&part).unwrap()).unwrap();
-        let args = [
-            "merge",
-            "parts/sweep-part-slice-1-of-2.json",
-            "parts/sweep-part-slice-2-of-2.json",
-            "--out",
-            "bad",
-        ];
-        assert_rejected(what, &pipesim(dir, &args), &["sweep-part-slice-1-of-2.json", "checksum"]);
-        // Resealed: the check of what it claims gives it away.
-        reseal(&mut part);
-        std::fs::write(&p1, serde_json::to_string(&part).unwrap()).unwrap();
-        assert_rejected(what, &pipesim(dir, &args), &["sweep-part-slice-1-of-2.json", want]);
-        assert!(!dir.join("bad").exists(), "{what}: merge wrote");
-    }
-    // A part that holds one point fewer than its partition takes.
-    let mut part = original.clone();
-    part["points"].as_array_mut().unwrap().pop();
-    reseal(&mut part);
-    std::fs::write(&p1, serde_json::to_string(&part).unwrap()).unwrap();
-    let args = [
-        "merge",
-        "parts/sweep-part-slice-1-of-2.json",
-        "parts/sweep-part-slice-2-of-2.json",
-        "--out",
-        "bad",
-    ];
-    assert_rejected("a point removed", &pipesim(dir, &args), &["partition slice:1/2"]);
+    original
 }
 
 #[test]
