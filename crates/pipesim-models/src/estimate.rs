@@ -185,11 +185,16 @@ pub fn estimate(
     ));
     // Events in flight: those arriving within the design's time in the system, plus, through an
     // outage (a crash, a pause, a partition), those arriving during the longest one: held,
-    // retried or replayed.
+    // retried or replayed. A schema flood, a checkpoint storm and a clock skew hold nothing up.
     let outage_s = faults
         .iter()
         .filter(|f| {
-            !matches!(f.kind, FaultKind::SchemaFlood { .. } | FaultKind::CheckpointStorm { .. })
+            !matches!(
+                f.kind,
+                FaultKind::SchemaFlood { .. }
+                    | FaultKind::CheckpointStorm { .. }
+                    | FaultKind::ClockSkew { .. }
+            )
         })
         .map(|f| f.end_ns.saturating_sub(f.start_ns) as f64 / 1e9)
         .fold(0.0, f64::max)

@@ -65,6 +65,12 @@ pub enum FaultKind {
         /// Time between two checkpoints during the window.
         interval_ns: SimTime,
     },
+    /// A node's wall clock runs `ahead_ns` ahead for the window, then steps back (an NTP
+    /// correction): what the node stamps with its clock is off by that much.
+    ClockSkew {
+        /// How far ahead the clock reads.
+        ahead_ns: SimTime,
+    },
 }
 
 /// What a [`FaultKind::DiskStall`] does to each disk operation during its window.
@@ -126,7 +132,7 @@ impl Direction {
 }
 
 /// The fault kinds scenario files can name.
-pub const FAULT_KINDS: [&str; 9] = [
+pub const FAULT_KINDS: [&str; 10] = [
     "crash",
     "partition",
     "latency_spike",
@@ -136,6 +142,7 @@ pub const FAULT_KINDS: [&str; 9] = [
     "rolling_restart",
     "schema_flood",
     "checkpoint_storm",
+    "clock_skew",
 ];
 
 /// The network kinds, which act on links.
@@ -154,7 +161,14 @@ impl FaultKind {
             Self::RollingRestart { .. } => "rolling_restart",
             Self::SchemaFlood { .. } => "schema_flood",
             Self::CheckpointStorm { .. } => "checkpoint_storm",
+            Self::ClockSkew { .. } => "clock_skew",
         }
+    }
+
+    /// Whether a fault of this kind naming no node hits one node, the next in turn (it happens
+    /// to one machine: a crash, a clock that jumps), rather than every node of its role.
+    pub fn hits_one_node(&self) -> bool {
+        matches!(self, Self::Crash { .. } | Self::ClockSkew { .. })
     }
 }
 
@@ -265,10 +279,11 @@ pub fn resolve(faults: &[FaultSpec], nodes: impl Fn(&str) -> u32) -> ResolvedFau
 ///
 /// - A fault that names a node (`node`; a rolling restart's crashes name theirs) hits that
 ///   node, modulo the role's count.
-/// - A `crash` that names none takes the role's next node in turn: the first such crash takes
-///   node 0, the next node 1, and so on, wrapping (crashes walk a fleet one process at a time,
-///   as machines fail; a whole-role outage is a rolling restart with no gap, or one crash per
-///   node).
+/// - A `crash` or a `clock_skew` that names none (a fault of one machine,
+///   [`FaultKind::hits_one_node`]) takes the role's next node in turn: the first such fault
+///   takes node 0, the next node 1, and so on, wrapping (crashes walk a fleet one process at a
+///   time, as machines fail; a whole-role outage is a rolling restart with no gap, or one crash
+///   per node).
 /// - Any other kind that names none hits every node of the role at once: a `pause` freezes the
 ///   role, a `disk_stall` slows every disk of it, a schema flood reaches every broker.
 ///
@@ -277,7 +292,8 @@ pub fn resolve(faults: &[FaultSpec], nodes: impl Fn(&str) -> u32) -> ResolvedFau
 #[derive(Clone, Debug, Default)]
 pub struct RoleNodes {
     next_crash: u32,
-    /// Crashes under way that named no node: their window and the node their turn took.
+    /// One-machine faults under way that named no node: their window and the node their turn
+    /// took.
     crashed: Vec<(SimTime, SimTime, u32)>,
 }
 
@@ -295,7 +311,7 @@ impl RoleNodes {
     /// The nodes `fault` hits, of a role of `count` nodes, as it begins.
     pub fn begin(&mut self, fault: &FaultSpec, count: u32) -> std::ops::Range<u32> {
         match (fault.node, &fault.kind) {
-            (None, FaultKind::Crash { .. }) => {
+            (None, kind) if kind.hits_one_node() => {
                 let n = self.next_crash % count.max(1);
                 self.next_crash = self.next_crash.wrapping_add(1);
                 self.crashed.push((fault.start_ns, fault.end_ns, n));
@@ -309,7 +325,7 @@ impl RoleNodes {
     /// crash that never began).
     pub fn end(&mut self, fault: &FaultSpec, count: u32) -> std::ops::Range<u32> {
         match (fault.node, &fault.kind) {
-            (None, FaultKind::Crash { .. }) => {
+            (None, kind) if kind.hits_one_node() => {
                 let key = (fault.start_ns, fault.end_ns);
                 match self.crashed.iter().position(|&(s, e, _)| (s, e) == key) {
                     Some(i) => {

@@ -6,7 +6,8 @@
 //! it), and adding a parameter is one [`FaultParam`] plus its field in `RawFault`.
 
 use crate::fault_table::{
-    FieldError, disk_stall, latency_spike, packet_loss, partition, periodic, rolling_restart,
+    FieldError, clock_skew, disk_stall, latency_spike, packet_loss, partition, periodic,
+    rolling_restart,
 };
 use crate::random_faults::{
     draw_disk_stall, draw_latency_spike, draw_packet_loss, draw_partition, draw_periodic,
@@ -37,7 +38,7 @@ pub(crate) struct FaultParam {
 }
 
 /// Every kind-specific parameter, in the order of a CSV header's documentation.
-pub(crate) const FAULT_PARAMS: [FaultParam; 11] = [
+pub(crate) const FAULT_PARAMS: [FaultParam; 12] = [
     FaultParam { name: "direction", cell: CellType::Text, given: |f| f.direction.is_some() },
     FaultParam { name: "in_flight", cell: CellType::Text, given: |f| f.in_flight.is_some() },
     FaultParam { name: "extra", cell: CellType::Text, given: |f| f.extra.is_some() },
@@ -49,6 +50,7 @@ pub(crate) const FAULT_PARAMS: [FaultParam; 11] = [
     FaultParam { name: "gap", cell: CellType::Text, given: |f| f.gap.is_some() },
     FaultParam { name: "nodes", cell: CellType::Int, given: |f| f.nodes.is_some() },
     FaultParam { name: "interval", cell: CellType::Text, given: |f| f.interval.is_some() },
+    FaultParam { name: "ahead", cell: CellType::Text, given: |f| f.ahead.is_some() },
 ];
 
 /// The keys every fault has, before [`FAULT_PARAMS`]: their CSV cells are text.
@@ -81,7 +83,7 @@ pub(crate) struct FaultKindEntry {
 }
 
 /// Every kind, in the order of `pipesim_models::FAULT_KINDS` (the random mix draws in it).
-pub(crate) const FAULT_TABLE: [FaultKindEntry; 9] = [
+pub(crate) const FAULT_TABLE: [FaultKindEntry; 10] = [
     FaultKindEntry {
         name: "crash",
         params: &[],
@@ -150,6 +152,17 @@ pub(crate) const FAULT_TABLE: [FaultKindEntry; 9] = [
             Ok(FaultKind::CheckpointStorm { interval_ns })
         },
         draw: draw_periodic,
+    },
+    FaultKindEntry {
+        name: "clock_skew",
+        params: &["ahead"],
+        window: WindowRule::Duration("a window"),
+        build: |f, _, _| clock_skew(f),
+        // 1-500 ms: from what NTP slews away unnoticed to a step it makes after a bad sync.
+        draw: |f, _, rng| {
+            let ms = 1 + rng.below(500);
+            f.ahead = Some(pipesim_config::Duration { ns: ms * pipesim_engine::NS_PER_MS });
+        },
     },
 ];
 

@@ -285,3 +285,20 @@ pub(crate) fn check_models(f: &FaultSpec, models: &[ModelSpec]) -> Result<(), Fi
     }
     Ok(())
 }
+
+/// The most a `clock_skew` may put a clock ahead: an hour is past any clock a fleet would keep.
+pub(crate) const MAX_CLOCK_AHEAD_NS: SimTime = 3_600 * pipesim_engine::NS_PER_S;
+
+/// A clock skew: how far ahead the node's clock reads, above zero and at most an hour.
+pub(crate) fn clock_skew(f: &RawFault) -> Result<FaultKind, FieldError> {
+    let Some(ahead) = f.ahead else {
+        return Err((
+            "ahead",
+            "a clock_skew needs `ahead`, how far ahead the node's clock reads".to_string(),
+        ));
+    };
+    if ahead.ns == 0 || ahead.ns > MAX_CLOCK_AHEAD_NS {
+        return Err(("ahead", format!("must be above 0s and at most 1h, found {ahead}")));
+    }
+    Ok(FaultKind::ClockSkew { ahead_ns: ahead.ns })
+}

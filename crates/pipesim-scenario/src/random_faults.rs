@@ -229,6 +229,7 @@ fn fault(
         gap: None,
         nodes: None,
         interval: None,
+        ahead: None,
     };
     if let Some(k) = entry(kind) {
         (k.draw)(&mut f, window, rng);

@@ -141,6 +141,9 @@ pub(crate) struct RawFault {
     /// schema_flood: time between schema changes; checkpoint_storm: between checkpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Duration>,
+    /// clock_skew: how far ahead the node's clock reads during the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ahead: Option<Duration>,
 }
 
 pub(crate) fn default_drain() -> Duration {

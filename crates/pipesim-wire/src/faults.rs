@@ -136,7 +136,8 @@ pub(crate) fn plan(faults: &[FaultSpec], roles: &[&str], dilation: u64) -> Plan 
             // Refused when the scenario was checked (see `HOST_KINDS`).
             FaultKind::RollingRestart { .. }
             | FaultKind::SchemaFlood { .. }
-            | FaultKind::CheckpointStorm { .. } => continue,
+            | FaultKind::CheckpointStorm { .. }
+            | FaultKind::ClockSkew { .. } => continue,
         };
         boundaries.push(Boundary {
             at_wire: wire(f.start_ns),

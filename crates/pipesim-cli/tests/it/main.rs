@@ -10,6 +10,7 @@ mod browser;
 mod cached;
 mod cached_bad_input;
 mod charts;
+mod clock_skew;
 mod compare;
 mod designs_bad_input;
 mod determinism;

@@ -18,17 +18,26 @@
 //! `dropped` with the guard as its reason — never as an ordering violation, never as a
 //! duplicate — so the claim "duplicates dropped to zero" is shown with its price.
 //!
+//! What the guard compares is `guard.value` (guard.rs): the generator's sequence number, an
+//! ideal under which the guard cannot be wrong, or the producer's clock, under which it drops
+//! valid events from clocks behind and accepts late ones from clocks ahead.
+//!
 //! The producer's local LRU remembers, per key, the newest sequence number that instance has
 //! sent; a retry or a stale event older than that is dropped locally and never costs a script.
 //! A write-behind writer per shard flushes the appended events to Postgres every
 //! `writeback.interval` as one multi-row transaction, which is why Postgres sees a few thousand
 //! transactions per second instead of one per event.
 
+mod guard;
+
+pub use guard::{GuardParams, GuardValue};
+
 use crate::clients::{Clients, Request};
 use crate::ctx::Ctx;
 use crate::detail::DetailTable;
 use crate::fault::{FaultPhase, FaultSpec};
 use crate::kinds::baseline::{StoreSnapshot, store_table};
+use crate::kinds::lua_ordered::guard::ProducerClocks;
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use crate::store_faults::{Frozen, StoreStep, on_postgres_fault, postgres_fault_kinds};
 use pipesim_components::{
@@ -84,6 +93,8 @@ pub struct LuaConfig {
     #[serde(default)]
     redis: RedisParams,
     #[serde(default)]
+    guard: GuardParams,
+    #[serde(default)]
     writeback: WritebackParams,
     #[serde(default)]
     store: PostgresParams,
@@ -98,6 +109,7 @@ pub struct LuaParams {
     network: LinkParams,
     lru: LruParams,
     redis: RedisParams,
+    guard: GuardParams,
     writeback: WritebackParams,
     store: PostgresParams,
     client: RetryParams,
@@ -146,8 +158,10 @@ pub struct LuaOrdered {
     clients: Clients,
     lrus: Vec<Lru>,
     redis: RedisCluster<Request>,
-    /// Per key, 1 + the sequence number of the last event the guard appended (0: none).
+    /// Per key, the guard's value ([`ProducerClocks::stamp`]) of the last event it appended
+    /// (0: none).
     last_appended: Vec<u64>,
+    clocks: ProducerClocks,
     writers: Vec<Writer>,
     store: Postgres<u32>,
     out: Outbox<PgOutcome<u32>>,
@@ -242,8 +256,11 @@ impl Model for LuaOrdered {
 
     fn init(&mut self, ctx: &mut Ctx<Ev>) {
         self.clients.init(ctx);
-        self.guard_drop =
-            ctx.rec.register_reason("Lua guard: the key already has a newer event appended");
+        self.guard_drop = ctx.rec.register_reason(if self.clocks.by_clock() {
+            "Lua guard: the key's last append has the same or a later client clock stamp"
+        } else {
+            "Lua guard: the key already has a newer event appended"
+        });
         self.lru_drop = ctx
             .rec
             .register_reason("producer LRU: this instance already sent a newer event of the key");
@@ -280,9 +297,10 @@ impl Model for LuaOrdered {
             }
             Ev::Redis(shard, req) => {
                 self.redis.complete(&mut ctx.sim, shard, Ev::Redis);
+                let value = self.clocks.stamp(&req);
                 let last = &mut self.last_appended[req.ev.key as usize];
-                if req.ev.seq + 1 > *last {
-                    *last = req.ev.seq + 1;
+                if value > *last {
+                    *last = value;
                     self.stats.appended += 1;
                     ctx.rec.visible(&req.ev, ctx.now());
                     let w = &mut self.writers[shard as usize];
@@ -312,6 +330,13 @@ impl Model for LuaOrdered {
     }
 
     fn on_fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
+        if fault.role == "producer" {
+            match phase {
+                FaultPhase::Begin => self.clocks.skew_begins(fault),
+                FaultPhase::End => self.clocks.skew_ends(fault),
+            }
+            return;
+        }
         if fault.role != "store" {
             return; // network faults act on the clients' links, which took them at build
         }
@@ -349,6 +374,7 @@ impl ModelKind for LuaOrdered {
             "keys each producer instance remembers (seed 000: 10,000 events)",
         ));
         docs.extend(RedisParams::docs("redis"));
+        docs.extend(GuardParams::docs());
         docs.extend([
             ParamDoc::new(
                 "writeback.interval",
@@ -369,11 +395,15 @@ impl ModelKind for LuaOrdered {
     }
 
     fn fault_roles() -> &'static [&'static str] {
-        &["store", "network"]
+        &["store", "network", "producer"]
     }
 
     fn fault_kinds(role: &str) -> &'static [&'static str] {
-        postgres_fault_kinds(role)
+        match role {
+            // The producers' clocks: what they stamp for the guard (guard.rs).
+            "producer" => &["clock_skew"],
+            _ => postgres_fault_kinds(role),
+        }
     }
 
     fn validate(c: LuaConfig, env: &BuildEnv<'_>) -> Result<LuaParams, ConfigError> {
@@ -386,6 +416,7 @@ impl ModelKind for LuaOrdered {
         at_most("lru.capacity", u64::from(c.lru.capacity), &ENTRIES)?;
         at_most("writeback.batch_max", u64::from(c.writeback.batch_max), &BATCH)?;
         let redis_spec = c.redis.validate(env.loader).map_err(|e| e.within("redis"))?;
+        c.guard.validate().map_err(|e| e.within("guard"))?;
         if c.writeback.interval.ns == 0 {
             return Err(ConfigError::new("writeback.interval", "must be greater than zero"));
         }
@@ -399,6 +430,7 @@ impl ModelKind for LuaOrdered {
             network: c.network,
             lru: c.lru,
             redis: c.redis,
+            guard: c.guard,
             writeback: c.writeback,
             store: c.store,
             client,
@@ -422,6 +454,7 @@ impl ModelKind for LuaOrdered {
                 redis
             },
             last_appended: vec![0; env.workload.keys.count as usize],
+            clocks: ProducerClocks::new(&p.guard, p.producers.instances),
             writers: vec![Writer::default(); p.redis.shards as usize],
             store: {
                 let pg = &p.pg;
