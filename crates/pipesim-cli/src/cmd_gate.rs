@@ -6,9 +6,10 @@
 //! or `phases` is checked against the real report shape), and each baseline report.
 
 use crate::args::GateArgs;
+use crate::cmd_run::print_warnings;
 use crate::cmd_validate::load_all;
 use crate::exit;
-use crate::output::{err_line, error, out};
+use crate::output::{error, out};
 use crate::page_files::write_pages;
 use crate::runner::{command_line, render, report_failure, run_scenario};
 use pipesim_models::Registry;
@@ -128,15 +129,47 @@ fn bless(dir: &StagedDir, s: &Scenario, json: &str, markdown: &str) -> Result<()
     write_pages(dir, s, json, markdown, Some(ChartFormat::Svg))
 }
 
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
+/// `pipesim gate`: every input checked, then each scenario run and judged; the exit code.
 pub(crate) fn run(args: GateArgs, registry: &Registry) -> u8 {
     let Some(scenarios) = load_all(&args.common, registry) else {
         return exit::INVALID_INPUT;
     };
-    // All input problems first, before any run.
+    let inputs = match checked_inputs(&args, &scenarios) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
+    let mut verdicts: Vec<GateVerdict> = Vec::new();
+    let mut reports: Vec<(String, Value)> = Vec::new();
+    for ((s, base), stage) in scenarios.iter().zip(&inputs.baselines).zip(inputs.staged) {
+        match gate_one(&args, s, base.as_ref(), stage) {
+            Ok((verdict, report)) => {
+                verdicts.push(verdict);
+                reports.push((s.name.clone(), report));
+            }
+            Err(code) => return code,
+        }
+    }
+    if let Err(code) = write_ci_files(&args, &verdicts, &reports) {
+        return code;
+    }
+    print_verdict(&verdicts)
+}
+
+/// What the checks before any run give each scenario, in scenario order.
+struct GateInputs {
+    /// The parsed baseline report (`None` when blessing).
+    baselines: Vec<Option<Value>>,
+    /// The baseline folder to bless into (`None` when not blessing).
+    staged: Vec<Option<StagedDir>>,
+}
+
+/// All input problems first, before any run: each scenario's memory estimate, threshold metrics
+/// and baseline, the scenario names, the CI output files, and (when blessing) the baseline
+/// folders. The error is the exit code, once every problem is printed.
+fn checked_inputs(args: &GateArgs, scenarios: &[Scenario]) -> Result<GateInputs, u8> {
     let mut problems = Vec::new();
     let mut baselines = Vec::new();
-    for s in &scenarios {
+    for s in scenarios {
         let fits = crate::estimate::check_run(&[s], args.jobs, args.common.max_memory.as_deref());
         if let Err(e) = fits {
             problems.push(format!("{}: {e}", s.path.display()));
@@ -164,7 +197,7 @@ pub(crate) fn run(args: GateArgs, registry: &Registry) -> u8 {
     // Blessed baselines are report folders, each replaced whole once its run is complete.
     let mut staged = Vec::new();
     if args.bless && problems.is_empty() {
-        for s in &scenarios {
+        for s in scenarios {
             match StagedDir::new(&args.baseline.join(&s.name), &REPORT_FOLDER) {
                 Ok(d) => staged.push(Some(d)),
                 Err(e) => problems.push(format!("--baseline: {e}")),
@@ -175,59 +208,72 @@ pub(crate) fn run(args: GateArgs, registry: &Registry) -> u8 {
         for p in problems {
             error(p);
         }
-        return exit::INVALID_INPUT;
+        return Err(exit::INVALID_INPUT);
     }
     staged.resize_with(scenarios.len(), || None);
+    Ok(GateInputs { baselines, staged })
+}
 
-    let mut verdicts: Vec<GateVerdict> = Vec::new();
-    let mut reports: Vec<(String, Value)> = Vec::new();
-    for ((s, base), stage) in scenarios.iter().zip(&baselines).zip(staged) {
-        for w in &s.warnings {
-            err_line(&format!("warning: {}: {w}", s.path.display()));
-        }
-        let command = command_line(s, &args.common.set, args.common.models.as_deref());
-        let run = match run_scenario(s, args.jobs) {
-            Ok(run) => run,
-            Err(e) => return report_failure(s, &e, &command),
-        };
-        for w in &run.warnings {
-            err_line(&format!("warning: {}: {w}", s.path.display()));
-        }
-        let rendered = render(s, &run, &command);
-        let report: Value = serde_json::from_str(&rendered.json).expect("a rendered report parses");
-        let verdict = evaluate(&s.name, &report, base.as_ref(), &s.gate);
-        if !args.quiet || !verdict.passed() {
-            out(&gate_text(&verdict));
-        }
-        if let Some(dir) = stage {
-            let written = bless(&dir, s, &rendered.json, &rendered.markdown).and_then(|()| {
-                dir.commit().map_err(|e| (exit::INVALID_INPUT, format!("cannot replace {e}")))
-            });
-            if let Err((code, e)) = written {
-                error(e);
-                return code;
-            }
-            if !args.quiet {
-                out(&format!(
-                    "  blessed: {}\n",
-                    args.baseline.join(&s.name).join("report.json").display()
-                ));
-            }
-        }
-        verdicts.push(verdict);
-        reports.push((s.name.clone(), report));
+/// Runs scenario `s`, prints its verdict against `base` (unless quiet and passed), and blesses
+/// `stage` when given. The verdict and the parsed report, or the exit code of a failure already
+/// printed.
+fn gate_one(
+    args: &GateArgs,
+    s: &Scenario,
+    base: Option<&Value>,
+    stage: Option<StagedDir>,
+) -> Result<(GateVerdict, Value), u8> {
+    print_warnings(s, &s.warnings);
+    let command = command_line(s, &args.common.set, args.common.models.as_deref());
+    let run = run_scenario(s, args.jobs).map_err(|e| report_failure(s, &e, &command))?;
+    print_warnings(s, &run.warnings);
+    let rendered = render(s, &run, &command);
+    let report: Value = serde_json::from_str(&rendered.json).expect("a rendered report parses");
+    let verdict = evaluate(&s.name, &report, base, &s.gate);
+    if !args.quiet || !verdict.passed() {
+        out(&gate_text(&verdict));
     }
+    if let Some(dir) = stage {
+        let written = bless(&dir, s, &rendered.json, &rendered.markdown).and_then(|()| {
+            dir.commit().map_err(|e| (exit::INVALID_INPUT, format!("cannot replace {e}")))
+        });
+        if let Err((code, e)) = written {
+            error(e);
+            return Err(code);
+        }
+        if !args.quiet {
+            out(&format!(
+                "  blessed: {}\n",
+                args.baseline.join(&s.name).join("report.json").display()
+            ));
+        }
+    }
+    Ok((verdict, report))
+}
+
+/// Writes the `--junit` and `--benchmark-json` files asked for; the exit code of a failure,
+/// already printed.
+fn write_ci_files(
+    args: &GateArgs,
+    verdicts: &[GateVerdict],
+    reports: &[(String, Value)],
+) -> Result<(), u8> {
     let list: Vec<(&str, &Value)> = reports.iter().map(|(n, r)| (n.as_str(), r)).collect();
     let files = [
-        (args.junit.as_ref(), junit_xml(&verdicts)),
+        (args.junit.as_ref(), junit_xml(verdicts)),
         (args.benchmark_json.as_ref(), benchmark_json(&list)),
     ];
     for (path, text) in files {
         if let Some(Err(e)) = path.map(|p| write_through(p, text.as_bytes())) {
             error(format!("cannot write {e}"));
-            return exit::INVALID_INPUT;
+            return Err(exit::INVALID_INPUT);
         }
     }
+    Ok(())
+}
+
+/// Prints the verdict over every scenario and returns its exit code.
+fn print_verdict(verdicts: &[GateVerdict]) -> u8 {
     let failed: Vec<&str> =
         verdicts.iter().filter(|v| !v.passed()).map(|v| v.scenario.as_str()).collect();
     if failed.is_empty() {

@@ -2,6 +2,7 @@
 //! replays them.
 
 use crate::args::{CommonArgs, TraceExportArgs};
+use crate::cmd_run::print_warnings;
 use crate::cmd_validate::load_options;
 use crate::exit;
 use crate::output::{err_line, error, out};
@@ -24,78 +25,22 @@ const NOTICE_ARRIVALS: f64 = 10_000_000.0;
 /// Why an export stopped: bad input (exit 2) in every case, with the message.
 struct Failed(String);
 
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
+/// What an export wrote, for the line it prints.
+struct Exported {
+    events: u64,
+    faults: usize,
+}
+
+/// `pipesim trace export`: the files written, and a line saying so unless quiet; the exit code.
 pub(crate) fn export(args: TraceExportArgs, registry: &Registry) -> u8 {
-    let common = CommonArgs {
-        scenarios: vec![args.scenario.clone()],
-        seed: args.seed,
-        set: args.set.clone(),
-        models: None,
-        max_memory: None,
-    };
-    let opts = match load_options(&common, registry) {
-        Ok(o) => o,
-        Err(e) => {
-            error(e);
-            return exit::INVALID_INPUT;
-        }
-    };
-    let scenario = match load(&args.scenario, &opts) {
-        Ok(s) => s,
-        Err(e) => {
-            error(e);
-            return exit::INVALID_INPUT;
-        }
-    };
-    let replay = match replay_scenario(&scenario, &opts, ARRIVALS, FAULTS) {
-        Ok(t) => t,
-        Err(e) => {
-            error(e);
-            return exit::INVALID_INPUT;
-        }
-    };
-    for w in &scenario.warnings {
-        err_line(&format!("warning: {}: {w}", scenario.path.display()));
-    }
-    // A large export says what it will write before it starts (about 30 bytes a line).
-    let arrivals = scenario.workload.expected_arrivals();
-    if arrivals > NOTICE_ARRIVALS {
-        err_line(&format!(
-            "estimate: about {:.1} M events, arrivals.csv about {:.1} GB",
-            arrivals / 1e6,
-            arrivals * 30.0 / 1e9
-        ));
-    }
-    let dir = &args.out;
-    // The folder is built beside the target and swapped in whole once every file is written.
-    let out_dir = match StagedDir::new(dir, &TRACE_FOLDER) {
-        Ok(d) => d,
-        Err(e) => {
-            error(format!("--out: {e}"));
-            return exit::INVALID_INPUT;
-        }
-    };
-    let written = (|| {
-        let events = write_arrivals(&scenario, &out_dir, ARRIVALS)?;
-        let faults = fault_trace_lines(&scenario);
-        out_dir.write(FAULTS, faults.as_bytes()).map_err(write_error)?;
-        let header = format!(
-            "# Replays the arrivals of {} (seed {}) exported by `pipesim trace export`.\n",
-            scenario.path.display(),
-            scenario.seed
-        );
-        out_dir.write(SCENARIO, (header + &replay).as_bytes()).map_err(write_error)?;
-        out_dir.commit().map_err(|e| Failed(format!("cannot replace {e}")))?;
-        Ok::<u64, Failed>(events)
-    })();
-    match written {
+    match export_files(&args, registry) {
         Ok(_) if args.quiet => exit::SUCCESS,
-        Ok(events) => {
+        Ok(Exported { events, faults }) => {
+            let dir = &args.out;
             out(&format!(
-                "wrote {} ({events} events), {} ({} faults), {}\n",
+                "wrote {} ({events} events), {} ({faults} faults), {}\n",
                 dir.join(ARRIVALS).display(),
                 dir.join(FAULTS).display(),
-                scenario.faults.len(),
                 dir.join(SCENARIO).display()
             ));
             exit::SUCCESS
@@ -105,6 +50,56 @@ pub(crate) fn export(args: TraceExportArgs, registry: &Registry) -> u8 {
             exit::INVALID_INPUT
         }
     }
+}
+
+/// Loads the scenario and writes its arrivals, its faults and the scenario that replays them
+/// into `--out`, swapped in whole.
+fn export_files(args: &TraceExportArgs, registry: &Registry) -> Result<Exported, Failed> {
+    let (scenario, replay) = load_replayable(args, registry)?;
+    print_warnings(&scenario, &scenario.warnings);
+    // A large export says what it will write before it starts (about 30 bytes a line).
+    let arrivals = scenario.workload.expected_arrivals();
+    if arrivals > NOTICE_ARRIVALS {
+        err_line(&format!(
+            "estimate: about {:.1} M events, arrivals.csv about {:.1} GB",
+            arrivals / 1e6,
+            arrivals * 30.0 / 1e9
+        ));
+    }
+    // The folder is built beside the target and swapped in whole once every file is written.
+    let out_dir =
+        StagedDir::new(&args.out, &TRACE_FOLDER).map_err(|e| Failed(format!("--out: {e}")))?;
+    let events = write_arrivals(&scenario, &out_dir, ARRIVALS)?;
+    let faults = fault_trace_lines(&scenario);
+    out_dir.write(FAULTS, faults.as_bytes()).map_err(write_error)?;
+    let header = format!(
+        "# Replays the arrivals of {} (seed {}) exported by `pipesim trace export`.\n",
+        scenario.path.display(),
+        scenario.seed
+    );
+    out_dir.write(SCENARIO, (header + &replay).as_bytes()).map_err(write_error)?;
+    out_dir.commit().map_err(|e| Failed(format!("cannot replace {e}")))?;
+    Ok(Exported { events, faults: scenario.faults.len() })
+}
+
+/// The scenario with `--seed` and `--set` applied, and the text of the scenario that replays
+/// its exported files.
+fn load_replayable(
+    args: &TraceExportArgs,
+    registry: &Registry,
+) -> Result<(Scenario, String), Failed> {
+    let common = CommonArgs {
+        scenarios: vec![args.scenario.clone()],
+        seed: args.seed,
+        set: args.set.clone(),
+        models: None,
+        max_memory: None,
+    };
+    let opts = load_options(&common, registry).map_err(Failed)?;
+    let scenario = load(&args.scenario, &opts).map_err(|e| Failed(e.to_string()))?;
+    let replay =
+        replay_scenario(&scenario, &opts, ARRIVALS, FAULTS).map_err(|e| Failed(e.to_string()))?;
+    Ok((scenario, replay))
 }
 
 fn write_error(e: OutputError) -> Failed {

@@ -6,7 +6,7 @@ use crate::minimize::{Class, REPLAY_TIMEOUT, minimize};
 use crate::worker::{now_ms, save_crash};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitCode, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -61,13 +61,34 @@ fn current_started(state: &Path) -> Option<u64> {
 }
 
 /// Runs one worker to its end; adds its figures to `t`.
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 fn one_worker(opts: &Options, seed: u64, until_ms: u64, t: &mut Totals) -> Result<(), String> {
     let state = opts.out.join("state");
     let _ = std::fs::remove_file(state.join("current.toml"));
     let mut child =
         spawn(opts, seed, until_ms).map_err(|e| format!("cannot start a worker: {e}"))?;
     let stdout = child.stdout.take().ok_or("the worker has no stdout")?;
+    let rx = stdout_lines(stdout);
+    let mut stats = [0u64; 4];
+    let (status, timed_out) = watch(&mut child, &rx, &state, &mut stats, t)?;
+    // Lines written before the end.
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+        if let Some(rest) = line.strip_prefix("stats ") {
+            read_stats(&mut stats, rest.split_whitespace());
+        }
+    }
+    t.ran += stats[0];
+    t.rejected += stats[1];
+    t.refused += stats[2];
+    t.not_run += stats[3];
+    if timed_out || !status.success() {
+        save_worker_crash(opts, &state, status, timed_out, t);
+    }
+    Ok(())
+}
+
+/// The worker's stdout, line by line, read on a thread of its own so that the supervisor can
+/// watch the clock while it waits.
+fn stdout_lines(stdout: ChildStdout) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -76,68 +97,81 @@ fn one_worker(opts: &Options, seed: u64, until_ms: u64, t: &mut Totals) -> Resul
             }
         }
     });
-    let mut stats = [0u64; 4];
-    let mut timed_out = false;
-    let status = loop {
-        while let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            match words.as_slice() {
-                ["stats", rest @ ..] => {
-                    for (s, w) in stats.iter_mut().zip(rest) {
-                        *s = w.parse().unwrap_or(*s);
-                    }
-                }
-                ["crash", kind, file] => {
-                    if *kind == "panic" {
-                        t.panics += 1;
-                    } else {
-                        t.violations += 1;
-                    }
-                    if *file != "-" {
-                        let class = if *kind == "panic" { Class::Panic } else { Class::Violation };
-                        t.crashes.push((PathBuf::from(file), class));
-                    }
-                }
-                _ => {}
+    rx
+}
+
+/// Reads the counts of a `stats` line (ran, rejected, refused, not run) into `stats`; a word
+/// that does not parse keeps the count it would replace.
+fn read_stats<'w>(stats: &mut [u64; 4], words: impl Iterator<Item = &'w str>) {
+    for (s, w) in stats.iter_mut().zip(words) {
+        *s = w.parse().unwrap_or(*s);
+    }
+}
+
+/// Takes in one line of a running worker: its latest counts, or a crash it found.
+fn worker_line(line: &str, stats: &mut [u64; 4], t: &mut Totals) {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        ["stats", rest @ ..] => read_stats(stats, rest.iter().copied()),
+        ["crash", kind, file] => {
+            if *kind == "panic" {
+                t.panics += 1;
+            } else {
+                t.violations += 1;
             }
+            if *file != "-" {
+                let class = if *kind == "panic" { Class::Panic } else { Class::Violation };
+                t.crashes.push((PathBuf::from(file), class));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Takes in the worker's lines until it exits, or kills it once one input has run for more
+/// than [`REPLAY_TIMEOUT`]; its exit status, and whether it was killed for that.
+fn watch(
+    child: &mut Child,
+    rx: &mpsc::Receiver<String>,
+    state: &Path,
+    stats: &mut [u64; 4],
+    t: &mut Totals,
+) -> Result<(ExitStatus, bool), String> {
+    loop {
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            worker_line(&line, stats, t);
         }
         if let Ok(Some(status)) = child.try_wait() {
-            break status;
+            return Ok((status, false));
         }
-        let started = current_started(&state).unwrap_or_else(now_ms);
+        let started = current_started(state).unwrap_or_else(now_ms);
         if now_ms().saturating_sub(started) > REPLAY_TIMEOUT.as_millis() as u64 {
-            timed_out = true;
             let _ = child.kill();
-            break child.wait().map_err(|e| e.to_string())?;
+            return Ok((child.wait().map_err(|e| e.to_string())?, true));
         }
+    }
+}
+
+/// Saves the input a worker that died (or hung, `timed_out`) was on as a new crash.
+fn save_worker_crash(
+    opts: &Options,
+    state: &Path,
+    status: ExitStatus,
+    timed_out: bool,
+    t: &mut Totals,
+) {
+    let (kind, class, message) = if timed_out {
+        t.timeouts += 1;
+        ("timeout", Class::Timeout, "an input ran for more than 10 s".to_string())
+    } else {
+        t.aborts += 1;
+        ("abort", Class::Abort, format!("the worker died: {status}"))
     };
-    // Lines written before the end.
-    while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-        if let Some(rest) = line.strip_prefix("stats ") {
-            for (s, w) in stats.iter_mut().zip(rest.split_whitespace()) {
-                *s = w.parse().unwrap_or(*s);
-            }
-        }
+    let text = std::fs::read_to_string(state.join("current.toml")).unwrap_or_default();
+    let anchor = std::fs::read_to_string(state.join("current.anchor")).unwrap_or_default();
+    if let Some(f) = save_crash(&opts.out, kind, &message, &text, Path::new(&anchor)) {
+        t.crashes.push((f, class));
     }
-    t.ran += stats[0];
-    t.rejected += stats[1];
-    t.refused += stats[2];
-    t.not_run += stats[3];
-    if timed_out || !status.success() {
-        let (kind, class, message) = if timed_out {
-            t.timeouts += 1;
-            ("timeout", Class::Timeout, "an input ran for more than 10 s".to_string())
-        } else {
-            t.aborts += 1;
-            ("abort", Class::Abort, format!("the worker died: {status}"))
-        };
-        let text = std::fs::read_to_string(state.join("current.toml")).unwrap_or_default();
-        let anchor = std::fs::read_to_string(state.join("current.anchor")).unwrap_or_default();
-        if let Some(f) = save_crash(&opts.out, kind, &message, &text, Path::new(&anchor)) {
-            t.crashes.push((f, class));
-        }
-    }
-    Ok(())
 }
 
 /// The anchor a crash file was saved with.

@@ -190,12 +190,42 @@ const HEADLINE: [(&str, &str); 9] = [
     ("invariants.dropped", "dropped"),
 ];
 
+/// How many metrics a comparison listed side by side, and how many of them differ.
+#[derive(Default)]
+struct MetricTally {
+    compared: usize,
+    changed: usize,
+}
+
 /// The comparison as Markdown: the reports, a headline table, then every metric of every model
 /// (only those that differ when `only_changed`), and parameters that differ.
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 pub fn compare_markdown(reports: &[Compared<'_>], only_changed: bool) -> String {
     let mut md = String::from("# pipesim compare\n\n");
-    let table = TextTable {
+    md.push_str(&reports_table(reports).to_markdown());
+    if reports.len() < 2 {
+        return md;
+    }
+    let names = model_names(reports);
+    let entries: Vec<Vec<Option<&Value>>> =
+        names.iter().map(|n| reports.iter().map(|r| model_entry(r, n)).collect()).collect();
+
+    md.push_str("\n## Headline\n\n");
+    md.push_str(&headline_table(reports, &names, &entries).to_markdown());
+
+    let mut tally = MetricTally::default();
+    for (name, per_report) in names.iter().zip(&entries) {
+        md.push_str(&model_section(reports, name, per_report, only_changed, &mut tally));
+    }
+    md.push_str(&format!(
+        "\n{} of {} metrics differ from {}.\n",
+        tally.changed, tally.compared, reports[0].label
+    ));
+    md
+}
+
+/// The table of the reports compared: label, path, scenario, seed, version and command.
+fn reports_table(reports: &[Compared<'_>]) -> TextTable {
+    TextTable {
         headers: ["", "report", "scenario", "seed", "pipesim", "command"]
             .iter()
             .map(|s| s.to_string())
@@ -213,18 +243,17 @@ pub fn compare_markdown(reports: &[Compared<'_>], only_changed: bool) -> String 
                 ]
             })
             .collect(),
-    };
-    md.push_str(&table.to_markdown());
-    if reports.len() < 2 {
-        return md;
     }
-    let names = model_names(reports);
-    let entries: Vec<Vec<Option<&Value>>> =
-        names.iter().map(|n| reports.iter().map(|r| model_entry(r, n)).collect()).collect();
+}
 
-    md.push_str("\n## Headline\n\n");
+/// The [`HEADLINE`] metrics of every model (`entries`: per model, its entry in each report).
+fn headline_table(
+    reports: &[Compared<'_>],
+    names: &[String],
+    entries: &[Vec<Option<&Value>>],
+) -> TextTable {
     let mut headline = TextTable { headers: headers("model · metric", reports), rows: Vec::new() };
-    for (name, per_report) in names.iter().zip(&entries) {
+    for (name, per_report) in names.iter().zip(entries) {
         for (path, words) in HEADLINE {
             let values: Vec<Option<Num>> = per_report
                 .iter()
@@ -233,63 +262,80 @@ pub fn compare_markdown(reports: &[Compared<'_>], only_changed: bool) -> String 
             headline.rows.push(row(format!("{name} · {words}"), &values));
         }
     }
-    md.push_str(&headline.to_markdown());
+    headline
+}
 
-    let mut changed_total = 0usize;
-    let mut compared_total = 0usize;
-    for (name, per_report) in names.iter().zip(&entries) {
-        let per: Vec<Vec<(String, Num)>> =
-            per_report.iter().map(|e| e.map(metrics).unwrap_or_default()).collect();
-        let mut paths: Vec<&str> = Vec::new();
-        for m in &per {
-            for (p, _) in m {
-                if !paths.contains(&p.as_str()) {
-                    paths.push(p);
-                }
+/// One model's section: the reports without it, its metrics, and its parameters that differ.
+fn model_section(
+    reports: &[Compared<'_>],
+    name: &str,
+    per_report: &[Option<&Value>],
+    only_changed: bool,
+    tally: &mut MetricTally,
+) -> String {
+    let t = metrics_table(reports, per_report, only_changed, tally);
+    let mut md = format!("\n## {name}\n\n");
+    let missing: Vec<&str> = reports
+        .iter()
+        .zip(per_report)
+        .filter(|(_, e)| e.is_none())
+        .map(|(r, _)| r.label.as_str())
+        .collect();
+    if !missing.is_empty() {
+        md.push_str(&format!("Not in {}.\n\n", missing.join(", ")));
+    }
+    if t.rows.is_empty() {
+        md.push_str("Every metric is identical.\n");
+    } else {
+        md.push_str(&t.to_markdown());
+    }
+    md.push_str(&parameters_text(reports, per_report));
+    md
+}
+
+/// Every metric of one model side by side (only those that differ when `only_changed`); each
+/// metric is counted in `tally`, listed or not.
+fn metrics_table(
+    reports: &[Compared<'_>],
+    per_report: &[Option<&Value>],
+    only_changed: bool,
+    tally: &mut MetricTally,
+) -> TextTable {
+    let per: Vec<Vec<(String, Num)>> =
+        per_report.iter().map(|e| e.map(metrics).unwrap_or_default()).collect();
+    let mut paths: Vec<&str> = Vec::new();
+    for m in &per {
+        for (p, _) in m {
+            if !paths.contains(&p.as_str()) {
+                paths.push(p);
             }
-        }
-        let mut t = TextTable { headers: headers("metric", reports), rows: Vec::new() };
-        for p in &paths {
-            let values: Vec<Option<Num>> =
-                per.iter().map(|m| m.iter().find(|(q, _)| q == p).map(|(_, x)| *x)).collect();
-            let differs = values.iter().any(|v| *v != values[0]);
-            compared_total += 1;
-            changed_total += usize::from(differs);
-            if differs || !only_changed {
-                t.rows.push(row(format!("`{p}`"), &values));
-            }
-        }
-        md.push_str(&format!("\n## {name}\n\n"));
-        let missing: Vec<&str> = reports
-            .iter()
-            .zip(per_report)
-            .filter(|(_, e)| e.is_none())
-            .map(|(r, _)| r.label.as_str())
-            .collect();
-        if !missing.is_empty() {
-            md.push_str(&format!("Not in {}.\n\n", missing.join(", ")));
-        }
-        if t.rows.is_empty() {
-            md.push_str("Every metric is identical.\n");
-        } else {
-            md.push_str(&t.to_markdown());
-        }
-        let params = differing_parameters(per_report);
-        if !params.is_empty() {
-            md.push_str("\nParameters that differ:\n\n");
-            let mut pt = TextTable {
-                headers: headers("parameter", reports)[..=reports.len()].to_vec(),
-                rows: Vec::new(),
-            };
-            pt.rows = params;
-            md.push_str(&pt.to_markdown());
         }
     }
-    md.push_str(&format!(
-        "\n{changed_total} of {compared_total} metrics differ from {}.\n",
-        reports[0].label
-    ));
-    md
+    let mut t = TextTable { headers: headers("metric", reports), rows: Vec::new() };
+    for p in &paths {
+        let values: Vec<Option<Num>> =
+            per.iter().map(|m| m.iter().find(|(q, _)| q == p).map(|(_, x)| *x)).collect();
+        let differs = values.iter().any(|v| *v != values[0]);
+        tally.compared += 1;
+        tally.changed += usize::from(differs);
+        if differs || !only_changed {
+            t.rows.push(row(format!("`{p}`"), &values));
+        }
+    }
+    t
+}
+
+/// The model's parameters that differ between reports, under a heading; empty when none do.
+fn parameters_text(reports: &[Compared<'_>], per_report: &[Option<&Value>]) -> String {
+    let params = differing_parameters(per_report);
+    if params.is_empty() {
+        return String::new();
+    }
+    let table = TextTable {
+        headers: headers("parameter", reports)[..=reports.len()].to_vec(),
+        rows: params,
+    };
+    format!("\nParameters that differ:\n\n{}", table.to_markdown())
 }
 
 /// A JSON number as a [`Num`].

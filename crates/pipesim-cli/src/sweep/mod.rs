@@ -203,7 +203,7 @@ fn failed(e: RunError) -> (u8, String) {
     (exit::SERVICE_FAILED, format!("a sweep point failed: {e}"))
 }
 
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
+/// Loads the scenario and runs its grid of points, or, with `--find-max-rate`, its search.
 fn sweep(args: &SweepArgs, registry: &Registry) -> Result<(), (u8, String)> {
     let bad = |e: String| (exit::INVALID_INPUT, e);
     let partition = args
@@ -233,29 +233,25 @@ fn sweep(args: &SweepArgs, registry: &Registry) -> Result<(), (u8, String)> {
             args.scenario.display()
         )));
     }
+    grid(args, &s, &base, partition)
+}
+
+/// Runs every point of the `[sweep]` of `s` (or `partition`'s share of them) and writes the
+/// sweep's folder (or the part's file).
+fn grid(
+    args: &SweepArgs,
+    s: &Scenario,
+    base: &LoadOptions,
+    partition: Option<Partition>,
+) -> Result<(), (u8, String)> {
+    let bad = |e: String| (exit::INVALID_INPUT, e);
     // Every point is checked before anything runs.
     let points = s.sweep.points();
     let mut scenarios = Vec::with_capacity(points.len());
     for p in &points {
-        scenarios.push(point_scenario(&args.scenario, &base, p).map_err(bad)?);
+        scenarios.push(point_scenario(&args.scenario, base, p).map_err(bad)?);
     }
-    let mut key = format!("{}\n{}\n", s.text, env!("CARGO_PKG_VERSION"));
-    for m in &s.models {
-        key.push_str(&m.name);
-        key.push('\n');
-    }
-    for p in &points {
-        key.push_str(&p.label());
-        key.push('\n');
-    }
-    let meta = SweepMeta {
-        scenario: s.name.clone(),
-        pipesim_version: env!("CARGO_PKG_VERSION").to_string(),
-        fingerprint: format!("{:016x}", fnv1a(key.as_bytes())),
-        parameters: s.sweep.params.iter().map(|(p, _)| p.clone()).collect(),
-        seeds: s.sweep.seeds.clone(),
-        total_points: points.len(),
-    };
+    let meta = sweep_meta(s, &points);
     let chosen: Vec<usize> = (0..points.len())
         .filter(|&i| partition.as_ref().is_none_or(|part| part.takes(i, &points[i].label())))
         .collect();
@@ -264,15 +260,7 @@ fn sweep(args: &SweepArgs, registry: &Registry) -> Result<(), (u8, String)> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", s.name)));
-    // The output is checked before the run: a folder swapped in whole, or a part file in a
-    // folder other parts may share.
-    let staged = match partition {
-        Some(_) if dir.exists() && !dir.is_dir() => {
-            return Err(bad(format!("--out: {}: is a file, not a folder", dir.display())));
-        }
-        Some(_) => None,
-        None => Some(stage(&dir, &SWEEP_FOLDER)?),
-    };
+    let staged = stage_output(&dir, partition.is_some())?;
     crate::estimate::check_run(&selected, args.jobs, args.max_memory.as_deref())
         .map_err(|e| bad(format!("{}: {e}", args.scenario.display())))?;
     let reduced =
@@ -280,36 +268,81 @@ fn sweep(args: &SweepArgs, registry: &Registry) -> Result<(), (u8, String)> {
             .map_err(failed)?;
     let results: Vec<PointResult> =
         chosen.iter().zip(reduced).map(|(&i, models)| point_result(&points[i], models)).collect();
-    match partition {
-        Some(part) => {
+    match (partition, staged) {
+        (Some(part), _) => {
             let models = s.models.iter().map(|m| m.name.clone()).collect();
             let labels = points.iter().map(SweepPoint::label).collect();
             let file = PartFile::new(meta, &part, models, labels, results);
-            let mut text =
-                serde_json::to_string_pretty(&file).map_err(|e| (exit::INTERNAL, e.to_string()))?;
-            text.push('\n');
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| bad(format!("cannot create {}: {}", dir.display(), reason(&e))))?;
-            let path = dir.join(format!("sweep-part-{}.json", part.file_tag()));
-            write_atomic(&path, text.as_bytes())
-                .map_err(|e| bad(format!("cannot write {}: {}", path.display(), reason(&e))))?;
-            if !args.quiet {
-                out(&format!(
-                    "part {} of sweep {}: {} of {} points → {}\n",
-                    part,
-                    file.meta.scenario,
-                    file.points.len(),
-                    file.meta.total_points,
-                    path.display()
-                ));
-            }
-            Ok(())
+            write_part(&file, &part, &dir, args.quiet)
         }
-        None => match staged {
-            Some(dir) => write_sweep(dir, &meta, &results, format_of(&args.charts), args.quiet),
-            None => unreachable!("a whole sweep stages its folder"),
-        },
+        (None, Some(dir)) => write_sweep(dir, &meta, &results, format_of(&args.charts), args.quiet),
+        (None, None) => unreachable!("a whole sweep stages its folder"),
     }
+}
+
+/// What identifies the sweep of `s` over `points`, its fingerprint included.
+fn sweep_meta(s: &Scenario, points: &[SweepPoint]) -> SweepMeta {
+    let mut key = format!("{}\n{}\n", s.text, env!("CARGO_PKG_VERSION"));
+    for m in &s.models {
+        key.push_str(&m.name);
+        key.push('\n');
+    }
+    for p in points {
+        key.push_str(&p.label());
+        key.push('\n');
+    }
+    SweepMeta {
+        scenario: s.name.clone(),
+        pipesim_version: env!("CARGO_PKG_VERSION").to_string(),
+        fingerprint: format!("{:016x}", fnv1a(key.as_bytes())),
+        parameters: s.sweep.params.iter().map(|(p, _)| p.clone()).collect(),
+        seeds: s.sweep.seeds.clone(),
+        total_points: points.len(),
+    }
+}
+
+/// The output, checked before the run: a whole sweep's folder, staged to be swapped in whole;
+/// a part's folder (`None`), which other parts may share, must not be a file.
+fn stage_output(dir: &Path, partitioned: bool) -> Result<Option<StagedDir>, (u8, String)> {
+    if !partitioned {
+        return stage(dir, &SWEEP_FOLDER).map(Some);
+    }
+    if dir.exists() && !dir.is_dir() {
+        return Err((
+            exit::INVALID_INPUT,
+            format!("--out: {}: is a file, not a folder", dir.display()),
+        ));
+    }
+    Ok(None)
+}
+
+/// Writes a part's file into `dir` (created if missing) and says so unless `quiet`.
+fn write_part(
+    file: &PartFile,
+    part: &Partition,
+    dir: &Path,
+    quiet: bool,
+) -> Result<(), (u8, String)> {
+    let bad = |e: String| (exit::INVALID_INPUT, e);
+    let mut text =
+        serde_json::to_string_pretty(file).map_err(|e| (exit::INTERNAL, e.to_string()))?;
+    text.push('\n');
+    std::fs::create_dir_all(dir)
+        .map_err(|e| bad(format!("cannot create {}: {}", dir.display(), reason(&e))))?;
+    let path = dir.join(format!("sweep-part-{}.json", part.file_tag()));
+    write_atomic(&path, text.as_bytes())
+        .map_err(|e| bad(format!("cannot write {}: {}", path.display(), reason(&e))))?;
+    if !quiet {
+        out(&format!(
+            "part {} of sweep {}: {} of {} points → {}\n",
+            part,
+            file.meta.scenario,
+            file.points.len(),
+            file.meta.total_points,
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn merge(args: MergeArgs) -> u8 {

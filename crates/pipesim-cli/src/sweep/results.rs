@@ -172,7 +172,7 @@ struct SweepJson<'a> {
     schema_version: u32,
     #[serde(flatten)]
     meta: &'a SweepMeta,
-    summary: Vec<SummaryRow>,
+    summary: &'a [SummaryRow],
     points: &'a [PointResult],
 }
 
@@ -201,25 +201,34 @@ fn numeric(v: &str) -> Option<f64> {
 }
 
 /// The outputs of a sweep from its points (in index order).
-#[expect(clippy::too_many_lines, reason = "over the 70-line budget (clippy.toml); to be split")]
 pub(crate) fn sweep_files(
     meta: &SweepMeta,
     points: &[PointResult],
     format: ChartFormat,
 ) -> Result<SweepFiles, String> {
     let rows = summary(points);
-    let mut json =
-        serde_json::to_string_pretty(&SweepJson { schema_version: 1, meta, summary: rows, points })
-            .map_err(|e| e.to_string())?;
+    let mut json = serde_json::to_string_pretty(&SweepJson {
+        schema_version: 1,
+        meta,
+        summary: &rows,
+        points,
+    })
+    .map_err(|e| e.to_string())?;
     json.push('\n');
-    let rows = summary(points);
+    let markdown = sweep_markdown(meta, &rows);
+    let chart = p99_chart(meta, &rows, format)?;
+    Ok(SweepFiles { json, markdown, chart })
+}
 
+/// sweep.md: what was swept, then a row per (combination, model) with the statistics.
+fn sweep_markdown(meta: &SweepMeta, rows: &[SummaryRow]) -> String {
     let mut md = format!("# sweep: {}\n\n", meta.scenario);
+    let combinations = meta.total_points / meta.seeds.len().max(1);
     md.push_str(&format!(
         "{} points: {} parameter combination{} × {} seed{} ({}). Mean ± 95 % confidence half-width across seeds (Student t); pooled = all seeds' events in one histogram.\n\n",
         meta.total_points,
-        meta.total_points / meta.seeds.len().max(1),
-        if meta.total_points / meta.seeds.len().max(1) == 1 { "" } else { "s" },
+        combinations,
+        if combinations == 1 { "" } else { "s" },
         meta.seeds.len(),
         if meta.seeds.len() == 1 { "" } else { "s" },
         meta.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
@@ -243,7 +252,7 @@ pub(crate) fn sweep_files(
     );
     md.push_str(&format!("| {} |\n", headers.join(" | ")));
     md.push_str(&format!("|{}\n", " ---: |".repeat(headers.len())));
-    for r in &rows {
+    for r in rows {
         let mut cells: Vec<String> = r.values.iter().map(|(_, v)| v.clone()).collect();
         cells.push(r.model.clone());
         for name in ["e2e_p50_ms", "e2e_p99_ms", "e2e_p999_ms"] {
@@ -255,15 +264,47 @@ pub(crate) fn sweep_files(
         }
         md.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
+    md
+}
 
-    // The chart: p99 against the first parameter with numeric values (the rate, preferably).
+/// A line per model (and per combination of the other parameters) as (x, mean, low, high).
+type ChartSeries = Vec<(String, Vec<SweepPointXY>)>;
+
+/// The chart: p99 against the first parameter with numeric values (the rate, preferably).
+fn p99_chart(
+    meta: &SweepMeta,
+    rows: &[SummaryRow],
+    format: ChartFormat,
+) -> Result<pipesim_report::charts::Chart, String> {
     let x_param = meta.parameters.iter().position(|p| p.contains("rate")).or_else(|| {
         meta.parameters.iter().position(|p| {
             rows.iter().all(|r| r.values.iter().any(|(q, v)| q == p && numeric(v).is_some()))
         })
     });
-    let mut series: Vec<(String, Vec<SweepPointXY>)> = Vec::new();
-    for r in &rows {
+    let x_label = match x_param {
+        Some(i) if meta.parameters[i].contains("rate") => {
+            format!("{} (events/s)", meta.parameters[i])
+        }
+        Some(i) => meta.parameters[i].clone(),
+        None => "parameter combination".to_string(),
+    };
+    sweep_chart(
+        &SweepChart {
+            x_label,
+            y_label: "end-to-end p99".to_string(),
+            series: p99_series(rows, x_param),
+        },
+        "p99_vs_load",
+        format,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The chart's lines: each row's p99 (with its interval) at its value of parameter `x_param`
+/// (its combination's index without one), a line per model and values of the other parameters.
+fn p99_series(rows: &[SummaryRow], x_param: Option<usize>) -> ChartSeries {
+    let mut series: ChartSeries = Vec::new();
+    for r in rows {
         let (x, others): (f64, Vec<String>) = match x_param {
             Some(i) => (
                 numeric(&r.values[i].1).unwrap_or(r.combination as f64),
@@ -292,20 +333,7 @@ pub(crate) fn sweep_files(
     for (_, pts) in &mut series {
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
-    let x_label = match x_param {
-        Some(i) if meta.parameters[i].contains("rate") => {
-            format!("{} (events/s)", meta.parameters[i])
-        }
-        Some(i) => meta.parameters[i].clone(),
-        None => "parameter combination".to_string(),
-    };
-    let chart = sweep_chart(
-        &SweepChart { x_label, y_label: "end-to-end p99".to_string(), series },
-        "p99_vs_load",
-        format,
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(SweepFiles { json, markdown: md, chart })
+    series
 }
 
 #[cfg(test)]
