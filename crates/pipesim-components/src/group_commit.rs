@@ -1,5 +1,10 @@
 //! WAL group commit: one flush at a time makes everything buffered durable.
 
+/// The size of a WAL page (PostgreSQL's `XLOG_BLCKSZ`, fixed when the server is built). A
+/// page that fills is handed to the kernel at once (the WAL writer is woken for it), so a
+/// process crash loses at most the commits of the page being filled.
+pub const WAL_PAGE_BYTES: u64 = 8192;
+
 use pipesim_engine::{Dist, Sim, SimTime, StreamRng, Window};
 
 /// A write-ahead log that flushes one batch at a time. Records appended while a flush runs wait
@@ -19,6 +24,15 @@ pub struct GroupCommit<J> {
     in_flush: Vec<J>,
     buffer: Vec<J>,
     buffer_bytes: u64,
+    /// Where each buffered record ends in the log (bytes since the log began).
+    buffer_ends: Vec<u64>,
+    /// The log's end: bytes appended since it began.
+    end_bytes: u64,
+    /// What has been handed to the kernel (`write()`) by the flushes started so far.
+    written_bytes: u64,
+    /// Where the running flush ends, and where the last finished one ended (durable).
+    flush_end_bytes: u64,
+    durable_bytes: u64,
     /// Counters, over the window set by [`GroupCommit::set_window`].
     pub stats: GroupCommitStats,
     window: Window,
@@ -98,6 +112,11 @@ impl<J> GroupCommit<J> {
             in_flush: Vec::new(),
             buffer: Vec::new(),
             buffer_bytes: 0,
+            buffer_ends: Vec::new(),
+            end_bytes: 0,
+            written_bytes: 0,
+            flush_end_bytes: 0,
+            durable_bytes: 0,
             stats: GroupCommitStats::default(),
             window: Window::ALWAYS,
             stall: None,
@@ -134,6 +153,8 @@ impl<J> GroupCommit<J> {
     pub fn append_quiet(&mut self, record: J, bytes: u64) {
         self.buffer.push(record);
         self.buffer_bytes += bytes;
+        self.end_bytes += bytes;
+        self.buffer_ends.push(self.end_bytes);
     }
 
     /// Starts a flush of everything buffered, unless one is running or nothing is buffered.
@@ -143,6 +164,10 @@ impl<J> GroupCommit<J> {
         }
         std::mem::swap(&mut self.in_flush, &mut self.buffer);
         let bytes = std::mem::take(&mut self.buffer_bytes);
+        // The flush writes everything buffered to the kernel first, then fsyncs it.
+        self.buffer_ends.clear();
+        self.written_bytes = self.end_bytes;
+        self.flush_end_bytes = self.end_bytes;
         let write_ns = (bytes as f64 * self.ns_per_byte) as SimTime;
         let mut duration = self.fsync.sample(&mut self.rng).saturating_add(write_ns);
         if let Some(stall) = &mut self.stall {
@@ -172,6 +197,7 @@ impl<J> GroupCommit<J> {
             return false;
         }
         self.flushing = false;
+        self.durable_bytes = self.flush_end_bytes;
         let n = self.in_flush.len() as u64;
         if self.counting(sim.now()) {
             self.stats.flushes += 1;
@@ -185,12 +211,41 @@ impl<J> GroupCommit<J> {
         true
     }
 
-    /// A crash: every record not yet durable (buffered or in the flush that was running) is
-    /// moved into `lost`, and the running flush is abandoned.
+    /// A machine crash: every record not yet durable (buffered or in the flush that was
+    /// running) is moved into `lost`, and the running flush is abandoned.
     pub fn crash(&mut self, lost: &mut Vec<J>) {
         lost.append(&mut self.in_flush);
         lost.append(&mut self.buffer);
+        self.restart_at(self.durable_bytes);
+    }
+
+    /// A process crash: the kernel keeps what was handed to it, so the records of the running
+    /// flush survive (into `kept`: on disk once the kernel writes them back), and with
+    /// `pages_written` (asynchronous commit, where a filled page wakes the WAL writer to write
+    /// it) so do those of every filled page; the rest, in the process's own WAL buffers, are
+    /// moved into `lost`. The running flush is abandoned.
+    pub fn crash_process(&mut self, kept: &mut Vec<J>, lost: &mut Vec<J>, pages_written: bool) {
+        let filled_pages_bytes = self.end_bytes - self.end_bytes % WAL_PAGE_BYTES;
+        let written = if pages_written {
+            self.written_bytes.max(filled_pages_bytes)
+        } else {
+            self.written_bytes
+        };
+        kept.append(&mut self.in_flush);
+        let survivors = self.buffer_ends.partition_point(|&end| end <= written);
+        kept.extend(self.buffer.drain(..survivors));
+        lost.append(&mut self.buffer);
+        self.restart_at(written);
+    }
+
+    /// After a crash: nothing buffered or running, and the log ends at `end_bytes`.
+    fn restart_at(&mut self, end_bytes: u64) {
         self.buffer_bytes = 0;
+        self.buffer_ends.clear();
+        self.end_bytes = end_bytes;
+        self.written_bytes = end_bytes;
+        self.flush_end_bytes = end_bytes;
+        self.durable_bytes = end_bytes;
         self.flushing = false;
         self.epoch = self.epoch.wrapping_add(1);
     }
@@ -288,5 +343,37 @@ mod tests {
         let mut durable = Vec::new();
         assert!(!wal.flush_done(&mut sim, epoch, &mut durable, true, Flushed));
         assert!(durable.is_empty());
+    }
+
+    #[test]
+    fn a_process_crash_keeps_what_the_kernel_has_and_loses_the_page_being_filled() {
+        let mut sim: Sim<Flushed> = Sim::new();
+        let mut wal = log();
+        // Asynchronous commit: 100 records of 200 B, nothing flushed yet. The first 40 end in
+        // the first 8 KiB page (40 x 200 = 8,000 B; the 41st crosses the boundary).
+        for r in 0..100u32 {
+            wal.append_quiet(r, 200);
+        }
+        let (mut kept, mut lost) = (Vec::new(), Vec::new());
+        wal.crash_process(&mut kept, &mut lost, true);
+        // Two pages filled (16,384 B): records ending at or before it survive (81 x 200 =
+        // 16,200 B); the rest were in the page being filled.
+        assert_eq!(kept, (0..81).collect::<Vec<_>>());
+        assert_eq!(lost, (81..100).collect::<Vec<_>>());
+        // A flush hands everything to the kernel: a process crash during it loses nothing;
+        // a machine crash loses all of it.
+        let mut wal = log();
+        for r in 0..10u32 {
+            wal.append_quiet(r, 200);
+        }
+        wal.start_flush(&mut sim, Flushed);
+        wal.append_quiet(10, 200);
+        let mut process = wal.clone();
+        let (mut kept, mut lost) = (Vec::new(), Vec::new());
+        process.crash_process(&mut kept, &mut lost, true);
+        assert_eq!((kept.len(), lost.len()), (10, 1), "the record after the flush is lost");
+        let mut lost = Vec::new();
+        wal.crash(&mut lost);
+        assert_eq!(lost.len(), 11);
     }
 }

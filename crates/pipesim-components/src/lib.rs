@@ -10,6 +10,7 @@
 pub mod cache;
 pub mod cdc;
 mod client;
+mod crash_scope;
 mod deadlines;
 mod fleet;
 mod group_commit;
@@ -29,9 +30,10 @@ pub mod stream;
 mod tcp_outage;
 
 pub use client::RetryParams;
+pub use crash_scope::CrashScope;
 pub use deadlines::{Deadlines, Ticket, TicketDeadlines};
 pub use fleet::{Affinity, FleetParams};
-pub use group_commit::{DiskEffect, DiskStall, GroupCommit, GroupCommitStats};
+pub use group_commit::{DiskEffect, DiskStall, GroupCommit, GroupCommitStats, WAL_PAGE_BYTES};
 pub use int_map::IntMap;
 pub use link::{Link, LinkFault, LinkFaultEffect, LinkParams, LinkSpec, check_probability};
 pub use lru::{LRU_BYTES_PER_ENTRY, Lru, che_hit_ratio};

@@ -69,6 +69,8 @@ const KEYS: &[&str] = &[
     "probability",
     "rto",
     "ahead",
+    "scope",
+    "machine",
     "guard",
     "client_clock",
     "factor",

@@ -1,16 +1,21 @@
 //! Faults as the run loop hands them to a model.
 
+use pipesim_components::CrashScope;
 use pipesim_engine::{Dist, SimTime};
 
 /// What goes wrong. Each model maps the fault's role onto its components and makes the
 /// component fail through its own mechanism.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
-    /// The process crashes at the start of the window and comes back `restart_ns` later; it
-    /// loses what that process would really lose.
+    /// The process, or its whole machine, crashes at the start of the window and comes back
+    /// `restart_ns` later; it loses what that scope really loses (see [`CrashScope`]).
     Crash {
         /// Time from the crash until the process serves again.
         restart_ns: SimTime,
+        /// What the crash takes down, as the scenario gave it: the process (its page cache
+        /// survives) or the machine. `None`: the model's default for the role (see
+        /// [`crate::ModelKind::crash_scopes`]; a process crash for every simulated component).
+        scope: Option<CrashScope>,
     },
     /// The network between the role's parties is cut for the window.
     Partition {
@@ -42,7 +47,8 @@ pub enum FaultKind {
     /// and loses nothing; what it had in hand finishes after the window.
     Pause,
     /// Each node of the role restarts in turn: down for `downtime_ns`, then `gap_ns` before the
-    /// next. Models see it as one [`FaultKind::Crash`] per node (see [`resolve`]).
+    /// next. Models see it as one [`FaultKind::Crash`] per node (see [`resolve`]), a process
+    /// crash: a restart stops the process, not the machine.
     RollingRestart {
         /// How long each node is down.
         downtime_ns: SimTime,
@@ -165,6 +171,15 @@ impl FaultKind {
         }
     }
 
+    /// The name, with a crash's scope when the scenario gave one (`crash (machine)`): what
+    /// reports call the fault.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Crash { scope: Some(scope), .. } => format!("crash ({})", scope.name()),
+            _ => self.name().to_string(),
+        }
+    }
+
     /// Whether a fault of this kind naming no node hits one node, the next in turn (it happens
     /// to one machine: a crash, a clock that jumps), rather than every node of its role.
     pub fn hits_one_node(&self) -> bool {
@@ -260,7 +275,7 @@ pub fn resolve(faults: &[FaultSpec], nodes: impl Fn(&str) -> u32) -> ResolvedFau
         for i in 0..n {
             let start = f.start_ns.saturating_add(step.saturating_mul(u64::from(i)));
             out.delivered.push(FaultSpec {
-                kind: FaultKind::Crash { restart_ns: downtime_ns },
+                kind: FaultKind::Crash { restart_ns: downtime_ns, scope: None },
                 role: f.role.clone(),
                 start_ns: start,
                 end_ns: start.saturating_add(downtime_ns),
@@ -355,7 +370,8 @@ mod tests {
 
     #[test]
     fn a_named_node_is_hit_a_nameless_crash_takes_the_next_and_other_kinds_hit_all() {
-        let crash = |s, e| FaultSpec::new(FaultKind::Crash { restart_ns: e - s }, "log", s, e);
+        let crash =
+            |s, e| FaultSpec::new(FaultKind::Crash { restart_ns: e - s, scope: None }, "log", s, e);
         let mut nodes = RoleNodes::default();
         let (a, b, c) = (crash(1, 5), crash(2, 6), crash(3, 7));
         assert_eq!(nodes.begin(&a, 3), 0..1);
@@ -379,7 +395,7 @@ mod tests {
     #[test]
     fn a_rolling_restart_becomes_one_crash_per_node_in_turn() {
         let restart = FaultKind::RollingRestart { downtime_ns: 3, gap_ns: 2, nodes: None };
-        let crash = FaultKind::Crash { restart_ns: 1 };
+        let crash = FaultKind::Crash { restart_ns: 1, scope: None };
         let faults = [
             FaultSpec::new(restart.clone(), "log", 10, 10),
             FaultSpec::new(crash, "store", 12, 13),

@@ -34,6 +34,7 @@ pub use fault::{
     ResolvedFaults, RoleNodes, link_faults, resolve,
 };
 pub use model::{BuildEnv, Model, ModelKind, RunEnv};
+pub use pipesim_components::CrashScope;
 pub use progress::{PUBLISH_EVERY, RunProgress};
 pub use registry::{
     KindEntry, KindInfo, ModelOutcome, ModelSpec, ModelTables, ParseFn, ParseModelError, Registry,

@@ -5,7 +5,7 @@ use crate::detail::DetailTable;
 use crate::driver::RunSettings;
 use crate::estimate::{MemoryItem, Work};
 use crate::fault::{FaultPhase, FaultSpec};
-use pipesim_components::{ReaderParams, Readers};
+use pipesim_components::{CrashScope, ReaderParams, Readers};
 use pipesim_config::{ConfigError, Loader, ParamDoc};
 use pipesim_engine::{RngStreams, StreamRng, Zipf};
 use pipesim_metrics::RunResults;
@@ -130,6 +130,13 @@ pub trait ModelKind: Model + Sized + 'static {
     /// fault of another kind there is an error naming these. By default, only crashes.
     fn fault_kinds(_role: &str) -> &'static [&'static str] {
         &["crash"]
+    }
+
+    /// The crash scopes the design models on `role`: a crash whose `scope` is given and not
+    /// among them is an error naming these. The first is what a crash without a `scope`
+    /// does. By default, process crashes only.
+    fn crash_scopes(_role: &str) -> &'static [CrashScope] {
+        &[CrashScope::Process]
     }
 
     /// How many nodes the design's `role` has (brokers of a log, shards of a store), for the

@@ -16,6 +16,7 @@ use crate::estimate::{ModelEstimate, estimate};
 use crate::failure::RunFailure;
 use crate::fault::{FaultSpec, ResolvedFaults, resolve};
 use crate::model::{BuildEnv, ModelKind, RunEnv};
+use pipesim_components::CrashScope;
 use pipesim_config::{ConfigError, ParamDoc};
 use pipesim_engine::RngStreams;
 use pipesim_metrics::RunResults;
@@ -101,6 +102,11 @@ impl ModelSpec {
         self.inner.fault_kinds(role)
     }
 
+    /// The crash scopes the model takes on `role`, its default first.
+    pub fn crash_scopes(&self, role: &str) -> &'static [CrashScope] {
+        self.inner.crash_scopes(role)
+    }
+
     /// The validated parameters, defaults included, as JSON for the report.
     pub fn parameters(&self) -> serde_json::Value {
         self.inner.parameters()
@@ -144,6 +150,8 @@ pub trait Runnable: Send + Sync {
     fn fault_roles(&self) -> &'static [&'static str];
     /// The fault kinds `role` takes.
     fn fault_kinds(&self, role: &str) -> &'static [&'static str];
+    /// The crash scopes `role` takes, its default first.
+    fn crash_scopes(&self, role: &str) -> &'static [CrashScope];
     /// The validated parameters as JSON.
     fn parameters(&self) -> serde_json::Value;
     /// Things worth telling the user before the run.
@@ -187,6 +195,10 @@ impl<K: ModelKind> Runnable for Des<K> {
 
     fn fault_kinds(&self, role: &str) -> &'static [&'static str] {
         K::fault_kinds(role)
+    }
+
+    fn crash_scopes(&self, role: &str) -> &'static [CrashScope] {
+        K::crash_scopes(role)
     }
 
     fn parameters(&self) -> serde_json::Value {

@@ -3,7 +3,7 @@
 //! `disk_stall` as the WAL's [`DiskStall`].
 
 use crate::fault::{DiskStallEffect, FaultKind, FaultSpec};
-use pipesim_components::{DiskEffect, DiskStall};
+use pipesim_components::{CrashScope, DiskEffect, DiskStall};
 use pipesim_engine::RngStreams;
 
 /// What the `store` role of a Postgres-based design takes; `network` takes the network kinds.
@@ -12,6 +12,13 @@ pub const STORE_FAULT_KINDS: &[&str] = &["crash", "rolling_restart", "disk_stall
 /// The kinds a Postgres-based design's `role` takes.
 pub fn postgres_fault_kinds(role: &str) -> &'static [&'static str] {
     if role == "store" { STORE_FAULT_KINDS } else { crate::clients::Clients::fault_kinds(role) }
+}
+
+/// The crash scopes a Postgres-based design's `role` takes: both on its `store` (a process
+/// crash loses the WAL page being filled, a machine crash what was not fsynced), a process
+/// crash elsewhere.
+pub fn postgres_crash_scopes(role: &str) -> &'static [CrashScope] {
+    if role == "store" { &CrashScope::NAMED } else { &[CrashScope::Process] }
 }
 
 /// The WAL stall a `disk_stall` fault puts on a Postgres server, with its own random stream
@@ -72,8 +79,8 @@ impl<E> Frozen<E> {
 
 /// What is left for the model to do after [`on_postgres_fault`].
 pub enum StoreStep<E> {
-    /// Crash the server (the model owns its outcomes), back after this long.
-    Crash(pipesim_engine::SimTime),
+    /// Crash the server (the model owns its outcomes), back after this long, with this scope.
+    Crash(pipesim_engine::SimTime, pipesim_components::CrashScope),
     /// A pause ended: handle these held events now, in order.
     Replay(Vec<E>),
     /// Nothing more.
@@ -91,7 +98,9 @@ pub fn on_postgres_fault<J: Copy, E>(
 ) -> StoreStep<E> {
     use crate::fault::FaultPhase::{Begin, End};
     match (&fault.kind, phase) {
-        (FaultKind::Crash { restart_ns }, Begin) => StoreStep::Crash(*restart_ns),
+        (FaultKind::Crash { restart_ns, scope }, Begin) => {
+            StoreStep::Crash(*restart_ns, scope.unwrap_or_default())
+        }
         (FaultKind::DiskStall { .. }, Begin) => {
             store.set_disk_stall(wal_stall(fault, streams, "store"));
             StoreStep::Done

@@ -4,7 +4,7 @@ use crate::numbers::{ms, ms_f, round_to, secs};
 use crate::{ModelRun, RunReport};
 use pipesim_config::format_rate;
 use pipesim_metrics::{LatencyHistogram, PhaseStats, RunResults};
-use pipesim_models::{Cell, DetailTable, FaultSpec};
+use pipesim_models::{Cell, DetailTable, FaultKind, FaultSpec};
 use pipesim_workload::{Popularity, Process};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -279,6 +279,9 @@ fn details(tables: &[DetailTable]) -> Map<String, Value> {
 #[derive(Serialize)]
 struct FaultJson {
     kind: &'static str,
+    /// A crash's scope, when the scenario gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'static str>,
     target: String,
     start_s: f64,
     end_s: f64,
@@ -287,6 +290,10 @@ struct FaultJson {
 fn fault_json(f: &FaultSpec) -> FaultJson {
     FaultJson {
         kind: f.kind.name(),
+        scope: match f.kind {
+            FaultKind::Crash { scope, .. } => scope.map(|s| s.name()),
+            _ => None,
+        },
         target: f.role.clone(),
         start_s: secs(f.start_ns),
         end_s: secs(f.end_ns),

@@ -216,7 +216,7 @@ fn phase_table(r: &RunResults, faults: &[FaultSpec]) -> String {
                 let e2e = p.e2e.summary();
                 let ack = p.ack.summary();
                 let name = match p.fault.and_then(|i| faults.get(i)) {
-                    Some(f) => format!("during {} {}", f.kind.name(), f.role),
+                    Some(f) => format!("during {} {}", f.kind.label(), f.role),
                     None => "outside faults".to_string(),
                 };
                 vec![

@@ -121,7 +121,7 @@ pub fn summary_table(report: &RunReport<'_>) -> String {
             };
             out.push_str(&format!(
                 "  {} on {} at {} {length}\n",
-                f.kind.name(),
+                f.kind.label(),
                 f.role,
                 pipesim_engine::format_time_s(f.start_ns),
             ));

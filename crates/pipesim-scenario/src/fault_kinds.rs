@@ -6,7 +6,7 @@
 //! it), and adding a parameter is one [`FaultParam`] plus its field in `RawFault`.
 
 use crate::fault_table::{
-    FieldError, clock_skew, disk_stall, latency_spike, packet_loss, partition, periodic,
+    FieldError, clock_skew, crash, disk_stall, latency_spike, packet_loss, partition, periodic,
     rolling_restart,
 };
 use crate::random_faults::{
@@ -38,7 +38,7 @@ pub(crate) struct FaultParam {
 }
 
 /// Every kind-specific parameter, in the order of a CSV header's documentation.
-pub(crate) const FAULT_PARAMS: [FaultParam; 12] = [
+pub(crate) const FAULT_PARAMS: [FaultParam; 13] = [
     FaultParam { name: "direction", cell: CellType::Text, given: |f| f.direction.is_some() },
     FaultParam { name: "in_flight", cell: CellType::Text, given: |f| f.in_flight.is_some() },
     FaultParam { name: "extra", cell: CellType::Text, given: |f| f.extra.is_some() },
@@ -51,6 +51,7 @@ pub(crate) const FAULT_PARAMS: [FaultParam; 12] = [
     FaultParam { name: "nodes", cell: CellType::Int, given: |f| f.nodes.is_some() },
     FaultParam { name: "interval", cell: CellType::Text, given: |f| f.interval.is_some() },
     FaultParam { name: "ahead", cell: CellType::Text, given: |f| f.ahead.is_some() },
+    FaultParam { name: "scope", cell: CellType::Text, given: |f| f.scope.is_some() },
 ];
 
 /// The keys every fault has, before [`FAULT_PARAMS`]: their CSV cells are text.
@@ -86,9 +87,9 @@ pub(crate) struct FaultKindEntry {
 pub(crate) const FAULT_TABLE: [FaultKindEntry; 10] = [
     FaultKindEntry {
         name: "crash",
-        params: &[],
+        params: &["scope"],
         window: WindowRule::Duration("a downtime"),
-        build: |_, window_ns, _| Ok(FaultKind::Crash { restart_ns: window_ns }),
+        build: |f, window_ns, _| crash(f, window_ns),
         draw: |_, _, _| {},
     },
     FaultKindEntry {

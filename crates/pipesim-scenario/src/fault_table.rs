@@ -10,7 +10,9 @@ use crate::fault_kinds::{FAULT_PARAMS, FaultKindEntry, WindowRule, entry, owners
 use crate::raw::RawFault;
 use pipesim_config::{Loader, suggest};
 use pipesim_engine::{SimTime, format_duration_ns};
-use pipesim_models::{Direction, DiskStallEffect, FAULT_KINDS, FaultKind, FaultSpec, ModelSpec};
+use pipesim_models::{
+    CrashScope, Direction, DiskStallEffect, FAULT_KINDS, FaultKind, FaultSpec, ModelSpec,
+};
 
 /// Linux's minimum TCP retransmission timeout.
 pub(crate) const MIN_RTO_NS: SimTime = 200_000_000;
@@ -95,6 +97,22 @@ fn fault_window(f: &RawFault, kind: &FaultKindEntry) -> Result<SimTime, FieldErr
         }
         (_, Some(d)) => d.ns,
     })
+}
+
+/// A crash of the process (the kernel's page cache survives) or of the machine; without a
+/// `scope`, each model's default for the role.
+pub(crate) fn crash(f: &RawFault, window_ns: SimTime) -> Result<FaultKind, FieldError> {
+    let scope = match f.scope.as_deref() {
+        None => None,
+        Some(name) => {
+            let Some(scope) = CrashScope::from_name(name) else {
+                let names = CrashScope::NAMES.join(", ");
+                return Err(("scope", format!("unknown scope `{name}`; one of: {names}")));
+            };
+            Some(scope)
+        }
+    };
+    Ok(FaultKind::Crash { restart_ns: window_ns, scope })
 }
 
 /// A partition: which direction, and whether messages in flight are dropped or held.
@@ -268,6 +286,7 @@ pub(crate) fn check_models(f: &FaultSpec, models: &[ModelSpec]) -> Result<(), Fi
             }
             return Err(("target", msg));
         }
+        check_crash_scope(f, m)?;
         let kinds = m.fault_kinds(&f.role);
         if !kinds.contains(&f.kind.name()) {
             return Err((
@@ -284,6 +303,27 @@ pub(crate) fn check_models(f: &FaultSpec, models: &[ModelSpec]) -> Result<(), Fi
         }
     }
     Ok(())
+}
+
+/// Checks that a crash's `scope`, when given, is one the model takes on the fault's role.
+fn check_crash_scope(f: &FaultSpec, m: &ModelSpec) -> Result<(), FieldError> {
+    let FaultKind::Crash { scope: Some(scope), .. } = f.kind else { return Ok(()) };
+    let scopes = m.crash_scopes(&f.role);
+    if scopes.contains(&scope) {
+        return Ok(());
+    }
+    let names: Vec<&str> = scopes.iter().map(|s| s.name()).collect();
+    Err((
+        "scope",
+        format!(
+            "model \"{}\" ({}) does not model a {} crash of `{}`; it takes scope: {}",
+            m.name,
+            m.kind,
+            scope.name(),
+            f.role,
+            names.join(", ")
+        ),
+    ))
 }
 
 /// The most a `clock_skew` may put a clock ahead: an hour is past any clock a fleet would keep.

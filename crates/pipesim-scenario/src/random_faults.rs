@@ -230,6 +230,7 @@ fn fault(
         nodes: None,
         interval: None,
         ahead: None,
+        scope: None,
     };
     if let Some(k) = entry(kind) {
         (k.draw)(&mut f, window, rng);

@@ -144,6 +144,9 @@ pub(crate) struct RawFault {
     /// clock_skew: how far ahead the node's clock reads during the window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ahead: Option<Duration>,
+    /// crash: "process" (default: the page cache survives) or "machine".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 pub(crate) fn default_drain() -> Duration {

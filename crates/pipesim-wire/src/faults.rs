@@ -157,8 +157,14 @@ mod tests {
 
     #[test]
     fn a_crash_without_a_node_takes_the_next_host_in_turn() {
-        let crash =
-            |start| FaultSpec::new(FaultKind::Crash { restart_ns: 5 }, "store", start, start + 5);
+        let crash = |start| {
+            FaultSpec::new(
+                FaultKind::Crash { restart_ns: 5, scope: None },
+                "store",
+                start,
+                start + 5,
+            )
+        };
         let roles = ["store", "store", "log", NETWORK_ROLE];
         let p = plan(&[crash(0), crash(10), crash(20)], &roles, 1);
         let hosts: Vec<Vec<usize>> = p

@@ -10,9 +10,9 @@ use pipesim_config::ConfigError;
 use pipesim_engine::{NS_PER_S, SimTime, format_duration_ns};
 use pipesim_models::estimate::estimate;
 use pipesim_models::{
-    BuildEnv, FaultSpec, KindEntry, KindInfo, MemoryItem, ModelEstimate, ModelOutcome, ModelSpec,
-    ModelTables, ParseModelError, Registry, RegistryError, ResolvedFaults, RunFailure, RunSettings,
-    Runnable, Work, resolve,
+    BuildEnv, CrashScope, FaultSpec, KindEntry, KindInfo, MemoryItem, ModelEstimate, ModelOutcome,
+    ModelSpec, ModelTables, ParseModelError, Registry, RegistryError, ResolvedFaults, RunFailure,
+    RunSettings, Runnable, Work, resolve,
 };
 use pipesim_workload::WorkloadSpec;
 use std::sync::Arc;
@@ -194,6 +194,16 @@ impl<W: WireDesign> Runnable for WireKind<W> {
 
     fn fault_roles(&self) -> &'static [&'static str] {
         W::fault_roles()
+    }
+
+    fn crash_scopes(&self, role: &str) -> &'static [CrashScope] {
+        // Turmoil drops a crashed host's unsynced writes: to a disk, every crash is a machine
+        // crash. Without a disk the two scopes lose the same (the process's memory).
+        if self.hosts.iter().any(|h| h.role == role && h.disk) {
+            &[CrashScope::Machine]
+        } else {
+            &CrashScope::NAMED
+        }
     }
 
     fn fault_kinds(&self, role: &str) -> &'static [&'static str] {

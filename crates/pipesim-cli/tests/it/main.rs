@@ -12,6 +12,7 @@ mod cached_bad_input;
 mod charts;
 mod clock_skew;
 mod compare;
+mod crash_scope;
 mod designs_bad_input;
 mod determinism;
 mod distributions;

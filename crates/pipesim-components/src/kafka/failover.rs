@@ -5,6 +5,7 @@
 
 use super::log::{NEVER, NO_LEADER, Partition};
 use super::{KafkaLog, LogEvent, LogOutcome, NO_SEQ, ProduceResult, Record};
+use crate::crash_scope::CrashScope;
 use pipesim_engine::{Sim, SimTime};
 
 impl<R> Partition<R> {
@@ -74,11 +75,14 @@ impl<R> Partition<R> {
 }
 
 impl<R: Record> KafkaLog<R> {
-    /// Broker `broker` crashes now (a `crash` fault of the log). Requests it held fail.
+    /// Broker `broker` crashes now (a `crash` fault of the log). Requests it held fail. A
+    /// `Machine` crash (or any crash with `crash_loses_unflushed`) also loses what the broker
+    /// had not fsynced: a partition it led is cut back to its last fsync if it leads again.
     pub fn crash<E>(
         &mut self,
         sim: &mut Sim<E>,
         broker: u32,
+        scope: CrashScope,
         wrap: impl Fn(LogEvent) -> E + Copy,
         out: &mut Vec<LogOutcome<R>>,
     ) {
@@ -86,6 +90,7 @@ impl<R: Record> KafkaLog<R> {
         if !self.alive[b] {
             return;
         }
+        let machine = scope == CrashScope::Machine || self.spec.params.crash_loses_unflushed;
         let now = sim.now();
         self.alive[b] = false;
         self.broker_epoch[b] = self.broker_epoch[b].wrapping_add(1);
@@ -103,6 +108,12 @@ impl<R: Record> KafkaLog<R> {
             };
             if part.leader as usize == j {
                 let elect_at = now + detect + self.spec.params.election.ns;
+                if machine {
+                    // What the leader had fsynced is all it keeps, if it leads again.
+                    let part = &mut self.parts[i];
+                    part.flush_until(now, self.spec.params.flush_ms);
+                    part.crash_flushed = Some(part.flushed);
+                }
                 self.leader_crashed(sim, i, j, elect_at, wrap, out);
             } else {
                 self.follower_crashed(sim, i, j, detect == 0, wrap);
@@ -145,10 +156,6 @@ impl<R: Record> KafkaLog<R> {
     ) {
         let now = sim.now();
         let part = &mut self.parts[i];
-        if self.spec.params.crash_loses_unflushed {
-            part.flush_until(now, self.spec.params.flush_ms);
-            part.crash_flushed = Some(part.flushed);
-        }
         // The leader is gone: its followers stop copying, producers waiting for commits
         // see their connections drop, and an election starts once the crash is noticed.
         for pb in part.pending.iter_mut() {
@@ -377,7 +384,7 @@ mod tests {
                     let r = req(n, batches[n as usize].len() as u32);
                     log.produce(&mut sim, r, Ev::Log, &mut out);
                 }
-                Ev::Crash(b) => log.crash(&mut sim, b, Ev::Log, &mut out),
+                Ev::Crash(b) => log.crash(&mut sim, b, CrashScope::Process, Ev::Log, &mut out),
                 Ev::Log(e) => {
                     let records = |r: &ProduceReq| Some(&batches[r.slot as usize][..]);
                     on_log(&mut log, &mut sim, e, records, &mut out);

@@ -213,11 +213,12 @@ impl<R: Record> KafkaLog<R> {
 
     /// The high watermark of `partition`: consumers see offsets below it.
     #[inline]
-    /// With `crash_loses_unflushed`, a partition without a leader serves nothing new (the
-    /// machine holding it is down); by default the consumer reads it regardless.
+    /// After a machine crash of its leader, a partition without a leader serves nothing new
+    /// (the machine holding it is down); after a process crash the consumer reads it
+    /// regardless.
     pub fn hw(&self, partition: u32) -> u64 {
         let p = &self.parts[partition as usize];
-        if self.spec.params.crash_loses_unflushed && p.leader == NO_LEADER {
+        if p.crash_flushed.is_some() && p.leader == NO_LEADER {
             return p.hw.min(p.read_pos);
         }
         p.hw

@@ -196,7 +196,9 @@ pub(super) mod tests {
             let now = sim.now();
             match ev {
                 Ev::Produce(n) => log.produce(&mut sim, req(n, 4), Ev::Log, &mut out),
-                Ev::Crash(b) => log.crash(&mut sim, b, Ev::Log, &mut out),
+                Ev::Crash(b) => {
+                    log.crash(&mut sim, b, crate::CrashScope::Process, Ev::Log, &mut out)
+                }
                 Ev::Log(e) => {
                     let p = &log.parts[0];
                     let (before, isr, rf) = (p.hw, p.isr, p.rf as usize);

@@ -3,6 +3,7 @@
 use super::{
     IndexKind, PgEvent, PgOutcome, PgStats, PostgresParams, PostgresSpec, SyncCommit, Txn,
 };
+use crate::crash_scope::CrashScope;
 use crate::group_commit::GroupCommit;
 use crate::server::FifoServer;
 use pipesim_engine::{Sim, SimTime, StreamRng, Window};
@@ -319,16 +320,17 @@ impl<J: Copy> Postgres<J> {
         }
     }
 
-    /// The server crashes now and restarts after `restart_ns`. Outcomes of the crash (failed
-    /// transactions, rolled-back commits) go to `out`.
+    /// The server crashes now and restarts after `restart_ns`; `scope` says what survives
+    /// (see [`CrashScope`]). Outcomes of the crash (failed transactions, rolled-back commits)
+    /// go to `out`.
     pub fn crash<E>(
         &mut self,
         sim: &mut Sim<E>,
         restart_ns: SimTime,
+        scope: CrashScope,
         wrap: impl Fn(PgEvent<J>) -> E,
         out: &mut Vec<PgOutcome<J>>,
     ) {
-        let mut lost = Vec::new();
         let mut txns = Vec::new();
         let now = sim.now();
         self.cpu.reset(now, &mut txns);
@@ -338,11 +340,7 @@ impl<J: Copy> Postgres<J> {
         for t in txns {
             out.push(PgOutcome::Failed(t.job));
         }
-        self.wal.crash(&mut lost);
-        let rolled_back = self.mode() == SyncCommit::Off;
-        for job in lost {
-            out.push(if rolled_back { PgOutcome::RolledBack(job) } else { PgOutcome::Failed(job) });
-        }
+        self.crash_wal(scope, out);
         // Flushed but unanswered: durable, so back at restart; the client saw a broken connection.
         for mut batch in self.at_standby.drain(..) {
             for job in batch.drain(..) {
@@ -357,6 +355,34 @@ impl<J: Copy> Postgres<J> {
         self.down = true;
         self.gin_pending_bytes.iter_mut().for_each(|p| *p = 0);
         sim.schedule_in(restart_ns, wrap(PgEvent::Restart(self.epoch)));
+    }
+
+    /// The WAL in a crash. Lost records were acknowledged (rolled back) under asynchronous
+    /// commit and failed otherwise. Under a process crash the records the kernel already had
+    /// survive: acknowledged ones are durable; unacknowledged ones failed at the client but
+    /// are committed at restart, as a flushed commit waiting for the standby is.
+    fn crash_wal(&mut self, scope: CrashScope, out: &mut Vec<PgOutcome<J>>) {
+        let (mut kept, mut lost) = (Vec::new(), Vec::new());
+        let acknowledged = self.mode() == SyncCommit::Off;
+        match scope {
+            CrashScope::Machine => self.wal.crash(&mut lost),
+            CrashScope::Process => self.wal.crash_process(&mut kept, &mut lost, acknowledged),
+        }
+        for job in lost {
+            out.push(if acknowledged {
+                PgOutcome::RolledBack(job)
+            } else {
+                PgOutcome::Failed(job)
+            });
+        }
+        for job in kept {
+            if acknowledged {
+                out.push(PgOutcome::Durable(job));
+            } else {
+                out.push(PgOutcome::Failed(job));
+                self.recovering.push(job);
+            }
+        }
     }
 
     /// Whether the server is down.

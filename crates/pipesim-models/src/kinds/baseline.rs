@@ -15,10 +15,13 @@ use crate::ctx::Ctx;
 use crate::detail::DetailTable;
 use crate::fault::{FaultPhase, FaultSpec};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
-use crate::store_faults::{Frozen, StoreStep, on_postgres_fault, postgres_fault_kinds};
+use crate::store_faults::{
+    Frozen, StoreStep, on_postgres_fault, postgres_crash_scopes, postgres_fault_kinds,
+};
 use pipesim_components::{
-    Affinity, FleetParams, Link, LinkParams, LinkSpec, Outbox, PgEvent, PgOutcome, PgStats, Pool,
-    PoolParams, Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers, RetryParams, Txn,
+    Affinity, CrashScope, FleetParams, Link, LinkParams, LinkSpec, Outbox, PgEvent, PgOutcome,
+    PgStats, Pool, PoolParams, Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers,
+    RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, ParamDoc};
 use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, StreamRng, Window};
@@ -273,8 +276,8 @@ impl Model for Baseline {
         let step =
             on_postgres_fault(&mut self.store, &mut self.frozen, fault, phase, &self.streams);
         match step {
-            StoreStep::Crash(restart_ns) => {
-                self.store.crash(&mut ctx.sim, restart_ns, wrap_store, self.out.sink());
+            StoreStep::Crash(restart_ns, scope) => {
+                self.store.crash(&mut ctx.sim, restart_ns, scope, wrap_store, self.out.sink());
                 self.outcomes(ctx);
             }
             StoreStep::Replay(held) => {
@@ -309,6 +312,10 @@ impl ModelKind for Baseline {
 
     fn fault_kinds(role: &str) -> &'static [&'static str] {
         postgres_fault_kinds(role)
+    }
+
+    fn crash_scopes(role: &str) -> &'static [CrashScope] {
+        postgres_crash_scopes(role)
     }
 
     fn validate(c: BaselineConfig, env: &BuildEnv<'_>) -> Result<BaselineParams, ConfigError> {

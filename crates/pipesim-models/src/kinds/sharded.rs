@@ -19,10 +19,10 @@ use crate::detail::DetailTable;
 use crate::fault::{FaultKind, FaultPhase, FaultSpec, RoleNodes};
 use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
-use crate::store_faults::{Frozen, postgres_fault_kinds, wal_stall};
+use crate::store_faults::{Frozen, postgres_crash_scopes, postgres_fault_kinds, wal_stall};
 use pipesim_components::{
-    Affinity, FleetParams, LinkParams, LinkSpec, Outbox, PgEvent, PgOutcome, PgStats, Postgres,
-    PostgresParams, PostgresSpec, RetryParams, Txn,
+    Affinity, CrashScope, FleetParams, LinkParams, LinkSpec, Outbox, PgEvent, PgOutcome, PgStats,
+    Postgres, PostgresParams, PostgresSpec, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, Duration, ParamDoc};
 use pipesim_engine::{RngStreams, SimTime, Window};
@@ -322,11 +322,12 @@ impl Model for Sharded {
             FaultPhase::End => self.store_nodes.end(fault, servers),
         };
         match (&fault.kind, phase) {
-            (FaultKind::Crash { restart_ns }, FaultPhase::Begin) => {
+            (FaultKind::Crash { restart_ns, scope }, FaultPhase::Begin) => {
                 for i in targets {
                     self.stores[i as usize].crash(
                         &mut ctx.sim,
                         *restart_ns,
+                        scope.unwrap_or_default(),
                         |e| Ev::Store(i, e),
                         self.out.sink(),
                     );
@@ -415,6 +416,10 @@ impl ModelKind for Sharded {
 
     fn fault_kinds(role: &str) -> &'static [&'static str] {
         postgres_fault_kinds(role)
+    }
+
+    fn crash_scopes(role: &str) -> &'static [CrashScope] {
+        postgres_crash_scopes(role)
     }
 
     /// A rolling restart of the store restarts the Postgres servers one at a time.

@@ -111,3 +111,32 @@ fn fault_past_the_end_of_the_run() {
         &["fault[0].at: 20s is past the end of the arrivals (10s)"],
     );
 }
+
+#[test]
+fn crash_scope_unknown_misplaced_or_not_modelled() {
+    let fault = |body: &str| {
+        format!(
+            "name = \"t\"\nduration = \"10s\"\n[workload]\narrivals = {{ process = \"poisson\", rate = \"1k/s\" }}\n[[model]]\nname = \"m\"\nkind = \"event_sourced\"\n[[fault]]\ntarget = \"log\"\nat = \"1s\"\nduration = \"2s\"\n{body}"
+        )
+    };
+    let cases = [
+        (
+            "unknown scope",
+            "kind = \"crash\"\nscope = \"mashine\"\n",
+            "fault[0].scope: unknown scope `mashine`; one of: process, machine",
+        ),
+        (
+            "scope of another kind",
+            "kind = \"pause\"\nscope = \"machine\"\n",
+            "fault[0].scope: `scope` is a parameter of `crash`, not of `pause`",
+        ),
+        (
+            "a scope the model does not model there",
+            "kind = \"crash\"\nscope = \"machine\"\n",
+            "fault[0].scope: model \"m\" (event_sourced) does not model a machine crash of `log`; it takes scope: process",
+        ),
+    ];
+    for (name, body, want) in cases {
+        check(name, &fault(body), &[], &[want]);
+    }
+}

@@ -12,17 +12,19 @@ impl Cached {
     pub(super) fn fault(&mut self, ctx: &mut Ctx<Ev>, fault: &FaultSpec, phase: FaultPhase) {
         use FaultPhase::{Begin, End};
         match (&fault.kind, fault.role.as_str(), phase) {
-            (&FaultKind::Crash { restart_ns }, "store", Begin) => {
-                self.store.crash(&mut ctx.sim, restart_ns, wrap_store, self.pg_out.sink());
+            (&FaultKind::Crash { restart_ns, scope }, "store", Begin) => {
+                let out = self.pg_out.sink();
+                let scope = scope.unwrap_or_default();
+                self.store.crash(&mut ctx.sim, restart_ns, scope, wrap_store, out);
                 self.store_outcomes(ctx);
                 // The replication connection breaks with the server; the connector resumes from
                 // its last flushed position once the server is back.
                 self.cdc.crash(&mut ctx.sim, restart_ns, Ev::Cdc);
             }
-            (&FaultKind::Crash { restart_ns }, "log", Begin) => {
+            (&FaultKind::Crash { restart_ns, .. }, "log", Begin) => {
                 self.cdc.crash(&mut ctx.sim, restart_ns, Ev::Cdc);
             }
-            (&FaultKind::Crash { restart_ns }, "cache", Begin) => {
+            (&FaultKind::Crash { restart_ns, .. }, "cache", Begin) => {
                 self.cache.crash(&mut ctx.sim, restart_ns, wrap_cache, self.cache_out.sink());
                 self.cache_epoch = self.cache_epoch.wrapping_add(1);
                 self.topic.rewind();

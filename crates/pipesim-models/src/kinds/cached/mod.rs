@@ -281,6 +281,10 @@ impl ModelKind for Cached {
         &["network", "store", "log", "cache"]
     }
 
+    fn crash_scopes(role: &str) -> &'static [pipesim_components::CrashScope] {
+        crate::store_faults::postgres_crash_scopes(role)
+    }
+
     fn validate(c: CachedConfig, env: &BuildEnv<'_>) -> Result<CachedParams, ConfigError> {
         config::validate(c, env)
     }

@@ -8,6 +8,7 @@ use super::{Consumer, Ev, EventSourced, Held, on_consumer, wrap_log};
 use crate::ctx::Ctx;
 use crate::fault::{FaultKind, FaultPhase, FaultSpec};
 use crate::model::Model;
+use pipesim_components::CrashScope;
 use pipesim_components::stream::LogConsumer;
 use pipesim_engine::SimTime;
 
@@ -48,7 +49,11 @@ impl EventSourced {
             }
             ("log", FaultPhase::Begin) => {
                 for broker in self.broker_nodes.begin(fault, self.log.brokers()) {
-                    self.log.crash(&mut ctx.sim, broker, wrap_log, self.lout.sink());
+                    let scope = match fault.kind {
+                        FaultKind::Crash { scope, .. } => scope.unwrap_or_default(),
+                        _ => CrashScope::Process,
+                    };
+                    self.log.crash(&mut ctx.sim, broker, scope, wrap_log, self.lout.sink());
                 }
             }
             ("log", FaultPhase::End) => {

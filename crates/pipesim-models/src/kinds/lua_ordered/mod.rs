@@ -39,10 +39,12 @@ use crate::fault::{FaultPhase, FaultSpec};
 use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::kinds::lua_ordered::guard::ProducerClocks;
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
-use crate::store_faults::{Frozen, StoreStep, on_postgres_fault, postgres_fault_kinds};
+use crate::store_faults::{
+    Frozen, StoreStep, on_postgres_fault, postgres_crash_scopes, postgres_fault_kinds,
+};
 use pipesim_components::{
-    Affinity, FleetParams, LinkParams, LinkSpec, Lru, Outbox, PgEvent, PgOutcome, Postgres,
-    PostgresParams, PostgresSpec, RedisCluster, RedisParams, RedisSpec, RetryParams, Txn,
+    Affinity, CrashScope, FleetParams, LinkParams, LinkSpec, Lru, Outbox, PgEvent, PgOutcome,
+    Postgres, PostgresParams, PostgresSpec, RedisCluster, RedisParams, RedisSpec, RetryParams, Txn,
 };
 use pipesim_config::{ConfigError, Duration, ParamDoc};
 use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, Window};
@@ -344,8 +346,8 @@ impl Model for LuaOrdered {
         let step =
             on_postgres_fault(&mut self.store, &mut self.frozen, fault, phase, &self.streams);
         match step {
-            StoreStep::Crash(restart_ns) => {
-                self.store.crash(&mut ctx.sim, restart_ns, Ev::Store, self.out.sink());
+            StoreStep::Crash(restart_ns, scope) => {
+                self.store.crash(&mut ctx.sim, restart_ns, scope, Ev::Store, self.out.sink());
                 self.outcomes(ctx.now());
             }
             StoreStep::Replay(held) => {
@@ -404,6 +406,10 @@ impl ModelKind for LuaOrdered {
             "producer" => &["clock_skew"],
             _ => postgres_fault_kinds(role),
         }
+    }
+
+    fn crash_scopes(role: &str) -> &'static [CrashScope] {
+        postgres_crash_scopes(role)
     }
 
     fn validate(c: LuaConfig, env: &BuildEnv<'_>) -> Result<LuaParams, ConfigError> {
