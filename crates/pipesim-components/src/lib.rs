@@ -1,7 +1,8 @@
 //! The parts pipeline designs are built from.
 //!
 //! Each component is a plain struct with documented parameters (a `…Params` struct that a
-//! scenario table deserializes into, with defaults and their sources, validated into a `…Spec`)
+//! scenario table deserializes into, with defaults and their sources, validated into a `…Spec`,
+//! and a [`pipesim_config::Section`] so that a design declares it by name once)
 //! and methods that take the run's [`pipesim_engine::Sim`] and a function wrapping the
 //! component's own events into the model's event type. Components never call the recorder:
 //! they return outcomes, and the model decides what an outcome means for an event
@@ -25,6 +26,7 @@ pub mod postgres;
 mod readers;
 mod redis;
 pub mod schema;
+mod sections;
 mod server;
 pub mod stream;
 mod tcp_outage;

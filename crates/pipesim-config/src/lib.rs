@@ -8,6 +8,8 @@
 //! - [`ConfigError`]: a message and the dotted path of the field it is about; the scenario
 //!   crate turns the path into a file, line and column.
 //! - [`suggest`]: "did you mean" for near misses.
+//! - [`Section`] and [`sections!`]: a design's model table declared section by section, its
+//!   documentation and its checks generated from the one declaration.
 //!
 //! This crate does no I/O: files are read through the [`Loader`] the caller passes in.
 
@@ -16,6 +18,7 @@ mod error;
 mod hgrm;
 pub mod limits;
 mod params;
+mod section;
 mod suggest;
 mod units;
 
@@ -23,6 +26,7 @@ pub use dist_spec::{DIST_KINDS, DistSpec, Loader};
 pub use error::ConfigError;
 pub use hgrm::{HgrmError, parse_hgrm};
 pub use params::ParamDoc;
+pub use section::Section;
 pub use suggest::{explain_serde_message, suggest};
 pub use units::{
     Bandwidth, Duration, Rate, Size, UnitError, format_bandwidth, format_rate, format_size,

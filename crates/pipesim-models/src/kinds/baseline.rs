@@ -27,24 +27,19 @@ use pipesim_config::{ConfigError, ParamDoc};
 use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, StreamRng, Window};
 use pipesim_metrics::RunResults;
 use pipesim_workload::{EventMeta, WorkloadSpec};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// The model table as written.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct BaselineConfig {
-    #[serde(default)]
-    producers: FleetParams,
-    #[serde(default)]
-    network: LinkParams,
-    #[serde(default)]
-    pool: PoolParams,
-    #[serde(default)]
-    store: PostgresParams,
-    #[serde(default)]
-    client: RetryParams,
-    #[serde(default)]
-    readers: ReaderParams,
+pipesim_config::sections! {
+    /// The model table as written.
+    #[derive(Default)]
+    pub struct BaselineConfig {
+        producers: FleetParams [Affinity::Key],
+        network: LinkParams,
+        pool: PoolParams,
+        store: PostgresParams,
+        client: RetryParams,
+        readers: ReaderParams,
+    }
 }
 
 /// Validated parameters (echoed in the report) and their resolved forms.
@@ -297,13 +292,7 @@ impl ModelKind for Baseline {
     type Params = BaselineParams;
 
     fn params_doc() -> Vec<ParamDoc> {
-        let mut docs = FleetParams::docs_with("producers", Affinity::Key);
-        docs.extend(LinkParams::docs("network"));
-        docs.extend(PoolParams::docs("pool"));
-        docs.extend(PostgresParams::docs("store"));
-        docs.extend(RetryParams::docs("client"));
-        docs.extend(ReaderParams::docs("readers"));
-        docs
+        BaselineConfig::section_docs()
     }
 
     fn fault_roles() -> &'static [&'static str] {
@@ -319,12 +308,12 @@ impl ModelKind for Baseline {
     }
 
     fn validate(c: BaselineConfig, env: &BuildEnv<'_>) -> Result<BaselineParams, ConfigError> {
-        let producers = c.producers.resolve(Affinity::Key).map_err(|e| e.within("producers"))?;
-        let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
-        let pool = c.pool.validate().map_err(|e| e.within("pool"))?;
-        let pg = c.store.validate(env.loader).map_err(|e| e.within("store"))?;
-        let client = c.client.validate().map_err(|e| e.within("client"))?;
-        let readers = c.readers.validate().map_err(|e| e.within("readers"))?;
+        let producers = c.producers(env.loader)?;
+        let link = c.network(env.loader)?;
+        let pool = c.pool(env.loader)?;
+        let pg = c.store(env.loader)?;
+        let client = c.client(env.loader)?;
+        let readers = c.readers(env.loader)?;
         Ok(BaselineParams {
             producers,
             network: c.network,

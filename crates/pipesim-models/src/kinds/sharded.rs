@@ -24,7 +24,7 @@ use pipesim_components::{
     Affinity, CrashScope, FleetParams, LinkParams, LinkSpec, Outbox, PgEvent, PgOutcome, PgStats,
     Postgres, PostgresParams, PostgresSpec, RetryParams, Txn,
 };
-use pipesim_config::{ConfigError, Duration, ParamDoc};
+use pipesim_config::{ConfigError, Duration, Loader, ParamDoc, Section};
 use pipesim_engine::{RngStreams, SimTime, Window};
 use pipesim_metrics::RunResults;
 use pipesim_workload::{EventMeta, WorkloadSpec};
@@ -68,22 +68,89 @@ pub struct SwitchParams {
     pub hash_seed: Option<u64>,
 }
 
-/// The model table as written.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct ShardedConfig {
-    #[serde(default)]
-    producers: FleetParams,
-    #[serde(default)]
-    network: LinkParams,
-    #[serde(default)]
-    router: RouterParams,
-    #[serde(default)]
-    switch: Option<SwitchParams>,
-    #[serde(default)]
-    store: PostgresParams,
-    #[serde(default)]
-    client: RetryParams,
+impl Section for RouterParams {
+    type Valid = ();
+    type Choice = ();
+
+    fn docs(name: &str, (): ()) -> Vec<ParamDoc> {
+        [
+            ParamDoc::new("shards", "integer >= 1", "1024", "shards (tables) keys are hashed over (seed 000: 1024)"),
+            ParamDoc::new("instances", "integer >= 1", "1", "Postgres servers the shards live on; shards on one server share its CPU and WAL"),
+            ParamDoc::new(
+                "writers_per_shard",
+                "integer >= 1",
+                "1",
+                "writer connections per shard; above 1 a shard may commit a key's events out of order",
+            ),
+            ParamDoc::new("batch_max", "integer >= 1", "100", "most queued events a writer puts in one transaction"),
+            ParamDoc::new("hash_seed", "integer", "0", "seed of the key hash: the sharding strategy"),
+        ]
+        .into_iter()
+        .map(|d| d.under(name))
+        .collect()
+    }
+
+    /// Every count at least 1 and within pipesim's limits.
+    fn check(&self, _: &dyn Loader, (): ()) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("shards", self.shards),
+            ("instances", self.instances),
+            ("writers_per_shard", self.writers_per_shard),
+            ("batch_max", self.batch_max),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(field, "must be at least 1"));
+            }
+        }
+        use pipesim_config::limits::{BATCH, BROKERS, PARTITIONS, WORKERS, at_most};
+        at_most("shards", u64::from(self.shards), &PARTITIONS)?;
+        at_most("instances", u64::from(self.instances), &BROKERS)?;
+        at_most("writers_per_shard", u64::from(self.writers_per_shard), &WORKERS)?;
+        at_most("batch_max", u64::from(self.batch_max), &BATCH)
+    }
+}
+
+impl SwitchParams {
+    /// The documentation of `[model.switch]`, under `prefix`. `validate` checks the table,
+    /// against the workload's duration.
+    fn docs(prefix: &str) -> Vec<ParamDoc> {
+        [
+            ParamDoc::new(
+                "at",
+                "duration",
+                "no switch",
+                "when the router changes strategy ([model.switch] is optional)",
+            ),
+            ParamDoc::new(
+                "shards",
+                "integer >= 1",
+                "router.shards",
+                "shards under the new strategy",
+            ),
+            ParamDoc::new(
+                "hash_seed",
+                "integer",
+                "router.hash_seed + 1",
+                "hash seed of the new strategy",
+            ),
+        ]
+        .into_iter()
+        .map(|d| d.under(prefix))
+        .collect()
+    }
+}
+
+pipesim_config::sections! {
+    /// The model table as written.
+    #[derive(Default)]
+    pub struct ShardedConfig {
+        producers: FleetParams [Affinity::Key],
+        network: LinkParams,
+        router: RouterParams,
+        switch: Option<SwitchParams> => SwitchParams::docs,
+        store: PostgresParams,
+        client: RetryParams,
+    }
 }
 
 /// Validated parameters.
@@ -363,51 +430,7 @@ impl ModelKind for Sharded {
     type Params = ShardedParams;
 
     fn params_doc() -> Vec<ParamDoc> {
-        let mut docs = FleetParams::docs_with("producers", Affinity::Key);
-        docs.extend(LinkParams::docs("network"));
-        docs.extend(
-            [
-                ParamDoc::new("shards", "integer >= 1", "1024", "shards (tables) keys are hashed over (seed 000: 1024)"),
-                ParamDoc::new("instances", "integer >= 1", "1", "Postgres servers the shards live on; shards on one server share its CPU and WAL"),
-                ParamDoc::new(
-                    "writers_per_shard",
-                    "integer >= 1",
-                    "1",
-                    "writer connections per shard; above 1 a shard may commit a key's events out of order",
-                ),
-                ParamDoc::new("batch_max", "integer >= 1", "100", "most queued events a writer puts in one transaction"),
-                ParamDoc::new("hash_seed", "integer", "0", "seed of the key hash: the sharding strategy"),
-            ]
-            .into_iter()
-            .map(|d| d.under("router")),
-        );
-        docs.extend(
-            [
-                ParamDoc::new(
-                    "at",
-                    "duration",
-                    "no switch",
-                    "when the router changes strategy ([model.switch] is optional)",
-                ),
-                ParamDoc::new(
-                    "shards",
-                    "integer >= 1",
-                    "router.shards",
-                    "shards under the new strategy",
-                ),
-                ParamDoc::new(
-                    "hash_seed",
-                    "integer",
-                    "router.hash_seed + 1",
-                    "hash seed of the new strategy",
-                ),
-            ]
-            .into_iter()
-            .map(|d| d.under("switch")),
-        );
-        docs.extend(PostgresParams::docs("store"));
-        docs.extend(RetryParams::docs("client"));
-        docs
+        ShardedConfig::section_docs()
     }
 
     fn fault_roles() -> &'static [&'static str] {
@@ -428,25 +451,10 @@ impl ModelKind for Sharded {
     }
 
     fn validate(c: ShardedConfig, env: &BuildEnv<'_>) -> Result<ShardedParams, ConfigError> {
-        let producers = c.producers.resolve(Affinity::Key).map_err(|e| e.within("producers"))?;
-        let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
-        let r = &c.router;
-        for (field, value) in [
-            ("shards", r.shards),
-            ("instances", r.instances),
-            ("writers_per_shard", r.writers_per_shard),
-            ("batch_max", r.batch_max),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::new(format!("router.{field}"), "must be at least 1"));
-            }
-        }
-        use pipesim_config::limits::{BATCH, BROKERS, PARTITIONS, WORKERS, at_most};
-
-        at_most("router.shards", u64::from(r.shards), &PARTITIONS)?;
-        at_most("router.instances", u64::from(r.instances), &BROKERS)?;
-        at_most("router.writers_per_shard", u64::from(r.writers_per_shard), &WORKERS)?;
-        at_most("router.batch_max", u64::from(r.batch_max), &BATCH)?;
+        let producers = c.producers(env.loader)?;
+        let link = c.network(env.loader)?;
+        c.router(env.loader)?;
+        use pipesim_config::limits::{PARTITIONS, at_most};
         if let Some(s) = &c.switch {
             if s.shards == Some(0) {
                 return Err(ConfigError::new("switch.shards", "must be at least 1"));
@@ -464,8 +472,8 @@ impl ModelKind for Sharded {
                 ));
             }
         }
-        let pg = c.store.validate(env.loader).map_err(|e| e.within("store"))?;
-        let client = c.client.validate().map_err(|e| e.within("client"))?;
+        let pg = c.store(env.loader)?;
+        let client = c.client(env.loader)?;
         Ok(ShardedParams {
             producers,
             network: c.network,

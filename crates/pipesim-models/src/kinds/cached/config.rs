@@ -6,10 +6,10 @@ use crate::model::BuildEnv;
 use pipesim_components::cache::{CacheParams, CacheSpec};
 use pipesim_components::cdc::{CdcParams, CdcSpec, TopicParams, TopicSpec};
 use pipesim_components::{
-    FleetParams, LinkParams, LinkSpec, PoolParams, PostgresParams, PostgresSpec, ReaderParams,
-    SyncCommit,
+    Affinity, FleetParams, LinkParams, LinkSpec, PoolParams, PostgresParams, PostgresSpec,
+    ReaderParams, SyncCommit,
 };
-use pipesim_config::{ConfigError, Duration, ParamDoc};
+use pipesim_config::{ConfigError, Duration, Loader, ParamDoc, Section};
 use pipesim_engine::NS_PER_MS;
 use serde::{Deserialize, Serialize};
 
@@ -29,8 +29,26 @@ impl Default for WriterParams {
     }
 }
 
-impl WriterParams {
-    fn validate(&self) -> Result<WriterParams, ConfigError> {
+impl Section for WriterParams {
+    type Valid = WriterParams;
+    type Choice = ();
+
+    fn docs(name: &str, (): ()) -> Vec<ParamDoc> {
+        vec![
+            ParamDoc::new(
+                "connections",
+                "integer >= 1",
+                "32",
+                "writer connections, one per table shard: an event goes to entity mod connections (seed 001: entity_id % 32)",
+            ),
+            ParamDoc::new("retry_backoff", "duration", "\"100ms\"", "wait before a failed INSERT is retried, at the head of its connection"),
+        ]
+        .into_iter()
+        .map(|d| d.under(name))
+        .collect()
+    }
+
+    fn check(&self, _: &dyn Loader, (): ()) -> Result<WriterParams, ConfigError> {
         if self.connections == 0 {
             return Err(ConfigError::new(
                 "connections",
@@ -50,45 +68,22 @@ impl WriterParams {
         }
         Ok(self.clone())
     }
-
-    fn docs(prefix: &str) -> Vec<ParamDoc> {
-        vec![
-            ParamDoc::new(
-                "connections",
-                "integer >= 1",
-                "32",
-                "writer connections, one per table shard: an event goes to entity mod connections (seed 001: entity_id % 32)",
-            ),
-            ParamDoc::new("retry_backoff", "duration", "\"100ms\"", "wait before a failed INSERT is retried, at the head of its connection"),
-        ]
-        .into_iter()
-        .map(|d| d.under(prefix))
-        .collect()
-    }
 }
 
-/// The model table as written.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct CachedConfig {
-    #[serde(default)]
-    producers: FleetParams,
-    #[serde(default)]
-    network: LinkParams,
-    #[serde(default)]
-    writer: WriterParams,
-    #[serde(default)]
-    store: PostgresParams,
-    #[serde(default)]
-    cdc: CdcParams,
-    #[serde(default)]
-    topic: TopicParams,
-    #[serde(default)]
-    cache: CacheParams,
-    #[serde(default)]
-    pool: PoolParams,
-    #[serde(default)]
-    readers: ReaderParams,
+pipesim_config::sections! {
+    /// The model table as written.
+    #[derive(Default)]
+    pub struct CachedConfig {
+        producers: FleetParams [Affinity::Key],
+        network: LinkParams,
+        writer: WriterParams,
+        store: PostgresParams,
+        cdc: CdcParams,
+        topic: TopicParams,
+        cache: CacheParams,
+        pool: PoolParams,
+        readers: ReaderParams,
+    }
 }
 
 /// Validated parameters (echoed in the report) and their resolved forms.
@@ -121,41 +116,32 @@ pub(super) struct Specs {
 
 /// Every parameter of the kind, table by table (`ModelKind::params_doc`).
 pub(super) fn params_doc() -> Vec<ParamDoc> {
-    let mut docs = FleetParams::docs("producers");
-    docs.extend(LinkParams::docs("network"));
-    docs.extend(WriterParams::docs("writer"));
-    docs.extend(PostgresParams::docs("store"));
-    docs.extend(CdcParams::docs("cdc"));
-    docs.extend(TopicParams::docs("topic"));
-    docs.extend(CacheParams::docs("cache"));
-    docs.extend(PoolParams::docs("pool"));
-    docs.extend(ReaderParams::docs("readers"));
-    docs
+    CachedConfig::section_docs()
 }
 
 /// Checks the model table and resolves the components' specs (`ModelKind::validate`).
 pub(super) fn validate(c: CachedConfig, env: &BuildEnv<'_>) -> Result<CachedParams, ConfigError> {
-    let producers = c.producers.validate().map_err(|e| e.within("producers"))?;
-    let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
+    let producers = c.producers(env.loader)?;
+    let link = c.network(env.loader)?;
     if c.network.drop > 0.0 {
         return Err(ConfigError::new(
             "network.drop",
             "must be 0 for the cached kind: its clients do not time out and retry; cut the network with a `network` crash fault instead",
         ));
     }
-    let writer = c.writer.validate().map_err(|e| e.within("writer"))?;
-    let pg = c.store.validate(env.loader).map_err(|e| e.within("store"))?;
+    let writer = c.writer(env.loader)?;
+    let pg = c.store(env.loader)?;
     if c.store.synchronous_commit == SyncCommit::Off {
         return Err(ConfigError::new(
             "store.synchronous_commit",
             "\"off\" is not supported by the cached kind: logical decoding only sends flushed WAL, and this model captures changes at commit; use \"local\" or \"on\"",
         ));
     }
-    let cdc = c.cdc.validate(env.loader).map_err(|e| e.within("cdc"))?;
-    let topic = c.topic.validate(env.loader).map_err(|e| e.within("topic"))?;
-    let cache = c.cache.validate(env.loader).map_err(|e| e.within("cache"))?;
-    let pool = c.pool.validate().map_err(|e| e.within("pool"))?;
-    let readers = c.readers.validate().map_err(|e| e.within("readers"))?;
+    let cdc = c.cdc(env.loader)?;
+    let topic = c.topic(env.loader)?;
+    let cache = c.cache(env.loader)?;
+    let pool = c.pool(env.loader)?;
+    let readers = c.readers(env.loader)?;
     Ok(CachedParams {
         producers,
         network: c.network,

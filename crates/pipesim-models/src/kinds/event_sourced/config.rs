@@ -9,8 +9,8 @@ use pipesim_components::schema::{SchemaMode, SchemaParams};
 use pipesim_components::stream::{
     ConsumerParams, ProjectionParams, ProjectionSpec, StreamParams, StreamSpec,
 };
-use pipesim_components::{FleetParams, LinkParams, LinkSpec, ReaderKeys};
-use pipesim_config::{ConfigError, DistSpec, Duration, ParamDoc, Rate};
+use pipesim_components::{Affinity, FleetParams, LinkParams, LinkSpec, ReaderKeys};
+use pipesim_config::{ConfigError, DistSpec, Duration, Loader, ParamDoc, Rate, Section};
 use pipesim_engine::{Dist, NS_PER_MS};
 use serde::{Deserialize, Serialize};
 
@@ -110,36 +110,24 @@ impl From<ReadKeys> for ReaderKeys {
     }
 }
 
-/// The model table as written.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct EventSourcedConfig {
-    #[serde(default)]
-    consumer: ConsumerKind,
-    #[serde(default)]
-    producers: FleetParams,
-    #[serde(default)]
-    producer: KafkaProducerParams,
-    #[serde(default)]
-    network: LinkParams,
-    #[serde(default)]
-    log: KafkaLogParams,
-    #[serde(default)]
-    kafka_consumer: ConsumerParams,
-    #[serde(default)]
-    processor: StreamParams,
-    #[serde(default)]
-    projection: ProjectionParams,
-    #[serde(default)]
-    view: ViewParams,
-    #[serde(default)]
-    cache: ViewCacheParams,
-    #[serde(default)]
-    reads: ReadParams,
-    #[serde(default)]
-    schema: SchemaMode,
-    #[serde(default)]
-    schemas: SchemaParams,
+pipesim_config::sections! {
+    /// The model table as written.
+    #[derive(Default)]
+    pub struct EventSourcedConfig {
+        consumer: ConsumerKind => ConsumerKind::docs,
+        producers: FleetParams [Affinity::Key],
+        producer: KafkaProducerParams,
+        network: LinkParams,
+        log: KafkaLogParams,
+        kafka_consumer: ConsumerParams,
+        processor: StreamParams,
+        projection: ProjectionParams,
+        view: ViewParams => ViewParams::docs,
+        cache: ViewCacheParams => ViewCacheParams::docs,
+        reads: ReadParams,
+        schema: SchemaMode => schema_docs,
+        schemas: SchemaParams,
+    }
 }
 
 /// Validated parameters (echoed in the report) and their resolved forms.
@@ -181,30 +169,7 @@ pub(super) struct Resolved {
 
 /// The documentation of every parameter (`ModelKind::params_doc`).
 pub(super) fn params_doc() -> Vec<ParamDoc> {
-    let mut docs = vec![ParamDoc::new(
-        "consumer",
-        "\"processor\" or \"projection\"",
-        "\"processor\"",
-        "what builds the view: a Flink-like stream processor (seed 002) or a projection worker UPSERTing into Postgres (seeds 003, 004)",
-    )];
-    docs.extend(FleetParams::docs("producers"));
-    docs.extend(KafkaProducerParams::docs("producer"));
-    docs.extend(LinkParams::docs("network"));
-    docs.extend(KafkaLogParams::docs("log"));
-    docs.extend(ConsumerParams::docs("kafka_consumer"));
-    docs.extend(StreamParams::docs("processor"));
-    docs.extend(ProjectionParams::docs("projection"));
-    docs.extend(view_docs());
-    docs.extend(cache_docs());
-    docs.extend(read_docs());
-    docs.push(ParamDoc::new(
-        "schema",
-        "\"schema_less\", \"auto_register\", \"infer\" or \"frozen\"",
-        "\"schema_less\"",
-        "how schema changes (a schema_flood on the log) are handled, seed 004's four designs: compactions on the brokers' flush threads, inference and decode errors in the consumer, rejected events, or nothing",
-    ));
-    docs.extend(SchemaParams::docs("schemas"));
-    docs
+    EventSourcedConfig::section_docs()
 }
 
 /// Checks the model table and resolves its distributions and components' specs. The checks
@@ -217,7 +182,7 @@ pub(super) fn validate(
     let WritePath { producers, producer, link, fetch_delay, log } = validate_write_path(&c, env)?;
     let consumer = validate_consumer(&c, env)?;
     let ReadSide { view_read, cache_hit, invalidation_lag } = validate_read_side(&c, env)?;
-    check_reads(&c.reads)?;
+    c.reads(env.loader)?;
     let projection = validate_schema(&c, env, consumer.projection)?;
     let (proc_params, proj_params) = match c.consumer {
         ConsumerKind::Processor => (Some(c.processor.clone()), None),
@@ -263,12 +228,12 @@ fn validate_write_path(
     c: &EventSourcedConfig,
     env: &BuildEnv<'_>,
 ) -> Result<WritePath, ConfigError> {
-    let producers = c.producers.validate().map_err(|e| e.within("producers"))?;
-    let producer = c.producer.validate().map_err(|e| e.within("producer"))?;
-    let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
+    let producers = c.producers(env.loader)?;
+    let producer = c.producer(env.loader)?;
+    let link = c.network(env.loader)?;
     let fetch_delay =
         c.network.delay.resolve(env.loader).map_err(|m| ConfigError::new("network.delay", m))?;
-    let log = c.log.validate(env.loader).map_err(|e| e.within("log"))?;
+    let log = c.log(env.loader)?;
     if c.log.crash_loses_unflushed && c.consumer != ConsumerKind::Projection {
         return Err(ConfigError::new(
             "log.crash_loses_unflushed",
@@ -290,9 +255,9 @@ fn validate_consumer(
     c: &EventSourcedConfig,
     env: &BuildEnv<'_>,
 ) -> Result<ConsumerSpecs, ConfigError> {
-    let kafka_consumer = c.kafka_consumer.validate().map_err(|e| e.within("kafka_consumer"))?;
-    let processor = c.processor.validate(env.loader).map_err(|e| e.within("processor"))?;
-    let projection = c.projection.validate(env.loader).map_err(|e| e.within("projection"))?;
+    let kafka_consumer = c.kafka_consumer(env.loader)?;
+    let processor = c.processor(env.loader)?;
+    let projection = c.projection(env.loader)?;
     Ok(ConsumerSpecs { kafka_consumer, processor, projection })
 }
 
@@ -328,22 +293,6 @@ fn validate_read_side(c: &EventSourcedConfig, env: &BuildEnv<'_>) -> Result<Read
     Ok(ReadSide { view_read, cache_hit, invalidation_lag })
 }
 
-/// `[model.reads]`: an exponent of their own is a positive number, and only for popular keys.
-fn check_reads(reads: &ReadParams) -> Result<(), ConfigError> {
-    if let Some(x) = reads.exponent
-        && !(x.is_finite() && x > 0.0)
-    {
-        return Err(ConfigError::new(
-            "reads.exponent",
-            format!("must be a finite number greater than zero, found {x}"),
-        ));
-    }
-    if reads.exponent.is_some() && reads.keys == ReadKeys::Uniform {
-        return Err(ConfigError::new("reads.exponent", "only applies to keys = \"popular\""));
-    }
-    Ok(())
-}
-
 /// `schema` and `schemas` checked; returns the projection's spec, with the inference cost
 /// added to its per-row time under `schema = "infer"`.
 fn validate_schema(
@@ -351,7 +300,7 @@ fn validate_schema(
     env: &BuildEnv<'_>,
     projection: ProjectionSpec,
 ) -> Result<ProjectionSpec, ConfigError> {
-    c.schemas.validate().map_err(|e| e.within("schemas"))?;
+    c.schemas(env.loader)?;
     if c.schema == SchemaMode::Infer && c.consumer != ConsumerKind::Projection {
         return Err(ConfigError::new(
             "schema",
@@ -367,77 +316,137 @@ fn validate_schema(
     pp.validate(env.loader).map_err(|e| e.within("projection"))
 }
 
-fn view_docs() -> Vec<ParamDoc> {
-    vec![
-        ParamDoc::new(
-            "view.servers",
-            "integer >= 1",
-            "16",
-            "reads the view's store serves at once (a connection pool in front of it)",
-        ),
-        ParamDoc::new(
-            "view.read",
-            "distribution",
-            "{ dist = \"lognormal\", p50 = \"500us\", p99 = \"4ms\" }",
-            "time the store takes to serve a read that missed the cache (assumed: an indexed point lookup)",
-        ),
-    ]
+impl ConsumerKind {
+    /// The documentation of `consumer`; `validate` checks it against the tables it needs.
+    fn docs(name: &str) -> Vec<ParamDoc> {
+        vec![ParamDoc::new(
+            name,
+            "\"processor\" or \"projection\"",
+            "\"processor\"",
+            "what builds the view: a Flink-like stream processor (seed 002) or a projection worker UPSERTing into Postgres (seeds 003, 004)",
+        )]
+    }
 }
 
-fn cache_docs() -> Vec<ParamDoc> {
-    vec![
-        ParamDoc::new(
-            "cache.enabled",
-            "boolean",
-            "false",
-            "readers go through a cache (seed 002's Dragonfly)",
-        ),
-        ParamDoc::new(
-            "cache.capacity",
-            "integer >= 1",
-            "100000",
-            "keys the cache holds, least recently used evicted",
-        ),
-        ParamDoc::new(
-            "cache.hit",
-            "distribution",
-            "{ dist = \"lognormal\", p50 = \"150us\", p99 = \"800us\" }",
-            "time to answer a hit (seed 002: sub-millisecond)",
-        ),
-        ParamDoc::new(
-            "cache.invalidation_lag",
-            "distribution",
-            "\"1ms\"",
-            "from a view update to the eviction of the key's entry (seed 002 invalidates through a Redis stream)",
-        ),
-        ParamDoc::new(
-            "cache.prewarm",
-            "boolean",
-            "false",
-            "a restarted cache is filled with the most popular keys before it serves (seed 002's fix)",
-        ),
-    ]
+/// The documentation of `schema`; `validate_schema` checks it against `consumer`.
+fn schema_docs(name: &str) -> Vec<ParamDoc> {
+    vec![ParamDoc::new(
+        name,
+        "\"schema_less\", \"auto_register\", \"infer\" or \"frozen\"",
+        "\"schema_less\"",
+        "how schema changes (a schema_flood on the log) are handled, seed 004's four designs: compactions on the brokers' flush threads, inference and decode errors in the consumer, rejected events, or nothing",
+    )]
 }
 
-fn read_docs() -> Vec<ParamDoc> {
-    vec![
-        ParamDoc::new(
-            "reads.rate",
-            "rate",
-            "none",
-            "reads per second, one key each, Poisson (absent: no readers)",
-        ),
-        ParamDoc::new(
-            "reads.keys",
-            "\"popular\" or \"uniform\"",
-            "\"popular\"",
-            "which keys readers ask for: by popularity, or uniformly",
-        ),
-        ParamDoc::new(
-            "reads.exponent",
-            "number > 0",
-            "the workload's",
-            "with keys = \"popular\", readers' own Zipf exponent",
-        ),
-    ]
+impl ViewParams {
+    /// The documentation of `[model.view]`, under `prefix`; `validate_read_side` checks it
+    /// with the cache's.
+    fn docs(prefix: &str) -> Vec<ParamDoc> {
+        [
+            ParamDoc::new(
+                "servers",
+                "integer >= 1",
+                "16",
+                "reads the view's store serves at once (a connection pool in front of it)",
+            ),
+            ParamDoc::new(
+                "read",
+                "distribution",
+                "{ dist = \"lognormal\", p50 = \"500us\", p99 = \"4ms\" }",
+                "time the store takes to serve a read that missed the cache (assumed: an indexed point lookup)",
+            ),
+        ]
+        .into_iter()
+        .map(|d| d.under(prefix))
+        .collect()
+    }
+}
+
+impl ViewCacheParams {
+    /// The documentation of `[model.cache]`, under `prefix`; `validate_read_side` checks it
+    /// with the view's.
+    fn docs(prefix: &str) -> Vec<ParamDoc> {
+        [
+            ParamDoc::new(
+                "enabled",
+                "boolean",
+                "false",
+                "readers go through a cache (seed 002's Dragonfly)",
+            ),
+            ParamDoc::new(
+                "capacity",
+                "integer >= 1",
+                "100000",
+                "keys the cache holds, least recently used evicted",
+            ),
+            ParamDoc::new(
+                "hit",
+                "distribution",
+                "{ dist = \"lognormal\", p50 = \"150us\", p99 = \"800us\" }",
+                "time to answer a hit (seed 002: sub-millisecond)",
+            ),
+            ParamDoc::new(
+                "invalidation_lag",
+                "distribution",
+                "\"1ms\"",
+                "from a view update to the eviction of the key's entry (seed 002 invalidates through a Redis stream)",
+            ),
+            ParamDoc::new(
+                "prewarm",
+                "boolean",
+                "false",
+                "a restarted cache is filled with the most popular keys before it serves (seed 002's fix)",
+            ),
+        ]
+        .into_iter()
+        .map(|d| d.under(prefix))
+        .collect()
+    }
+}
+
+impl Section for ReadParams {
+    type Valid = ();
+    type Choice = ();
+
+    fn docs(name: &str, (): ()) -> Vec<ParamDoc> {
+        [
+            ParamDoc::new(
+                "rate",
+                "rate",
+                "none",
+                "reads per second, one key each, Poisson (absent: no readers)",
+            ),
+            ParamDoc::new(
+                "keys",
+                "\"popular\" or \"uniform\"",
+                "\"popular\"",
+                "which keys readers ask for: by popularity, or uniformly",
+            ),
+            ParamDoc::new(
+                "exponent",
+                "number > 0",
+                "the workload's",
+                "with keys = \"popular\", readers' own Zipf exponent",
+            ),
+        ]
+        .into_iter()
+        .map(|d| d.under(name))
+        .collect()
+    }
+
+    /// An exponent of their own is a positive number, and only for popular keys.
+    fn check(&self, _: &dyn Loader, (): ()) -> Result<(), ConfigError> {
+        if let Some(x) = self.exponent
+            && !(x.is_finite() && x > 0.0)
+        {
+            return Err(ConfigError::new(
+                "exponent",
+                format!("must be a finite number greater than zero, found {x}"),
+            ));
+        }
+        if self.exponent.is_some() && self.keys == ReadKeys::Uniform {
+            return Err(ConfigError::new("exponent", "only applies to keys = \"popular\""));
+        }
+        Ok(())
+    }
 }

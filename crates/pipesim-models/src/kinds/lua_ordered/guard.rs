@@ -17,7 +17,7 @@
 
 use crate::clients::Request;
 use crate::fault::{FaultKind, FaultSpec, RoleNodes};
-use pipesim_config::{ConfigError, Duration, ParamDoc};
+use pipesim_config::{ConfigError, Duration, Loader, ParamDoc, Section};
 use pipesim_engine::{NS_PER_MS, NS_PER_S, SimTime};
 use serde::{Deserialize, Serialize};
 
@@ -57,9 +57,37 @@ impl Default for GuardParams {
     }
 }
 
-impl GuardParams {
-    /// Checks the parameters; paths are relative to `guard`.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+impl Section for GuardParams {
+    type Valid = ();
+    type Choice = ();
+
+    fn docs(name: &str, (): ()) -> Vec<ParamDoc> {
+        [
+            ParamDoc::new(
+                "value",
+                "\"sequence\" or \"client_clock\"",
+                "\"sequence\"",
+                "what ARGV[1] holds: the generator's per-key sequence (an ideal) or the producer's clock at the first send",
+            ),
+            ParamDoc::new(
+                "clock_resolution",
+                "duration, above 0, at most 1h",
+                "\"1ms\"",
+                "client_clock: the clock's tick (a millisecond timestamp); two events of a key in one tick keep the first",
+            ),
+            ParamDoc::new(
+                "clock_spread",
+                "duration, at most 1h",
+                "\"0s\"",
+                "client_clock: the fleet's clocks fan out evenly over this, instance 0 behind, the last ahead",
+            ),
+        ]
+        .into_iter()
+        .map(|d| d.under(name))
+        .collect()
+    }
+
+    fn check(&self, _: &dyn Loader, (): ()) -> Result<(), ConfigError> {
         let r = self.clock_resolution.ns;
         if r == 0 || r > MAX_CLOCK_NS {
             return Err(ConfigError::new(
@@ -74,30 +102,6 @@ impl GuardParams {
             ));
         }
         Ok(())
-    }
-
-    /// The documentation of `[model.guard]`.
-    pub fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc::new(
-                "guard.value",
-                "\"sequence\" or \"client_clock\"",
-                "\"sequence\"",
-                "what ARGV[1] holds: the generator's per-key sequence (an ideal) or the producer's clock at the first send",
-            ),
-            ParamDoc::new(
-                "guard.clock_resolution",
-                "duration, above 0, at most 1h",
-                "\"1ms\"",
-                "client_clock: the clock's tick (a millisecond timestamp); two events of a key in one tick keep the first",
-            ),
-            ParamDoc::new(
-                "guard.clock_spread",
-                "duration, at most 1h",
-                "\"0s\"",
-                "client_clock: the fleet's clocks fan out evenly over this, instance 0 behind, the last ahead",
-            ),
-        ]
     }
 }
 

@@ -46,7 +46,7 @@ use pipesim_components::{
     Affinity, CrashScope, FleetParams, LinkParams, LinkSpec, Lru, Outbox, PgEvent, PgOutcome,
     Postgres, PostgresParams, PostgresSpec, RedisCluster, RedisParams, RedisSpec, RetryParams, Txn,
 };
-use pipesim_config::{ConfigError, Duration, ParamDoc};
+use pipesim_config::{ConfigError, Duration, Loader, ParamDoc, Section};
 use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, Window};
 use pipesim_metrics::{ReasonId, RunResults};
 use pipesim_workload::{EventMeta, WorkloadSpec};
@@ -66,6 +66,31 @@ impl Default for LruParams {
     }
 }
 
+impl Section for LruParams {
+    type Valid = ();
+    type Choice = ();
+
+    fn docs(name: &str, (): ()) -> Vec<ParamDoc> {
+        vec![
+            ParamDoc::new(
+                "capacity",
+                "integer >= 1",
+                "10000",
+                "keys each producer instance remembers (seed 000: 10,000 events)",
+            )
+            .under(name),
+        ]
+    }
+
+    fn check(&self, _: &dyn Loader, (): ()) -> Result<(), ConfigError> {
+        if self.capacity == 0 {
+            return Err(ConfigError::new("capacity", "must be at least 1"));
+        }
+        use pipesim_config::limits::{ENTRIES, at_most};
+        at_most("capacity", u64::from(self.capacity), &ENTRIES)
+    }
+}
+
 /// The write-behind writer to Postgres (`[model.writeback]`).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -82,26 +107,42 @@ impl Default for WritebackParams {
     }
 }
 
-/// The model table as written.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LuaConfig {
-    #[serde(default)]
-    producers: FleetParams,
-    #[serde(default)]
-    network: LinkParams,
-    #[serde(default)]
-    lru: LruParams,
-    #[serde(default)]
-    redis: RedisParams,
-    #[serde(default)]
-    guard: GuardParams,
-    #[serde(default)]
-    writeback: WritebackParams,
-    #[serde(default)]
-    store: PostgresParams,
-    #[serde(default)]
-    client: RetryParams,
+impl WritebackParams {
+    /// The documentation of `[model.writeback]`, under `prefix`. `validate` checks the table,
+    /// its limit before the Redis tables and the rest after them.
+    fn docs(prefix: &str) -> Vec<ParamDoc> {
+        [
+            ParamDoc::new(
+                "interval",
+                "duration",
+                "\"10ms\"",
+                "how often each shard's writer flushes its appended events to Postgres",
+            ),
+            ParamDoc::new(
+                "batch_max",
+                "integer >= 1",
+                "10000",
+                "most rows in one write-behind transaction",
+            ),
+        ]
+        .into_iter()
+        .map(|d| d.under(prefix))
+        .collect()
+    }
+}
+
+pipesim_config::sections! {
+    /// The model table as written.
+    pub struct LuaConfig {
+        producers: FleetParams [Affinity::Random],
+        network: LinkParams,
+        lru: LruParams,
+        redis: RedisParams,
+        guard: GuardParams,
+        writeback: WritebackParams => WritebackParams::docs,
+        store: PostgresParams,
+        client: RetryParams,
+    }
 }
 
 /// Validated parameters.
@@ -367,33 +408,7 @@ impl ModelKind for LuaOrdered {
     type Params = LuaParams;
 
     fn params_doc() -> Vec<ParamDoc> {
-        let mut docs = FleetParams::docs_with("producers", Affinity::Random);
-        docs.extend(LinkParams::docs("network"));
-        docs.push(ParamDoc::new(
-            "lru.capacity",
-            "integer >= 1",
-            "10000",
-            "keys each producer instance remembers (seed 000: 10,000 events)",
-        ));
-        docs.extend(RedisParams::docs("redis"));
-        docs.extend(GuardParams::docs());
-        docs.extend([
-            ParamDoc::new(
-                "writeback.interval",
-                "duration",
-                "\"10ms\"",
-                "how often each shard's writer flushes its appended events to Postgres",
-            ),
-            ParamDoc::new(
-                "writeback.batch_max",
-                "integer >= 1",
-                "10000",
-                "most rows in one write-behind transaction",
-            ),
-        ]);
-        docs.extend(PostgresParams::docs("store"));
-        docs.extend(RetryParams::docs("client"));
-        docs
+        LuaConfig::section_docs()
     }
 
     fn fault_roles() -> &'static [&'static str] {
@@ -413,24 +428,21 @@ impl ModelKind for LuaOrdered {
     }
 
     fn validate(c: LuaConfig, env: &BuildEnv<'_>) -> Result<LuaParams, ConfigError> {
-        let producers = c.producers.resolve(Affinity::Random).map_err(|e| e.within("producers"))?;
-        let link = c.network.validate(env.loader).map_err(|e| e.within("network"))?;
-        if c.lru.capacity == 0 {
-            return Err(ConfigError::new("lru.capacity", "must be at least 1"));
-        }
-        use pipesim_config::limits::{BATCH, ENTRIES, at_most};
-        at_most("lru.capacity", u64::from(c.lru.capacity), &ENTRIES)?;
+        let producers = c.producers(env.loader)?;
+        let link = c.network(env.loader)?;
+        c.lru(env.loader)?;
+        use pipesim_config::limits::{BATCH, at_most};
         at_most("writeback.batch_max", u64::from(c.writeback.batch_max), &BATCH)?;
-        let redis_spec = c.redis.validate(env.loader).map_err(|e| e.within("redis"))?;
-        c.guard.validate().map_err(|e| e.within("guard"))?;
+        let redis_spec = c.redis(env.loader)?;
+        c.guard(env.loader)?;
         if c.writeback.interval.ns == 0 {
             return Err(ConfigError::new("writeback.interval", "must be greater than zero"));
         }
         if c.writeback.batch_max == 0 {
             return Err(ConfigError::new("writeback.batch_max", "must be at least 1"));
         }
-        let pg = c.store.validate(env.loader).map_err(|e| e.within("store"))?;
-        let client = c.client.validate().map_err(|e| e.within("client"))?;
+        let pg = c.store(env.loader)?;
+        let client = c.client(env.loader)?;
         Ok(LuaParams {
             producers,
             network: c.network,

@@ -30,7 +30,7 @@ mod repl;
 use crate::design::{HostCtx, HostSpec, ProducerSpec, Software, WireDesign};
 use node::{BUS_PORT, CLIENT_PORT, NodeCfg};
 use pipesim_components::{Affinity, RedisParams, RedisSpec, slot_of};
-use pipesim_config::{ConfigError, Duration, ParamDoc};
+use pipesim_config::{ConfigError, Duration, Loader, ParamDoc, Section};
 use pipesim_engine::{NS_PER_MS, NS_PER_S, SimTime};
 use pipesim_models::BuildEnv;
 use pipesim_workload::EventMeta;
@@ -65,14 +65,66 @@ impl Default for FailoverParams {
     }
 }
 
-/// The design's part of the model table.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LuaConfig {
-    #[serde(default)]
-    redis: RedisParams,
-    #[serde(default)]
-    failover: FailoverParams,
+impl Section for FailoverParams {
+    type Valid = ();
+    type Choice = ();
+
+    fn docs(name: &str, (): ()) -> Vec<ParamDoc> {
+        [
+            ParamDoc::new("replicas", "0 or 1", "1", "an asynchronous replica per master"),
+            ParamDoc::new(
+                "node_timeout",
+                "duration",
+                "15s",
+                "silence after which a replica takes over (Redis's cluster-node-timeout default)",
+            ),
+            ParamDoc::new(
+                "election",
+                "duration",
+                "1s",
+                "the vote after the timeout before the replica serves (Redis waits about 500 ms + a random delay + its rank)",
+            ),
+            ParamDoc::new(
+                "heartbeat",
+                "duration",
+                "100ms",
+                "how often a master pings its replica and nodes gossip their epochs",
+            ),
+        ]
+        .into_iter()
+        .map(|d| d.under(name))
+        .collect()
+    }
+
+    /// At most one replica, and a heartbeat well inside the node timeout.
+    fn check(&self, _: &dyn Loader, (): ()) -> Result<(), ConfigError> {
+        if self.replicas > 1 {
+            return Err(ConfigError::new("replicas", "must be 0 or 1"));
+        }
+        for (name, d) in [("node_timeout", self.node_timeout), ("heartbeat", self.heartbeat)] {
+            if d.ns == 0 {
+                return Err(ConfigError::new(name, "must be greater than zero"));
+            }
+        }
+        if self.heartbeat.ns >= self.node_timeout.ns {
+            return Err(ConfigError::new(
+                "heartbeat",
+                format!(
+                    "{} must be shorter than node_timeout ({})",
+                    self.heartbeat, self.node_timeout
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pipesim_config::sections! {
+    /// The design's part of the model table.
+    pub struct LuaConfig {
+        redis: RedisParams,
+        failover: FailoverParams,
+    }
 }
 
 /// Validated parameters.
@@ -107,7 +159,7 @@ impl WireDesign for WireLua {
     type Params = LuaParams;
 
     fn params_doc() -> Vec<ParamDoc> {
-        let mut d: Vec<ParamDoc> = RedisParams::docs("redis")
+        LuaConfig::section_docs()
             .into_iter()
             .map(|p| {
                 if p.name != "redis.command" {
@@ -115,33 +167,11 @@ impl WireDesign for WireLua {
                 }
                 ParamDoc::new("redis.command", "the default only", "\"1us\"", COMMAND_REFUSED)
             })
-            .collect();
-        d.extend([
-            ParamDoc::new("failover.replicas", "0 or 1", "1", "an asynchronous replica per master"),
-            ParamDoc::new(
-                "failover.node_timeout",
-                "duration",
-                "15s",
-                "silence after which a replica takes over (Redis's cluster-node-timeout default)",
-            ),
-            ParamDoc::new(
-                "failover.election",
-                "duration",
-                "1s",
-                "the vote after the timeout before the replica serves (Redis waits about 500 ms + a random delay + its rank)",
-            ),
-            ParamDoc::new(
-                "failover.heartbeat",
-                "duration",
-                "100ms",
-                "how often a master pings its replica and nodes gossip their epochs",
-            ),
-        ]);
-        d
+            .collect()
     }
 
     fn validate(config: LuaConfig, env: &BuildEnv<'_>) -> Result<LuaParams, ConfigError> {
-        let spec = config.redis.validate(env.loader).map_err(|e| e.within("redis"))?;
+        let spec = config.redis(env.loader)?;
         if config.redis.shards > MAX_SHARDS {
             return Err(ConfigError::new(
                 "redis.shards",
@@ -154,24 +184,7 @@ impl WireDesign for WireLua {
         if config.redis.command != RedisParams::default().command {
             return Err(ConfigError::new("redis.command", COMMAND_REFUSED));
         }
-        let f = &config.failover;
-        if f.replicas > 1 {
-            return Err(ConfigError::new("failover.replicas", "must be 0 or 1"));
-        }
-        for (name, d) in [("node_timeout", f.node_timeout), ("heartbeat", f.heartbeat)] {
-            if d.ns == 0 {
-                return Err(ConfigError::new(
-                    format!("failover.{name}"),
-                    "must be greater than zero",
-                ));
-            }
-        }
-        if f.heartbeat.ns >= f.node_timeout.ns {
-            return Err(ConfigError::new(
-                "failover.heartbeat",
-                format!("{} must be shorter than node_timeout ({})", f.heartbeat, f.node_timeout),
-            ));
-        }
+        config.failover(env.loader)?;
         Ok(LuaParams { redis: config.redis, failover: config.failover, spec })
     }
 
