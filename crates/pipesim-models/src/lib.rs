@@ -23,6 +23,7 @@ mod model;
 mod progress;
 pub mod registry;
 pub mod store_faults;
+mod store_table;
 
 pub use ctx::Ctx;
 pub use detail::{Cell, DetailTable, Row};

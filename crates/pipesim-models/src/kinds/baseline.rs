@@ -18,13 +18,14 @@ use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use crate::store_faults::{
     Frozen, StoreStep, on_postgres_fault, postgres_crash_scopes, postgres_fault_kinds,
 };
+use crate::store_table::{StoreSnapshot, store_table};
 use pipesim_components::{
     Affinity, CrashScope, FleetParams, Link, LinkParams, LinkSpec, Outbox, PgEvent, PgOutcome,
-    PgStats, Pool, PoolParams, Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers,
-    RetryParams, Txn,
+    Pool, PoolParams, Postgres, PostgresParams, PostgresSpec, ReaderParams, Readers, RetryParams,
+    Txn,
 };
 use pipesim_config::{ConfigError, ParamDoc};
-use pipesim_engine::{NS_PER_MS, RngStreams, SimTime, StreamRng, Window};
+use pipesim_engine::{RngStreams, SimTime, StreamRng, Window};
 use pipesim_metrics::RunResults;
 use pipesim_workload::{EventMeta, WorkloadSpec};
 use serde::Serialize;
@@ -386,46 +387,4 @@ impl ModelKind for Baseline {
         };
         vec![store_table(&s, self.measure)]
     }
-}
-
-/// What the store table shows.
-pub(crate) struct StoreSnapshot {
-    pub(crate) stats: PgStats,
-    /// CPU cores across the servers, for utilisation.
-    pub(crate) cores: u32,
-    pub(crate) retries: u64,
-    pub(crate) timeouts: u64,
-    pub(crate) leaks: u64,
-}
-
-/// The `store` details table: what the database did over the measured interval.
-pub(crate) fn store_table(s: &StoreSnapshot, measure: Window) -> DetailTable {
-    let seconds = measure.seconds();
-    let w = &s.stats.wal;
-    let mean_latch_wait_ms = if s.stats.latch_waited == 0 {
-        0.0
-    } else {
-        s.stats.latch_wait_sum_ns as f64 / s.stats.latch_waited as f64 / NS_PER_MS as f64
-    };
-    DetailTable::named("store").with_row(|r| {
-        r.int("commits", s.stats.commits)
-            .fixed("commits_per_s", s.stats.commits as f64 / seconds, 3)
-            .fixed(
-                "cpu_utilisation",
-                s.stats.cpu_busy / (seconds * 1e9 * f64::from(s.cores.max(1))),
-                6,
-            )
-            .int("rows", s.stats.rows)
-            .int("reads", s.stats.reads)
-            .int("wal_flushes", w.flushes)
-            .fixed("commits_per_flush", w.mean_batch(), 3)
-            .fixed("wal_mb_per_s", w.bytes as f64 / seconds / 1e6, 3)
-            .int("latch_waits", s.stats.latch_waited)
-            .fixed("mean_latch_wait_ms", mean_latch_wait_ms, 6)
-            .int("gin_cleanups", s.stats.gin_cleanups)
-            .int("failed", s.stats.failed)
-            .int("client_retries", s.retries)
-            .int("client_timeouts", s.timeouts)
-            .int("leaked_connections", s.leaks);
-    })
 }

@@ -17,9 +17,9 @@ use crate::clients::{Clients, Request};
 use crate::ctx::Ctx;
 use crate::detail::DetailTable;
 use crate::fault::{FaultKind, FaultPhase, FaultSpec, RoleNodes};
-use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use crate::store_faults::{Frozen, postgres_crash_scopes, postgres_fault_kinds, wal_stall};
+use crate::store_table::{StoreSnapshot, store_table};
 use pipesim_components::{
     Affinity, CrashScope, FleetParams, LinkParams, LinkSpec, Outbox, PgEvent, PgOutcome, PgStats,
     Postgres, PostgresParams, PostgresSpec, RetryParams, Txn,

@@ -36,12 +36,12 @@ use crate::clients::{Clients, Request};
 use crate::ctx::Ctx;
 use crate::detail::DetailTable;
 use crate::fault::{FaultPhase, FaultSpec};
-use crate::kinds::baseline::{StoreSnapshot, store_table};
 use crate::kinds::lua_ordered::guard::ProducerClocks;
 use crate::model::{BuildEnv, Model, ModelKind, RunEnv};
 use crate::store_faults::{
     Frozen, StoreStep, on_postgres_fault, postgres_crash_scopes, postgres_fault_kinds,
 };
+use crate::store_table::{StoreSnapshot, store_table};
 use pipesim_components::{
     Affinity, CrashScope, FleetParams, LinkParams, LinkSpec, Lru, Outbox, PgEvent, PgOutcome,
     Postgres, PostgresParams, PostgresSpec, RedisCluster, RedisParams, RedisSpec, RetryParams, Txn,
