@@ -1,11 +1,11 @@
 //! WAL group commit: one flush at a time makes everything buffered durable.
 
+use pipesim_engine::{Dist, Sim, SimTime, StreamRng, Window};
+
 /// The size of a WAL page (PostgreSQL's `XLOG_BLCKSZ`, fixed when the server is built). A
 /// page that fills is handed to the kernel at once (the WAL writer is woken for it), so a
 /// process crash loses at most the commits of the page being filled.
 pub const WAL_PAGE_BYTES: u64 = 8192;
-
-use pipesim_engine::{Dist, Sim, SimTime, StreamRng, Window};
 
 /// A write-ahead log that flushes one batch at a time. Records appended while a flush runs wait
 /// for the next one, which then takes all of them: the more load, the bigger each batch and the
@@ -28,10 +28,10 @@ pub struct GroupCommit<J> {
     buffer_ends: Vec<u64>,
     /// The log's end: bytes appended since it began.
     end_bytes: u64,
-    /// What has been handed to the kernel (`write()`) by the flushes started so far.
+    /// What has been handed to the kernel (`write()`) by the flushes started so far: where
+    /// the running (or last) flush ends.
     written_bytes: u64,
-    /// Where the running flush ends, and where the last finished one ended (durable).
-    flush_end_bytes: u64,
+    /// Where the last finished flush ended: durable.
     durable_bytes: u64,
     /// Counters, over the window set by [`GroupCommit::set_window`].
     pub stats: GroupCommitStats,
@@ -115,7 +115,6 @@ impl<J> GroupCommit<J> {
             buffer_ends: Vec::new(),
             end_bytes: 0,
             written_bytes: 0,
-            flush_end_bytes: 0,
             durable_bytes: 0,
             stats: GroupCommitStats::default(),
             window: Window::ALWAYS,
@@ -167,7 +166,6 @@ impl<J> GroupCommit<J> {
         // The flush writes everything buffered to the kernel first, then fsyncs it.
         self.buffer_ends.clear();
         self.written_bytes = self.end_bytes;
-        self.flush_end_bytes = self.end_bytes;
         let write_ns = (bytes as f64 * self.ns_per_byte) as SimTime;
         let mut duration = self.fsync.sample(&mut self.rng).saturating_add(write_ns);
         if let Some(stall) = &mut self.stall {
@@ -197,7 +195,7 @@ impl<J> GroupCommit<J> {
             return false;
         }
         self.flushing = false;
-        self.durable_bytes = self.flush_end_bytes;
+        self.durable_bytes = self.written_bytes;
         let n = self.in_flush.len() as u64;
         if self.counting(sim.now()) {
             self.stats.flushes += 1;
@@ -244,7 +242,6 @@ impl<J> GroupCommit<J> {
         self.buffer_ends.clear();
         self.end_bytes = end_bytes;
         self.written_bytes = end_bytes;
-        self.flush_end_bytes = end_bytes;
         self.durable_bytes = end_bytes;
         self.flushing = false;
         self.epoch = self.epoch.wrapping_add(1);
